@@ -1,0 +1,43 @@
+// Domain types that cross layers: the catalog the Score client builds, the vfs lays out and the
+// cache snapshots for offline mounts; and the identity the block cache keys its blocks by.
+
+/** What the block cache needs to know of an object: enough to key, bound and verify its bytes. */
+export interface ObjectIdentity {
+  id: string; // Score object id
+  size: number;
+  /** Whole-object hex MD5 from Score, or null when Score has none. */
+  md5: string | null;
+  /** Epoch millis from /listing; part of the identity when md5 is null. */
+  lastModified: number;
+  /** Score parts with a known sourceMd5, for verifying complete parts. Optional. */
+  parts?: { offset: number; size: number; md5: string }[];
+}
+
+/** One file of the catalog: a SONG entity joined with its Score listing entry. */
+export interface CatalogFile extends ObjectIdentity {
+  studyId: string;
+  analysisId: string;
+  fileName: string;
+  access: 'open' | 'controlled';
+}
+
+/** Everything the mount shows, as fetched at one moment. */
+export interface Catalog {
+  files: CatalogFile[];
+  fetchedAt: number; // epoch millis
+}
+
+/** Where the bytes of an object come from when the cache misses (implemented by src/score/). */
+export interface RangeSource {
+  /**
+   * Exactly the bytes [offset, offset+length) of the object (clamped to its size), verified against
+   * the response headers. Retries transient failures with backoff until `deadline` (epoch millis), then
+   * throws Unavailable; throws NotFound / AccessDenied / BadRequest at once. `signal` aborts.
+   */
+  fetchRange(
+    obj: ObjectIdentity,
+    offset: number,
+    length: number,
+    opts?: { deadline?: number; signal?: AbortSignal },
+  ): Promise<Buffer>;
+}

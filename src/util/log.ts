@@ -1,0 +1,58 @@
+// The process logger: JSON lines to a file (or stderr), with tokens and signed URLs redacted.
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+
+const SECRET_QUERY = /([?&](?:X-Amz-[A-Za-z-]+|Signature|sig|se|token|access_token|X-Score-[A-Za-z-]+)=)[^&\s"']+/gi;
+const BEARER = /(Bearer\s+)[A-Za-z0-9._~+/=-]+/gi;
+
+/** Strips query-string signatures and bearer tokens from any text bound for a log or error message. */
+export function redact(text: string): string {
+  return text.replace(SECRET_QUERY, '$1REDACTED').replace(BEARER, '$1REDACTED');
+}
+
+let root: Logger = pino({ level: process.env.SCOREFS_LOG_LEVEL ?? 'warn' }, pino.destination(2));
+
+/** Replaces the process logger; `file` gets JSON lines (appended), otherwise stderr. */
+export function configureLogger(opts: { level?: LogLevel; file?: string }): Logger {
+  const dest = opts.file ? pino.destination({ dest: opts.file, append: true, mkdir: true, sync: false }) : pino.destination(2);
+  root = pino(
+    {
+      level: opts.level ?? 'info',
+      base: { pid: process.pid },
+      formatters: { level: (label) => ({ level: label }) },
+      hooks: {
+        logMethod(args, method) {
+          method.apply(this, args.map((a) => (typeof a === 'string' ? redact(a) : a)) as Parameters<typeof method>);
+        },
+      },
+      redact: { paths: ['token', 'accessToken', 'url', '*.url', 'headers.authorization'], censor: 'REDACTED' },
+    },
+    dest,
+  );
+  children.clear();
+  return root;
+}
+
+const children = new Map<string, Logger>();
+
+/**
+ * A logger for one module. Safe to call at import time: it follows the root that configureLogger()
+ * installs later.
+ */
+export function logger(module: string): Logger {
+  const current = (): Logger => {
+    let child = children.get(module);
+    if (!child) children.set(module, (child = root.child({ module })));
+    return child;
+  };
+  return new Proxy({} as Logger, {
+    get(_target, prop) {
+      const target = current();
+      const value = Reflect.get(target, prop, target) as unknown;
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}

@@ -1,0 +1,7 @@
+// Paths every test helper needs: the repository root and the compiled CLI.
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+/** The repository root (tests run from build/test/...). */
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export const scorefsBin = path.join(repoRoot, 'bin', 'scorefs');

@@ -1,0 +1,98 @@
+// Starts `scorefs serve` as a child process on a free loopback port and stops it when the test ends.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import type { ExecutionContext } from 'ava';
+import { scorefsBin } from './paths.js';
+
+export interface ServerOptions {
+  data: string;
+  /** Path of a JSON file token → scopes (`--tokens`). */
+  tokens?: string;
+  urlTtl?: number;
+  partSize?: number;
+  testControls?: boolean; // default true in tests
+  /** Fixed port, e.g. to restart a server on the same origin. */
+  port?: number;
+  extraArgs?: string[];
+}
+
+export interface RunningServer {
+  /** Base URL, e.g. http://127.0.0.1:40123 — both STORAGE_URL and METADATA_URL. */
+  url: string;
+  port: number;
+  child: ChildProcess;
+  /** POST /-/faults with a partial fault configuration. */
+  setFaults(faults: Record<string, unknown>): Promise<void>;
+  clearFaults(): Promise<void>;
+  /** Prometheus text of GET /-/metrics. */
+  metricsText(): Promise<string>;
+  /** Sum of scorefs_server_bytes_sent_total{route="object"}. */
+  objectBytesSent(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export async function startServer(t: ExecutionContext | undefined, opts: ServerOptions): Promise<RunningServer> {
+  const args = ['serve', '--data', opts.data, '--host', '127.0.0.1', '--port', String(opts.port ?? 0)];
+  if (opts.tokens) args.push('--tokens', opts.tokens);
+  if (opts.urlTtl !== undefined) args.push('--url-ttl', String(opts.urlTtl));
+  if (opts.partSize !== undefined) args.push('--part-size', String(opts.partSize));
+  if (opts.testControls !== false) args.push('--enable-test-controls');
+  args.push(...(opts.extraArgs ?? []));
+  const child = spawn(process.execPath, [scorefsBin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`scorefs serve did not start in 20 s: ${stderr}`)), 20_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (http:\/\/[^\s]+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!.replace(/\/$/, ''));
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`scorefs serve exited with ${code}: ${stderr}`));
+    });
+  });
+  child.stdout!.resume();
+  let stopped = false;
+  const server: RunningServer = {
+    url,
+    port: Number(new URL(url).port),
+    child,
+    async setFaults(faults) {
+      const r = await fetch(`${url}/-/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(faults) });
+      if (!r.ok) throw new Error(`POST /-/faults: ${r.status}`);
+    },
+    async clearFaults() {
+      const r = await fetch(`${url}/-/faults`, { method: 'DELETE' });
+      if (!r.ok) throw new Error(`DELETE /-/faults: ${r.status}`);
+    },
+    async metricsText() {
+      const r = await fetch(`${url}/-/metrics`);
+      return r.text();
+    },
+    async objectBytesSent() {
+      const text = await server.metricsText();
+      let sum = 0;
+      for (const line of text.split('\n')) {
+        if (line.startsWith('scorefs_server_bytes_sent_total') && line.includes('route="object"')) sum += Number(line.split(/\s+/).pop());
+      }
+      return sum;
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await once(child, 'exit');
+      clearTimeout(timer);
+    },
+  };
+  t?.teardown(() => server.stop());
+  return server;
+}

@@ -41,3 +41,25 @@ export interface RangeSource {
     opts?: { deadline?: number; signal?: AbortSignal },
   ): Promise<Buffer>;
 }
+
+/** The reads of one open file, grouped so the cache can detect sequential access and prefetch. */
+export interface ReadStreamHandle {
+  readonly obj: ObjectIdentity;
+  close(): void;
+}
+
+export interface ReadOptions {
+  /** The open file this read belongs to (drives prefetch); omit for one-off reads. */
+  stream?: ReadStreamHandle;
+  /** Epoch millis after which the read fails with Unavailable. Default: the cache's read deadline. */
+  deadline?: number;
+}
+
+/** What the vfs reads object bytes through (implemented by the BlockCache in src/cache/). */
+export interface ByteReader {
+  /** Bytes [offset, offset+length) of the object, clamped to its size (short at EOF, never an error). */
+  read(obj: ObjectIdentity, offset: number, length: number, opts?: ReadOptions): Promise<Buffer>;
+  openStream(obj: ObjectIdentity): ReadStreamHandle;
+  /** Keep these bytes cached as long as possible (indexes, headers); fetches them if missing. */
+  pin(obj: ObjectIdentity, offset: number, length: number): Promise<void>;
+}

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The main job on the embedded default: serve the sample data with `scorefs serve`, mount it with
+# `scorefs mount`, read the mounted BAM and CRAM with samtools, then unmount and stop the server.
+# Installs what it needs first (scripts/setup.sh); safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+work=$(mktemp -d /tmp/scorefs-demo.XXXXXX)
+data=.tmp/sample-data
+mnt="$work/mnt"
+server_pid=""
+cleanup() {
+  set +e
+  [ -d "$mnt" ] && ./bin/scorefs unmount "$mnt" >/dev/null 2>&1
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+bash scripts/make-sample-data.sh "$data" >/dev/null
+./bin/scorefs serve --data "$data" --port 0 > "$work/serve.out" 2>"$work/serve.err" &
+server_pid=$!
+for _ in $(seq 100); do grep -q 'listening on' "$work/serve.out" && break; sleep 0.1; done
+url=$(grep -o 'http://[^ ]*' "$work/serve.out" | head -1)
+echo "== scorefs serve is up at $url over $data"
+
+mkdir -p "$mnt"
+STORAGE_URL="$url" METADATA_URL="$url" ./bin/scorefs mount "$mnt" --cache-dir "$work/cache"
+echo "== mounted at $mnt"
+echo "\$ ls -R $mnt"
+ls -R "$mnt"
+bam="$mnt/AN-EX1-BAM/ex1.bam"
+cram="$mnt/AN-EX1-CRAM/ex1.cram"
+ref="$mnt/AN-EX1-REF/ex1.fa"
+echo "\$ samtools idxstats $bam"
+samtools idxstats "$bam"
+echo "\$ samtools view -c $bam seq2:100-200"
+samtools view -c "$bam" seq2:100-200
+echo "\$ samtools view $bam seq1:1000-1010 | head -3"
+samtools view "$bam" seq1:1000-1010 | head -3
+echo "\$ samtools view -c -T $ref $cram seq1:1-500"
+samtools view -c -T "$ref" "$cram" seq1:1-500
+echo "\$ cat $mnt/.scorefs/stats.json"
+cat "$mnt/.scorefs/stats.json"; echo
+./bin/scorefs unmount "$mnt"
+echo "== unmounted; done"

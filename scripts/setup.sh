@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what scorefs needs on a Debian machine and builds it. Safe to run any number of times:
+# system packages are installed only when missing, npm ci runs only when the lockfile changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+for pkg in libfuse2 fuse samtools; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  echo "setup: installing system packages: ${need[*]}"
+  sudo_=""; [ "$(id -u)" -eq 0 ] || sudo_="sudo"
+  $sudo_ env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $sudo_ env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ "$(cat node_modules/.scorefs-lock-hash 2>/dev/null)" != "$lock_hash" ]; then
+  echo "setup: installing npm dependencies (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$lock_hash" > node_modules/.scorefs-lock-hash
+fi
+
+npx tsc -p .

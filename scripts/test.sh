@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# The test command: installs what is needed (scripts/setup.sh), then runs every test with ava.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+npx ava "$@"

@@ -1,0 +1,77 @@
+// The Score client as the rest of scorefs sees it: settings, API, catalog, URL cache and the range
+// source for the block cache, over one HTTP agent.
+import { AccessDenied, BadRequest, InvalidInput, NotFound, ProtocolError, Unavailable } from '../errors.js';
+import type { Catalog } from '../model.js';
+import { ScoreApi } from './api.js';
+import { fetchCatalog, type CatalogOptions } from './catalog.js';
+import { resolveClientConfig, type ClientConfig } from './config.js';
+import { HttpClient } from './http.js';
+import { readManifest } from './manifest.js';
+import { ScoreRangeSource, type RangeSourceStats } from './range-source.js';
+import type { CallOptions } from './retry.js';
+import { UrlCache } from './url-cache.js';
+
+/** How long checkConnection() tries before it says the server is unreachable. */
+const CHECK_DEADLINE_MS = 15_000;
+
+export class ScoreClient {
+  readonly api: ScoreApi;
+  readonly urls: UrlCache;
+  /** The RangeSource for src/cache/. */
+  readonly source: ScoreRangeSource;
+  private readonly http: HttpClient;
+
+  constructor(readonly config: ClientConfig) {
+    this.http = new HttpClient(config);
+    this.api = new ScoreApi(this.http, config);
+    this.urls = new UrlCache(this.api, config.readDeadlineMs);
+    this.source = new ScoreRangeSource(this.http, this.urls, config.readDeadlineMs);
+  }
+
+  /** A client from command-line flags, the environment and the config file (see resolveClientConfig). */
+  static async fromOptions(flags: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): Promise<ScoreClient> {
+    return new ScoreClient(await resolveClientConfig(flags, env));
+  }
+
+  /** The catalog; `manifest` (a score-client download manifest file) restricts it to its objects. */
+  async fetchCatalog(opts: CatalogOptions & { manifest?: string } = {}): Promise<Catalog> {
+    const { manifest, ...rest } = opts;
+    const only = manifest ? await readManifest(manifest) : rest.only;
+    return fetchCatalog(this.api, { ...rest, ...(only ? { only } : {}) });
+  }
+
+  /**
+   * One cheap authenticated call to Score (GET /profile) and one to SONG (a one-entity page). Throws
+   * with a one-line reason: Unavailable (unreachable), AccessDenied 'token' (bad or missing token),
+   * InvalidInput (the URL answers, but not as Score/SONG would).
+   */
+  async checkConnection(opts: CallOptions = {}): Promise<void> {
+    const call = { deadline: opts.deadline ?? Date.now() + Math.min(CHECK_DEADLINE_MS, this.config.readDeadlineMs), signal: opts.signal };
+    await this.probe('Score', this.config.storageUrl, '--storage-url', async () => {
+      const profile = await this.api.profile(call);
+      if (!/^[A-Za-z0-9_-]{1,32}$/.test(profile)) throw new ProtocolError('GET /profile did not answer a storage profile name');
+    });
+    await this.probe('SONG', this.config.metadataUrl, '--metadata-url', () => this.api.entitiesPage(0, 1, call));
+  }
+
+  private async probe(service: string, url: string, flag: string, call: () => Promise<unknown>): Promise<void> {
+    try {
+      await call();
+    } catch (err) {
+      if (err instanceof Unavailable) throw new Unavailable(`cannot reach ${service} at ${url}: ${err.message}`, { cause: err });
+      if (err instanceof NotFound || err instanceof ProtocolError || err instanceof BadRequest) {
+        throw new InvalidInput(`${url} does not answer as ${service} does (${err.message}): check ${flag}`, { cause: err });
+      }
+      if (err instanceof AccessDenied && err.reason === 'scope') return; // reachable and the token is valid
+      throw err;
+    }
+  }
+
+  stats(): RangeSourceStats {
+    return this.source.stats();
+  }
+
+  async close(): Promise<void> {
+    await this.http.close();
+  }
+}

@@ -1,0 +1,113 @@
+// Object bytes for the block cache: ranged GETs on the object's external presigned URL, each response
+// checked against the request before a byte is returned, retried with backoff until the read deadline.
+import { AccessDenied, InvalidInput, NotFound, ProtocolError, TransientError, Unavailable } from '../errors.js';
+import type { ObjectIdentity, RangeSource } from '../model.js';
+import { logger } from '../util/log.js';
+import { header, type HttpClient, type HttpResponse } from './http.js';
+import { withRetry } from './retry.js';
+import type { UrlCache, UrlSubject } from './url-cache.js';
+
+const log = logger('score.range-source');
+
+export interface RangeSourceStats {
+  /** HTTP requests to the object store. */
+  requests: number;
+  /** Tries repeated after a transient failure. */
+  retries: number;
+  /** Presigned URLs fetched again (expiry or 403). */
+  refreshes: number;
+  /** Object bytes received. */
+  bytesFetched: number;
+  /** fetchRange calls that failed. */
+  errors: number;
+}
+
+/** Objects up to this size may come back whole (a 200 to a ranged GET) and are sliced. */
+const MAX_WHOLE_BODY = 64 * 1024 * 1024;
+
+export class ScoreRangeSource implements RangeSource {
+  private readonly counters = { requests: 0, retries: 0, bytesFetched: 0, errors: 0 };
+
+  constructor(
+    private readonly http: HttpClient,
+    private readonly urls: UrlCache,
+    private readonly readDeadlineMs: number,
+  ) {}
+
+  stats(): RangeSourceStats {
+    return { ...this.counters, refreshes: this.urls.refreshes };
+  }
+
+  async fetchRange(obj: ObjectIdentity, offset: number, length: number, opts: { deadline?: number; signal?: AbortSignal } = {}): Promise<Buffer> {
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
+      throw new InvalidInput(`invalid range of object ${obj.id}: offset ${offset}, length ${length}`);
+    }
+    const end = Math.min(obj.size, offset + length); // exclusive
+    if (end <= offset) return Buffer.alloc(0);
+    const subject: UrlSubject = { id: obj.id, ...('studyId' in obj && typeof obj.studyId === 'string' ? { studyId: obj.studyId } : {}) };
+    const deadline = opts.deadline ?? Date.now() + this.readDeadlineMs;
+    try {
+      return await withRetry((signal) => this.tryOnce(obj, subject, offset, end, deadline, signal), {
+        deadline,
+        signal: opts.signal,
+        what: `reading object ${obj.id}`,
+        onRetry: (err, n) => {
+          this.counters.retries++;
+          log.debug({ object: obj.id, attempt: n, err: err.message }, 'retrying read');
+        },
+      });
+    } catch (err) {
+      this.counters.errors++;
+      if (err instanceof Unavailable) log.warn({ object: obj.id, offset, length: end - offset, err: err.message }, 'read failed');
+      throw err;
+    }
+  }
+
+  /** One try: a GET on the current URL, plus one more on a fresh URL if the store refused the first. */
+  private async tryOnce(obj: ObjectIdentity, subject: UrlSubject, offset: number, end: number, deadline: number, signal: AbortSignal): Promise<Buffer> {
+    for (let fresh = false; ; fresh = true) {
+      const url = await this.urls.get(subject, { deadline, signal });
+      this.counters.requests++;
+      const res = await this.http.get(url, {
+        headers: { range: `bytes=${offset}-${end - 1}` },
+        signal,
+        maxBytes: obj.size <= MAX_WHOLE_BODY ? obj.size : end - offset,
+      });
+      this.counters.bytesFetched += res.body.length;
+      if (res.status !== 403) return checkRangeResponse(res, obj, offset, end);
+      if (fresh) throw new AccessDenied(`the object store refused object ${obj.id} even with a fresh URL (HTTP 403)`, 'scope');
+      log.debug({ object: obj.id }, 'object store answered 403: refreshing the URL');
+      this.urls.invalidate(obj.id, url);
+    }
+  }
+}
+
+/** The bytes [offset, end) from an object store's response, or an error if it is not exactly that. */
+export function checkRangeResponse(res: HttpResponse, obj: ObjectIdentity, offset: number, end: number): Buffer {
+  const what = `object ${obj.id} bytes ${offset}-${end - 1}`;
+  const expected = end - offset;
+  switch (res.status) {
+    case 206: {
+      const range = header(res.headers, 'content-range') ?? '';
+      const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(range.trim());
+      if (!m) throw new ProtocolError(`${what}: 206 without a valid Content-Range`);
+      if (m[3] !== String(obj.size)) throw new ProtocolError(`${what}: the object store says the object has ${m[3]} bytes, Score said ${obj.size}`);
+      if (Number(m[1]) !== offset || Number(m[2]) !== end - 1) throw new ProtocolError(`${what}: the object store sent bytes ${m[1]}-${m[2]} instead`);
+      if (res.body.length !== expected) throw new TransientError(`${what}: body of ${res.body.length} bytes, expected ${expected}`);
+      return res.body;
+    }
+    case 200: // the store ignored Range and sent the whole object
+      if (res.body.length !== obj.size) throw new TransientError(`${what}: whole-object body of ${res.body.length} bytes, expected ${obj.size}`);
+      return res.body.subarray(offset, end);
+    case 416:
+      throw new ProtocolError(`${what}: range not satisfiable, so the object is smaller than the ${obj.size} bytes Score said`);
+    case 404:
+      throw new NotFound(`${what}: the object store has no such object`);
+    default:
+      // S3 answers 400 for clock skew and similar passing trouble; score-client retries it too.
+      if (res.status === 400 || res.status === 408 || res.status === 429 || res.status >= 500) {
+        throw new TransientError(`${what}: object store answered HTTP ${res.status}`, res.status);
+      }
+      throw new ProtocolError(`${what}: unexpected HTTP ${res.status} from the object store`);
+  }
+}

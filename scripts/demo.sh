@@ -33,14 +33,15 @@ ls -R "$mnt"
 bam="$mnt/AN-EX1-BAM/ex1.bam"
 cram="$mnt/AN-EX1-CRAM/ex1.cram"
 ref="$mnt/AN-EX1-REF/ex1.fa"
-echo "\$ samtools idxstats $bam"
-samtools idxstats "$bam"
-echo "\$ samtools view -c $bam seq2:100-200"
-samtools view -c "$bam" seq2:100-200
-echo "\$ samtools view $bam seq1:1000-1010 | head -3"
-samtools view "$bam" seq1:1000-1010 | head -3
-echo "\$ samtools view -c -T $ref $cram seq1:1-500"
-samtools view -c -T "$ref" "$cram" seq1:1-500
+run() { echo "\$ $*"; "$@"; }
+run samtools view -c "$bam"
+run samtools idxstats "$bam"
+run samtools view -c "$bam" seq2:100-200
+echo "\$ samtools view $bam seq1:1000-1010 | cut -f1-9 | awk 'NR <= 3'"
+samtools view "$bam" seq1:1000-1010 | cut -f1-9 | awk 'NR <= 3'  # awk reads it all: no SIGPIPE under pipefail
+run samtools view -c -T "$ref" "$cram"
+run samtools idxstats "$cram"
+run samtools view -c -T "$ref" "$cram" seq1:1-500
 echo "\$ cat $mnt/.scorefs/stats.json"
 cat "$mnt/.scorefs/stats.json"; echo
 ./bin/scorefs unmount "$mnt"

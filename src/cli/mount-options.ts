@@ -1,0 +1,28 @@
+// The options of `scorefs mount` that are not about reaching Score: sizes, defaults, paths.
+import os from 'node:os';
+import path from 'node:path';
+import { InvalidInput } from '../errors.js';
+import { LAYOUTS, type Layout } from '../vfs/layout.js';
+
+const UNITS: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
+
+/** "50G", "512M", "1.5T", "4096" (bytes); K/M/G/T are binary (KiB, MiB, …), a trailing B or iB is allowed. */
+export function parseSize(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?\s*$/i.exec(text);
+  if (!m) throw new InvalidInput(`not a size: "${text}" (examples: 50G, 512M, 1T)`);
+  const bytes = Math.floor(Number(m[1]) * UNITS[m[2]!.toUpperCase()]!);
+  if (!Number.isSafeInteger(bytes)) throw new InvalidInput(`size too large: "${text}"`);
+  return bytes;
+}
+
+export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  const base = env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return path.join(base, 'scorefs');
+}
+
+export function parseLayout(text: string): Layout {
+  if (!(LAYOUTS as readonly string[]).includes(text)) throw new InvalidInput(`--layout must be one of ${LAYOUTS.join(', ')}, not "${text}"`);
+  return text as Layout;
+}
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;

@@ -1,0 +1,151 @@
+// The mount itself (the daemon, or `scorefs mount --foreground`): connect, open the cache, build the
+// tree, mount, refresh the catalog in the background, and on SIGTERM/SIGINT unmount cleanly.
+import { AccessDenied, InvalidInput, Unavailable } from '../errors.js';
+import { BlockCache } from '../cache/block-cache.js';
+import { FuseMount } from '../fuse/fuse-mount.js';
+import { removeMountRecord, writeMountRecord } from '../fuse/mount-registry.js';
+import { prepareMountpoint } from '../fuse/mountpoint.js';
+import type { Catalog } from '../model.js';
+import { logger } from '../util/log.js';
+import { CatalogRefresher } from '../vfs/catalog-refresher.js';
+import { ScoreClient } from '../score/client.js';
+import { readManifest } from '../score/manifest.js';
+import { selectFromManifest } from '../vfs/manifest.js';
+import { MountTree } from '../vfs/mount-tree.js';
+import type { MountSettings } from './mount.js';
+import { reportToParent } from './mount-daemon.js';
+
+const log = logger('mount');
+
+export async function runMount(s: MountSettings): Promise<void> {
+  let client: ScoreClient | undefined;
+  let cache: BlockCache | undefined;
+  let fuse: FuseMount | undefined;
+  let mountpoint = s.mountpoint;
+  try {
+    mountpoint = await prepareMountpoint(s.mountpoint);
+    const only = s.manifest ? await readManifest(s.manifest) : undefined;
+    // The server filters what it lists; a snapshot may hold more (fetched without a manifest).
+    const select = (c: Catalog): Catalog => (only ? selectFromManifest(c, only) : c);
+
+    client = new ScoreClient(s.client);
+    cache = await BlockCache.open({
+      dir: s.cacheDir,
+      source: client.source,
+      readDeadlineMs: s.client.readDeadlineMs,
+      ...(s.cacheSizeBytes !== undefined ? { diskBytes: s.cacheSizeBytes } : {}),
+    });
+    const openCache = cache;
+    const activeClient = client;
+    const fetch = (): Promise<Catalog> => activeClient.fetchCatalog(only ? { only } : {});
+    const start = await initialCatalog(activeClient, fetch, openCache, s);
+    let offline = start.offline;
+
+    const tree: MountTree = new MountTree(select(start.catalog), {
+      layout: s.layout,
+      reader: openCache,
+      stats: () => statsDocument(openCache, tree.catalog, offline),
+    });
+    fuse = await FuseMount.mount(tree, { mountpoint, allowOther: s.allowOther });
+    await writeMountRecord({ pid: process.pid, mountpoint, logFile: s.logFile, startedAt: Date.now() });
+    log.info({ mountpoint, files: tree.catalog.files.length, offline, layout: s.layout }, 'mount ready');
+    await reportToParent({ ok: true, offline, files: tree.catalog.files.length, catalogFetchedAt: start.catalog.fetchedAt });
+
+    const refresher = new CatalogRefresher({
+      fetch,
+      onCatalog: async (c) => {
+        tree.replace(select(c));
+        if (offline) log.info('the server answers again: online');
+        offline = false;
+        await openCache.saveCatalog(c);
+      },
+      intervalMs: s.refreshIntervalMs,
+    });
+    refresher.start();
+
+    const signal = await nextSignal();
+    log.info({ signal }, 'stopping');
+    refresher.stop();
+    await fuse.unmount();
+    fuse = undefined;
+    await cache.close();
+    cache = undefined;
+    await client.close();
+    await removeMountRecord(mountpoint, process.pid);
+    process.exit(0);
+  } catch (err) {
+    const text = startupMessage(err, s);
+    log.error({ err: err instanceof Error ? err.message : String(err) }, 'mount failed');
+    await reportToParent({ ok: false, error: text });
+    process.stderr.write(`scorefs: ${text}\n`);
+    await fuse?.unmount().catch(() => undefined);
+    await cache?.close().catch(() => undefined);
+    await client?.close().catch(() => undefined);
+    process.exit(err instanceof InvalidInput ? 2 : 1);
+  }
+}
+
+/**
+ * The catalog to mount: fetched from the server when it answers; the last snapshot when it is
+ * unreachable (offline mount). A rejected token or a refused request fails the mount.
+ */
+async function initialCatalog(
+  client: ScoreClient,
+  fetch: () => Promise<Catalog>,
+  cache: BlockCache,
+  s: MountSettings,
+): Promise<{ catalog: Catalog; offline: boolean }> {
+  try {
+    await client.checkConnection();
+    const catalog = await fetch();
+    await cache.saveCatalog(catalog);
+    return { catalog, offline: false };
+  } catch (err) {
+    if (!(err instanceof Unavailable)) throw err;
+    const snapshot = await cache.loadCatalog();
+    if (!snapshot) {
+      throw new Error(`${err.message}, and no listing is cached in ${s.cacheDir} to mount offline from`);
+    }
+    log.warn({ err: err instanceof Error ? err.message : String(err), fetchedAt: snapshot.fetchedAt }, 'server unreachable: mounting offline from the cached listing');
+    return { catalog: snapshot, offline: true };
+  }
+}
+
+function statsDocument(cache: BlockCache, catalog: Catalog, offline: boolean): Record<string, unknown> {
+  const c = cache.stats();
+  const source = (c.source ?? {}) as Record<string, unknown>;
+  return {
+    mode: offline ? 'offline' : 'online',
+    files: catalog.files.length,
+    catalogFetchedAt: new Date(catalog.fetchedAt).toISOString(),
+    bytesRead: c.bytesRead,
+    bytesFromMemory: c.bytesFromMemory,
+    bytesFromDisk: c.bytesFromDisk,
+    bytesFromNetwork: c.bytesFromNetwork,
+    requests: c.networkRequests,
+    retries: typeof source.retries === 'number' ? source.retries : 0,
+    errors: c.readErrors,
+    cacheBytes: c.diskBytes,
+    cacheCapacityBytes: c.diskCapacityBytes,
+    cache: c,
+  };
+}
+
+function startupMessage(err: unknown, s: MountSettings): string {
+  const text = err instanceof Error ? err.message : String(err);
+  if (err instanceof AccessDenied && err.reason === 'token') return `token rejected by ${s.client.storageUrl}: ${text}`;
+  return text;
+}
+
+function nextSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const on = (sig: NodeJS.Signals): void => {
+      process.off('SIGTERM', on);
+      process.off('SIGINT', on);
+      resolve(sig);
+    };
+    process.on('SIGTERM', on);
+    process.on('SIGINT', on);
+    process.on('SIGHUP', () => undefined); // a daemon has no terminal to lose
+  });
+}

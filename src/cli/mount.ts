@@ -1,0 +1,159 @@
+// `scorefs mount MOUNTPOINT`: resolves the options, then either starts the daemon and waits for it
+// (default) or runs the mount in this process (--foreground, as systemd runs it).
+import path from 'node:path';
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { InvalidInput } from '../errors.js';
+import { readConfigFile, resolveClientConfig, type ClientConfig } from '../score/config.js';
+import { configureLogger, type LogLevel } from '../util/log.js';
+import { LAYOUTS, type Layout } from '../vfs/layout.js';
+import { isDaemonChild, readDaemonSecret, reportToParent, startDaemon } from './mount-daemon.js';
+import { defaultCacheDir, LOG_LEVELS, parseLayout, parseSize } from './mount-options.js';
+import { runMount } from './mount-run.js';
+
+interface MountArgs {
+  mountpoint: string;
+  storageUrl?: string;
+  metadataUrl?: string;
+  tokenFile?: string;
+  config?: string;
+  cacheDir?: string;
+  cacheSize?: string;
+  layout?: string;
+  manifest?: string;
+  allowOther?: boolean;
+  foreground: boolean;
+  logFile?: string;
+  logLevel?: string;
+  readDeadline?: number;
+  refreshInterval?: number;
+  readyTimeout: number;
+}
+
+/** Everything a mount needs, resolved (flags > environment > config file) and made absolute. */
+export interface MountSettings {
+  mountpoint: string;
+  client: ClientConfig;
+  configFile?: string;
+  cacheDir: string;
+  cacheSizeBytes?: number;
+  layout: Layout;
+  manifest?: string;
+  allowOther: boolean;
+  logFile: string;
+  logLevel: LogLevel;
+  refreshIntervalMs: number;
+}
+
+export const mountCommand: CommandModule<object, MountArgs> = {
+  command: 'mount <mountpoint>',
+  describe: 'Mount the objects of a Score server as a read-only filesystem',
+  builder: (yargs: Argv) =>
+    yargs
+      .usage('$0 mount MOUNTPOINT [options]\n\nMounts Score objects read-only; returns once the mount is ready unless --foreground.')
+      .positional('mountpoint', { type: 'string', demandOption: true, describe: 'an existing empty directory' })
+      .option('storage-url', { type: 'string', describe: 'Score URL (env STORAGE_URL)' })
+      .option('metadata-url', { type: 'string', describe: 'SONG URL (env METADATA_URL; default: the Score URL)' })
+      .option('token-file', { type: 'string', describe: 'file holding the access token, mode 600 (or env ACCESSTOKEN)' })
+      .option('config', { type: 'string', describe: 'config file of key = value lines (also application.properties)' })
+      .option('cache-dir', { type: 'string', describe: 'persistent cache (default $XDG_CACHE_HOME/scorefs or ~/.cache/scorefs)' })
+      .option('cache-size', { type: 'string', describe: 'disk cache bound, e.g. 50G, 512M (default 10G)' })
+      .option('layout', { type: 'string', choices: LAYOUTS, describe: 'bundle: /<analysisId>/<file>; study: /<studyId>/<analysisId>/<file>; object-id: /<objectId>' })
+      .option('manifest', { type: 'string', describe: 'score-client manifest (TSV): mount only its objects and their indexes' })
+      .option('allow-other', { type: 'boolean', describe: 'let other users read the mount (needs user_allow_other in /etc/fuse.conf)' })
+      .option('foreground', { type: 'boolean', default: false, describe: 'stay attached (for systemd); SIGTERM unmounts' })
+      .option('log-file', { type: 'string', describe: 'log file (default <cache-dir>/scorefs.log)' })
+      .option('log-level', { type: 'string', choices: LOG_LEVELS, describe: 'log level (default info)' })
+      .option('read-deadline', { type: 'number', describe: 'seconds a read may wait for the network before EIO (default 60)' })
+      .option('refresh-interval', { type: 'number', describe: 'seconds between catalog refreshes (default 300)' })
+      .option('ready-timeout', { type: 'number', default: 60, describe: 'seconds to wait for the daemon to mount' }) as unknown as Argv<MountArgs>,
+  handler: async (args: ArgumentsCamelCase<MountArgs>) => {
+    const daemonChild = isDaemonChild();
+    let settings: MountSettings;
+    try {
+      settings = await resolveMountSettings(args, process.env);
+      if (daemonChild) {
+        const secret = await readDaemonSecret();
+        if (secret.token) settings.client.token = secret.token;
+      }
+    } catch (err) {
+      await fail(err);
+      return;
+    }
+    if (args.foreground) {
+      configureLogger({ level: settings.logLevel, file: settings.logFile });
+      if (!daemonChild) process.stderr.write(`scorefs: logging to ${settings.logFile}\n`);
+      await runMount(settings); // returns when unmounted by a signal; exits the process itself on failure
+      return;
+    }
+    await daemonize(settings, args.readyTimeout * 1000);
+  },
+};
+
+async function daemonize(settings: MountSettings, timeoutMs: number): Promise<void> {
+  try {
+    const ready = await startDaemon({ args: childArgs(settings), secret: { token: settings.client.token }, logFile: settings.logFile, timeoutMs });
+    if (!ready.ok) throw new Error(ready.error ?? 'the daemon failed to mount');
+    if (ready.offline) {
+      const when = ready.catalogFetchedAt ? new Date(ready.catalogFetchedAt).toISOString() : 'an earlier run';
+      process.stderr.write(`scorefs: ${settings.client.storageUrl} is unreachable: mounted offline from the listing of ${when}; only cached data can be read\n`);
+    }
+    process.stdout.write(
+      `scorefs: mounted ${settings.client.storageUrl} at ${settings.mountpoint} (${ready.files ?? 0} files, layout ${settings.layout}, pid ${ready.pid}); log: ${settings.logFile}\n`,
+    );
+  } catch (err) {
+    process.stderr.write(`scorefs: mount failed: ${message(err)} (log: ${settings.logFile})\n`);
+    process.exitCode = 1;
+  }
+}
+
+/** The daemon's command line: every setting explicit, paths absolute, never the token. */
+function childArgs(s: MountSettings): string[] {
+  const args = ['mount', s.mountpoint, '--foreground'];
+  args.push('--storage-url', s.client.storageUrl, '--metadata-url', s.client.metadataUrl);
+  if (s.configFile) args.push('--config', s.configFile);
+  args.push('--cache-dir', s.cacheDir, '--layout', s.layout, '--log-file', s.logFile, '--log-level', s.logLevel);
+  if (s.cacheSizeBytes !== undefined) args.push('--cache-size', String(s.cacheSizeBytes));
+  if (s.manifest) args.push('--manifest', s.manifest);
+  if (s.allowOther) args.push('--allow-other');
+  args.push('--read-deadline', String(s.client.readDeadlineMs / 1000), '--refresh-interval', String(s.refreshIntervalMs / 1000));
+  return args;
+}
+
+export async function resolveMountSettings(args: MountArgs, env: NodeJS.ProcessEnv): Promise<MountSettings> {
+  const absolute = (p: string | undefined): string | undefined => (p === undefined ? undefined : path.resolve(p));
+  const configFile = absolute(args.config ?? (env.SCOREFS_CONFIG || undefined));
+  const client = await resolveClientConfig({ ...args, config: configFile, 'token-file': absolute(args.tokenFile) }, env);
+  const file = configFile ? await readConfigFile(configFile) : new Map<string, string>();
+  const pick = (flag: string | undefined, key: string): string | undefined => flag ?? (file.get(key) || undefined);
+
+  const cacheDir = path.resolve(pick(args.cacheDir, 'cache-dir') ?? defaultCacheDir(env));
+  const cacheSize = pick(args.cacheSize, 'cache-size');
+  const logLevel = pick(args.logLevel, 'log-level') ?? 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) throw new InvalidInput(`log-level must be one of ${LOG_LEVELS.join(', ')}`);
+  const refresh = args.refreshInterval ?? Number(file.get('refresh-interval') ?? 300);
+  if (!Number.isFinite(refresh) || refresh <= 0) throw new InvalidInput('refresh-interval must be a positive number of seconds');
+  return {
+    mountpoint: path.resolve(args.mountpoint),
+    client,
+    ...(configFile ? { configFile } : {}),
+    cacheDir,
+    ...(cacheSize !== undefined ? { cacheSizeBytes: parseSize(cacheSize) } : {}),
+    layout: parseLayout(pick(args.layout, 'layout') ?? 'bundle'),
+    ...(pick(args.manifest, 'manifest') ? { manifest: path.resolve(pick(args.manifest, 'manifest')!) } : {}),
+    allowOther: args.allowOther ?? file.get('allow-other') === 'true',
+    logFile: path.resolve(pick(args.logFile, 'log-file') ?? path.join(cacheDir, 'scorefs.log')),
+    logLevel: logLevel as LogLevel,
+    refreshIntervalMs: refresh * 1000,
+  };
+}
+
+async function fail(err: unknown): Promise<void> {
+  const text = message(err);
+  await reportToParent({ ok: false, error: text });
+  process.stderr.write(`scorefs: ${text}\n`);
+  process.exitCode = err instanceof InvalidInput ? 2 : 1;
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

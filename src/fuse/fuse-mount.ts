@@ -1,0 +1,128 @@
+// Mounting the vfs with fuse-native (the only module that imports it), with the options that
+// suit immutable remote objects, and unmounting it again.
+import Fuse, { type FuseOptions } from 'fuse-native';
+import { access, constants } from 'node:fs/promises';
+import path from 'node:path';
+import { isMainThread } from 'node:worker_threads';
+import { logger } from '../util/log.js';
+import { clearMount } from './clear-mount.js';
+import { VfsFuseOps, type TreeSource } from './fuse-ops.js';
+import { raiseReadahead } from './readahead.js';
+
+const log = logger('fuse');
+
+export interface FuseMountOptions {
+  /** Canonical path of an existing, empty directory. */
+  mountpoint: string;
+  allowOther?: boolean;
+  /** Kernel readahead for the mount, KiB; 0 leaves the default. */
+  readaheadKb?: number;
+  debug?: boolean;
+  /** How long mounting (fusermount + INIT) may take. */
+  mountTimeoutMs?: number;
+}
+
+/** Seconds the kernel may cache names and attributes: the objects are immutable. */
+const ATTR_TIMEOUT_S = 3600;
+/** A name that was missing is asked again after this long (new files appear with catalog refreshes). */
+const NEGATIVE_TIMEOUT_S = 5;
+
+// fuse-native unmounts with `fusermount -uz` only; fall back to `umount -l` where fusermount is
+// missing. Patched on the base class: its _close calls Fuse.unmount, not this.constructor.
+Fuse.unmount = (mnt, cb) => void clearMount(mnt).then(() => cb(null), (err: Error) => cb(err));
+
+/** fuse-native drops falsy option values and lacks some options: appended to its `-o` string. */
+class ScorefsFuse extends Fuse {
+  constructor(
+    mnt: string,
+    ops: ConstructorParameters<typeof Fuse>[1],
+    opts: FuseOptions,
+    private readonly extraOptions: string[],
+  ) {
+    super(mnt, ops, opts);
+  }
+
+  override _fuseOptions(): string {
+    const base = super._fuseOptions();
+    const extra = this.extraOptions.join(',');
+    return base ? `${base},${extra}` : `-o${extra}`;
+  }
+}
+
+export class FuseMount {
+  private unmounting: Promise<void> | undefined;
+
+  private constructor(
+    readonly mountpoint: string,
+    private readonly fuse: Fuse,
+    private readonly ops: VfsFuseOps,
+  ) {}
+
+  static async mount(tree: TreeSource, opts: FuseMountOptions): Promise<FuseMount> {
+    // fuse-native's threads use the default libuv loop: mounting from a worker thread segfaults.
+    if (!isMainThread) throw new Error('scorefs cannot mount from a worker thread');
+    const ops = new VfsFuseOps(tree, { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 });
+    const autoUnmount = await hasFusermount();
+    if (!autoUnmount) log.warn('fusermount not found: mounting without auto_unmount (a killed daemon leaves a stale mount)');
+    const fuseOpts: FuseOptions = {
+      timeout: false, // our read deadlines bound every request; fuse-native's 15 s would pre-empt them
+      fsname: 'scorefs',
+      subtype: 'scorefs',
+      autoUnmount, // fusermount unmounts when this process dies, even by kill -9
+      allowOther: opts.allowOther ?? false,
+      defaultPermissions: true, // the kernel checks the 0444/0555 modes; no access() round trips
+      // auto_cache rather than kernel_cache: pages are kept across opens while a file's size and
+      // mtime stay the same (always, for objects), and dropped when they change (stats.json).
+      autoCache: true,
+      entryTimeout: ATTR_TIMEOUT_S,
+      attrTimeout: ATTR_TIMEOUT_S,
+      debug: opts.debug ?? false,
+    };
+    const extra = [
+      'ro',
+      `negative_timeout=${NEGATIVE_TIMEOUT_S}`,
+      'ac_attr_timeout=0', // auto_cache re-checks size/mtime at every open (in memory, cheap)
+      'max_read=131072',
+      'max_background=64',
+      'congestion_threshold=48',
+    ];
+    const fuse = new ScorefsFuse(opts.mountpoint, ops.ops(), fuseOpts, extra);
+    await withTimeout(
+      new Promise<void>((resolve, reject) => fuse.mount((err) => (err ? reject(err) : resolve()))),
+      opts.mountTimeoutMs ?? 30_000,
+      `mounting ${opts.mountpoint} did not finish`,
+    );
+    const mounted = new FuseMount(opts.mountpoint, fuse, ops);
+    if (opts.readaheadKb !== 0) await raiseReadahead(opts.mountpoint, opts.readaheadKb ?? 4096);
+    log.info({ mountpoint: opts.mountpoint, autoUnmount }, 'mounted');
+    return mounted;
+  }
+
+  /** Fails new requests with EIO, lets running ones finish (up to `drainMs`), then detaches the mount. */
+  unmount(drainMs = 2000): Promise<void> {
+    this.unmounting ??= (async () => {
+      await this.ops.stop(drainMs);
+      await new Promise<void>((resolve, reject) => this.fuse.unmount((err) => (err ? reject(err) : resolve())));
+      log.info({ mountpoint: this.mountpoint }, 'unmounted');
+    })();
+    return this.unmounting;
+  }
+}
+
+async function hasFusermount(): Promise<boolean> {
+  for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(':')) {
+    try {
+      await access(path.join(dir || '.', 'fusermount'), constants.X_OK);
+      return true;
+    } catch {
+      // not in this directory
+    }
+  }
+  return false;
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} in ${ms / 1000} s`)), ms)));
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}

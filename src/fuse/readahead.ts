@@ -1,0 +1,21 @@
+// FUSE reads are at most 128 KiB; a bigger kernel readahead keeps more of them in flight
+// (platform-notes §1.5). The knob is /sys/class/bdi/<major:minor>/read_ahead_kb, root-writable.
+import { writeFile } from 'node:fs/promises';
+import { logger } from '../util/log.js';
+import { findMount } from './mountinfo.js';
+
+const log = logger('fuse');
+
+/** Best effort: returns whether the value was written. */
+export async function raiseReadahead(mountpoint: string, kb: number): Promise<boolean> {
+  try {
+    const entry = await findMount(mountpoint);
+    if (!entry) return false;
+    await writeFile(`/sys/class/bdi/${entry.device}/read_ahead_kb`, `${kb}\n`);
+    log.debug({ mountpoint, kb, device: entry.device }, 'raised kernel readahead');
+    return true;
+  } catch (err) {
+    log.debug({ mountpoint, err: String(err) }, 'could not raise kernel readahead');
+    return false;
+  }
+}

@@ -1,0 +1,69 @@
+// Builds the tree a Catalog shows, in one of the three layouts of PRODUCT.md:
+//   bundle    /<analysisId>/<fileName>
+//   study     /<studyId>/<analysisId>/<fileName>
+//   object-id /<objectId>, plus hidden /<objectId>.bai|.crai|.csi|.tbi|.fai|.gzi aliases of the files
+//             tools look for beside it (its index; a FASTA's .fai for samtools -T)
+// and /.scorefs/stats.json in all of them.
+import type { ByteReader, Catalog, CatalogFile } from '../model.js';
+import { logger } from '../util/log.js';
+import { Dir } from './dir.js';
+import { companions, isAlignmentFile, pairIndexes } from './index-pairing.js';
+import { ObjectFile } from './object-file.js';
+import { StatsFile, type StatsProvider } from './stats-file.js';
+
+const log = logger('vfs');
+
+export const LAYOUTS = ['bundle', 'study', 'object-id'] as const;
+export type Layout = (typeof LAYOUTS)[number];
+
+export interface TreeOptions {
+  layout: Layout;
+  reader: ByteReader;
+  stats: StatsProvider;
+}
+
+export function buildTree(catalog: Catalog, opts: TreeOptions): Dir {
+  const root = new Dir(catalog.fetchedAt);
+  const control = root.subdir('.scorefs', catalog.fetchedAt);
+  control.add('stats.json', new StatsFile(opts.stats));
+
+  const pairs = pairIndexes(catalog.files);
+  const nodes = new Map<CatalogFile, ObjectFile>();
+  for (const f of catalog.files) {
+    const index = isAlignmentFile(f.fileName) ? pairs.get(f) : undefined;
+    nodes.set(f, new ObjectFile(f, opts.reader, index));
+  }
+
+  for (const [f, node] of nodes) {
+    if (!safeName(f.fileName) || !safeName(f.analysisId) || !safeName(f.studyId) || !safeName(f.id)) {
+      log.warn({ object: f.id }, 'skipping a catalog entry whose name cannot be a path component');
+      continue;
+    }
+    let added: boolean;
+    switch (opts.layout) {
+      case 'bundle':
+        added = root.subdir(f.analysisId, f.lastModified).add(f.fileName, node);
+        break;
+      case 'study':
+        added = root.subdir(f.studyId, f.lastModified).subdir(f.analysisId, f.lastModified).add(f.fileName, node);
+        break;
+      case 'object-id':
+        added = root.add(f.id, node);
+        break;
+    }
+    if (!added) log.warn({ object: f.id, fileName: f.fileName }, 'duplicate path in the catalog; keeping the first');
+    root.touch(f.lastModified);
+  }
+
+  if (opts.layout === 'object-id') {
+    for (const { of, file, ext } of companions(catalog.files)) {
+      const target = nodes.get(file);
+      if (target && safeName(of.id)) root.add(`${of.id}.${ext}`, target, { hidden: true });
+    }
+  }
+  return root;
+}
+
+function safeName(name: string): boolean {
+  return name !== '' && name !== '.' && name !== '..' && !name.includes('/') && !name.includes('\u0000');
+}

@@ -1,0 +1,65 @@
+// The cache survives remounts: a re-read after a remount sends no object byte over the network, and
+// with the server gone the mount comes up offline from the cached listing and serves cached bytes.
+import test from 'ava';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { exec, output } from './helpers/exec.js';
+import { mountScorefs, mountWorkDir } from './helpers/mount.js';
+import { SAMPLE, sampleData } from './helpers/sample-data.js';
+import { startServer } from './helpers/server.js';
+
+async function md5s(root: string, data: string, analyses?: string[]): Promise<Map<string, [string, string]>> {
+  const out = new Map<string, [string, string]>();
+  for (const analysis of analyses ?? (await readdir(path.join(data, SAMPLE.study)))) {
+    for (const name of await readdir(path.join(data, SAMPLE.study, analysis))) {
+      if (name.startsWith('.')) continue;
+      const sum = async (p: string): Promise<string> => (await output('md5sum', [p])).split(' ')[0]!;
+      out.set(`${analysis}/${name}`, [await sum(path.join(root, analysis, name)), await sum(path.join(data, SAMPLE.study, analysis, name))]);
+    }
+  }
+  return out;
+}
+
+test('a remount re-reads from the cache, and mounts offline from the cached listing when the server is gone', async (t) => {
+  const data = sampleData();
+  const server = await startServer(t, { data });
+  const cacheDir = path.join(await mountWorkDir(t), 'cache');
+
+  const first = await mountScorefs(t, { serverUrl: server.url, cacheDir });
+  for (const [file, [got, want]] of await md5s(first.mnt, data)) t.is(got, want, file);
+  const sentByFirstMount = await server.objectBytesSent();
+  t.true(sentByFirstMount > 0);
+  await first.stop();
+
+  const second = await mountScorefs(t, { serverUrl: server.url, cacheDir });
+  t.notRegex(second.stderr, /offline/);
+  for (const [file, [got, want]] of await md5s(second.mnt, data)) t.is(got, want, file);
+  t.is(await server.objectBytesSent(), sentByFirstMount, 'no object byte sent after the first mount');
+  await second.stop();
+
+  await server.stop();
+  const offline = await mountScorefs(t, { serverUrl: server.url, cacheDir, extraArgs: ['--read-deadline', '3'] });
+  t.regex(offline.stderr, /unreachable.*offline/);
+  for (const [file, [got, want]] of await md5s(offline.mnt, data)) t.is(got, want, file);
+  const bam = path.join(offline.mnt, SAMPLE.bamAnalysis, 'ex1.bam');
+  const localBam = path.join(data, SAMPLE.study, SAMPLE.bamAnalysis, 'ex1.bam');
+  t.is(await output('samtools', ['view', bam, 'seq2:100-200']), await output('samtools', ['view', localBam, 'seq2:100-200']));
+  const stats = JSON.parse(await readFile(path.join(offline.mnt, '.scorefs', 'stats.json'), 'utf8')) as { mode: string };
+  t.is(stats.mode, 'offline');
+});
+
+test('offline, what was never cached fails with EIO within the read deadline', async (t) => {
+  const data = sampleData();
+  const server = await startServer(t, { data });
+  const cacheDir = path.join(await mountWorkDir(t), 'cache');
+  const first = await mountScorefs(t, { serverUrl: server.url, cacheDir });
+  for (const [file, [got, want]] of await md5s(first.mnt, data, [SAMPLE.bamAnalysis])) t.is(got, want, file);
+  await first.stop();
+  await server.stop();
+
+  const offline = await mountScorefs(t, { serverUrl: server.url, cacheDir, extraArgs: ['--read-deadline', '3'] });
+  for (const [file, [got, want]] of await md5s(offline.mnt, data, [SAMPLE.bamAnalysis])) t.is(got, want, file);
+  const r = await exec('cat', [path.join(offline.mnt, SAMPLE.refAnalysis, 'ex1.fa')], { timeoutMs: 60_000 });
+  t.not(r.code, null, 'cat was not left hanging');
+  t.regex(r.stderr, /Input\/output error/);
+});

@@ -1,0 +1,166 @@
+// The vfs without a mount: layouts, index aliases, pins on open, stats.json, catalog swaps and
+// manifests, over a ByteReader that reads the local sample files.
+import test from 'ava';
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Catalog, CatalogFile } from '../src/model.js';
+import { CatalogRefresher } from '../src/vfs/catalog-refresher.js';
+import { selectFromManifest } from '../src/vfs/manifest.js';
+import { parseManifest } from '../src/score/manifest.js';
+import { MountTree } from '../src/vfs/mount-tree.js';
+import type { DirNode, FileNode, VfsNode } from '../src/vfs/node.js';
+import { resolvePath } from '../src/vfs/resolve.js';
+import { HEADER_PIN_BYTES } from '../src/vfs/object-file.js';
+import { NotFound } from '../src/errors.js';
+import { LocalByteReader, localCatalog } from './helpers/local-catalog.js';
+import { SAMPLE, sampleData } from './helpers/sample-data.js';
+import type { Layout } from '../src/vfs/layout.js';
+
+async function setup(layout: Layout, stats: () => Record<string, unknown> = () => ({})) {
+  const data = sampleData();
+  const { catalog, pathOf } = await localCatalog(data);
+  const reader = new LocalByteReader(pathOf);
+  const tree = new MountTree(catalog, { layout, reader, stats });
+  return { data, catalog, reader, tree };
+}
+
+async function readAll(node: VfsNode): Promise<Buffer> {
+  if (node.kind !== 'file') throw new Error('not a file');
+  const handle = await node.open();
+  const chunks: Buffer[] = [];
+  for (let off = 0; ; ) {
+    const b = await handle.read(off, 65536);
+    if (b.length === 0) break;
+    chunks.push(b);
+    off += b.length;
+  }
+  handle.release();
+  return Buffer.concat(chunks);
+}
+
+const md5 = (b: Buffer): string => createHash('md5').update(b).digest('hex');
+const file = (c: Catalog, analysisId: string, fileName: string): CatalogFile =>
+  c.files.find((f) => f.analysisId === analysisId && f.fileName === fileName)!;
+
+test('bundle layout: /<analysisId>/<fileName> with the bytes and sizes of the objects', async (t) => {
+  const { data, catalog, tree } = await setup('bundle');
+  const root = tree.root;
+  const analyses = [...new Set(catalog.files.map((f) => f.analysisId))].sort();
+  t.deepEqual(await root.list(), ['.scorefs', ...analyses].sort());
+  for (const f of catalog.files) {
+    const node = await resolvePath(root, `/${f.analysisId}/${f.fileName}`);
+    const local = await readFile(path.join(data, f.studyId, f.analysisId, f.fileName));
+    t.is((await node.stat()).size, local.length);
+    t.is(md5(await readAll(node)), md5(local), f.fileName);
+  }
+  t.deepEqual(await ((await resolvePath(root, `/${SAMPLE.bamAnalysis}`)) as DirNode).list(), ['ex1.bam', 'ex1.bam.bai']);
+  await t.throwsAsync(resolvePath(root, '/nope'), { instanceOf: NotFound });
+  await t.throwsAsync(resolvePath(root, `/${SAMPLE.bamAnalysis}/ex1.bam/x`), { instanceOf: NotFound });
+});
+
+test('study layout: /<studyId>/<analysisId>/<fileName>', async (t) => {
+  const { tree } = await setup('study');
+  t.deepEqual(await tree.root.list(), ['.scorefs', SAMPLE.study]);
+  const bam = await resolvePath(tree.root, `/${SAMPLE.study}/${SAMPLE.bamAnalysis}/ex1.bam`);
+  t.is(bam.kind, 'file');
+});
+
+test('object-id layout: /<objectId> plus unlisted aliases of the paired index', async (t) => {
+  const { catalog, tree } = await setup('object-id');
+  const names = await tree.root.list();
+  t.deepEqual(names, ['.scorefs', ...catalog.files.map((f) => f.id)].sort());
+  const bam = file(catalog, SAMPLE.bamAnalysis, 'ex1.bam');
+  const bai = file(catalog, SAMPLE.bamAnalysis, 'ex1.bam.bai');
+  const csiBam = file(catalog, SAMPLE.csiAnalysis, 'ex1.bam');
+  const csi = file(catalog, SAMPLE.csiAnalysis, 'ex1.bam.csi');
+  const cram = file(catalog, SAMPLE.cramAnalysis, 'ex1.cram');
+  const crai = file(catalog, SAMPLE.cramAnalysis, 'ex1.cram.crai');
+  t.is(md5(await readAll(await resolvePath(tree.root, `/${bam.id}.bai`))), md5(await readAll(await resolvePath(tree.root, `/${bai.id}`))));
+  t.is((await (await resolvePath(tree.root, `/${csiBam.id}.csi`)).stat()).size, csi.size);
+  t.is((await (await resolvePath(tree.root, `/${cram.id}.crai`)).stat()).size, crai.size);
+  const fa = file(catalog, SAMPLE.refAnalysis, 'ex1.fa');
+  const fai = file(catalog, SAMPLE.refAnalysis, 'ex1.fa.fai');
+  t.is((await (await resolvePath(tree.root, `/${fa.id}.fai`)).stat()).size, fai.size);
+  await t.throwsAsync(resolvePath(tree.root, `/${bam.id}.csi`), { instanceOf: NotFound });
+  await t.throwsAsync(resolvePath(tree.root, `/${csiBam.id}.bai`), { instanceOf: NotFound });
+});
+
+test('opening an indexed BAM pins its whole index and its header blocks; other files pin nothing', async (t) => {
+  const { catalog, reader, tree } = await setup('bundle');
+  const bam = file(catalog, SAMPLE.bamAnalysis, 'ex1.bam');
+  const bai = file(catalog, SAMPLE.bamAnalysis, 'ex1.bam.bai');
+  const fa = (await resolvePath(tree.root, `/${SAMPLE.refAnalysis}/ex1.fa`)) as FileNode;
+  (await fa.open()).release();
+  t.deepEqual(reader.pins, []);
+  const node = (await resolvePath(tree.root, `/${SAMPLE.bamAnalysis}/ex1.bam`)) as FileNode;
+  const handle = await node.open();
+  t.is(reader.openStreams, 1);
+  await new Promise((r) => setImmediate(r));
+  t.deepEqual(
+    reader.pins.sort((a, b) => a.id.localeCompare(b.id)),
+    [
+      { id: bam.id, offset: 0, length: Math.min(HEADER_PIN_BYTES, bam.size) },
+      { id: bai.id, offset: 0, length: bai.size },
+    ].sort((a, b) => a.id.localeCompare(b.id)),
+  );
+  handle.release();
+  t.is(reader.openStreams, 0);
+});
+
+test('stats.json: valid JSON, its stat size is the length read, and stays the same as counters grow', async (t) => {
+  let n = 7;
+  const { tree } = await setup('bundle', () => ({ bytesRead: n, mode: 'online', nested: { requests: n * 3 } }));
+  const node = await resolvePath(tree.root, '/.scorefs/stats.json');
+  const first = await readAll(node);
+  t.is((await node.stat()).size, first.length);
+  t.deepEqual(JSON.parse(first.toString()), { bytesRead: 7, mode: 'online', nested: { requests: 21 } });
+  n = 123_456_789_012;
+  const second = await readAll(node);
+  t.is(second.length, first.length);
+  t.is(JSON.parse(second.toString()).bytesRead, 123_456_789_012);
+  t.true((await node.stat()).mtimeMs > 0);
+});
+
+test('a new catalog replaces the tree; open handles keep reading the old objects', async (t) => {
+  const { data, catalog, tree } = await setup('bundle');
+  const old = (await resolvePath(tree.root, `/${SAMPLE.bamAnalysis}/ex1.bam`)) as FileNode;
+  const handle = await old.open();
+  const extra: CatalogFile = { ...file(catalog, SAMPLE.refAnalysis, 'ex1.fa'), analysisId: 'AN-NEW', fileName: 'ex1.fa' };
+  tree.replace({ files: [...catalog.files.filter((f) => f.analysisId !== SAMPLE.bamAnalysis), extra], fetchedAt: Date.now() });
+  t.true((await tree.root.list()).includes('AN-NEW'));
+  await t.throwsAsync(resolvePath(tree.root, `/${SAMPLE.bamAnalysis}/ex1.bam`), { instanceOf: NotFound });
+  const local = await readFile(path.join(data, SAMPLE.study, SAMPLE.bamAnalysis, 'ex1.bam'));
+  t.deepEqual(await handle.read(0, 100), local.subarray(0, 100));
+  handle.release();
+});
+
+test('the refresher swaps in fetched catalogs and keeps the current one when fetching fails', async (t) => {
+  const { catalog, tree } = await setup('bundle');
+  let fail = true;
+  const refresher = new CatalogRefresher({
+    fetch: async () => {
+      if (fail) throw new Error('server down');
+      return { files: catalog.files.filter((f) => f.analysisId === SAMPLE.refAnalysis), fetchedAt: Date.now() };
+    },
+    onCatalog: (c) => tree.replace(c),
+    intervalMs: 3_600_000,
+  });
+  await refresher.refreshNow();
+  t.is(tree.catalog, catalog);
+  fail = false;
+  await refresher.refreshNow();
+  t.deepEqual(await tree.root.list(), ['.scorefs', SAMPLE.refAnalysis]);
+  refresher.stop();
+});
+
+test('a score-client manifest selects its objects and their index files from a snapshot', async (t) => {
+  const { catalog } = await setup('bundle');
+  const bam = file(catalog, SAMPLE.bamAnalysis, 'ex1.bam');
+  const fa = file(catalog, SAMPLE.refAnalysis, 'ex1.fa');
+  const header = 'repo_code\tfile_id\tobject_id\tfile_format\tfile_name\tfile_size\tmd5_sum\tindex_object_id\tdonor_id\tproject_id\tstudy';
+  const row = (id: string) => `collab\tFI1\t${id}\tBAM\tx\t1\t\t\tDO1\tTEST-CA\tTEST-CA`;
+  const ids = parseManifest([header, row(bam.id), row(fa.id), ''].join('\n'), 'test.tsv');
+  const selected = selectFromManifest(catalog, ids).files.map((f) => `${f.analysisId}/${f.fileName}`).sort();
+  t.deepEqual(selected, [`${SAMPLE.bamAnalysis}/ex1.bam`, `${SAMPLE.bamAnalysis}/ex1.bam.bai`, `${SAMPLE.refAnalysis}/ex1.fa`]);
+});

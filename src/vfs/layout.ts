@@ -3,12 +3,15 @@
 //   study     /<studyId>/<analysisId>/<fileName>
 //   object-id /<objectId>, plus hidden /<objectId>.bai|.crai|.csi|.tbi|.fai|.gzi aliases of the files
 //             tools look for beside it (its index; a FASTA's .fai for samtools -T)
-// and /.scorefs/stats.json in all of them.
+// and /.scorefs/stats.json in all of them. Every BAM/CRAM with a .bai/.csi/.crai gets a
+// `<fileName>.slices/` directory beside it (`/<objectId>.slices/` in the object-id layout).
 import type { ByteReader, Catalog, CatalogFile } from '../model.js';
 import { logger } from '../util/log.js';
 import { Dir } from './dir.js';
 import { companions, isAlignmentFile, pairIndexes } from './index-pairing.js';
 import { ObjectFile } from './object-file.js';
+import { SliceDir } from './slice-dir.js';
+import type { SliceIndexKind } from '../genomics/slice-plan.js';
 import { StatsFile, type StatsProvider } from './stats-file.js';
 
 const log = logger('vfs');
@@ -39,18 +42,15 @@ export function buildTree(catalog: Catalog, opts: TreeOptions): Dir {
       log.warn({ object: f.id }, 'skipping a catalog entry whose name cannot be a path component');
       continue;
     }
-    let added: boolean;
-    switch (opts.layout) {
-      case 'bundle':
-        added = root.subdir(f.analysisId, f.lastModified).add(f.fileName, node);
-        break;
-      case 'study':
-        added = root.subdir(f.studyId, f.lastModified).subdir(f.analysisId, f.lastModified).add(f.fileName, node);
-        break;
-      case 'object-id':
-        added = root.add(f.id, node);
-        break;
-    }
+    const [parent, name] =
+      opts.layout === 'bundle'
+        ? [root.subdir(f.analysisId, f.lastModified), f.fileName]
+        : opts.layout === 'study'
+          ? [root.subdir(f.studyId, f.lastModified).subdir(f.analysisId, f.lastModified), f.fileName]
+          : [root, f.id];
+    const added = parent.add(name, node);
+    const slices = added ? sliceDirFor(f, pairs.get(f), opts.reader) : undefined;
+    if (slices) parent.add(`${name}.slices`, slices);
     if (!added) log.warn({ object: f.id, fileName: f.fileName }, 'duplicate path in the catalog; keeping the first');
     root.touch(f.lastModified);
   }
@@ -62,6 +62,19 @@ export function buildTree(catalog: Catalog, opts: TreeOptions): Dir {
     }
   }
   return root;
+}
+
+/** The slice directory of an indexed BAM or CRAM, or undefined for any other file. */
+function sliceDirFor(data: CatalogFile, index: CatalogFile | undefined, reader: ByteReader): SliceDir | undefined {
+  if (!index) return undefined;
+  const dataExt = extension(data.fileName);
+  const kind = extension(index.fileName) as SliceIndexKind;
+  const fits = (dataExt === 'bam' && (kind === 'bai' || kind === 'csi')) || (dataExt === 'cram' && kind === 'crai');
+  return fits ? new SliceDir(data, index, kind, reader) : undefined;
+}
+
+function extension(fileName: string): string {
+  return fileName.slice(fileName.lastIndexOf('.') + 1).toLowerCase();
 }
 
 function safeName(name: string): boolean {

@@ -1,0 +1,55 @@
+// The files of a slice directory: a slice (bytes assembled from its plan, original ranges read through
+// the block cache) and the slice's own index (held in the plan).
+import type { ByteReader, ObjectIdentity } from '../model.js';
+import { readSlice, type SlicePlan } from '../genomics/slice-plan.js';
+import type { FileHandle, FileNode, NodeStat } from './node.js';
+
+export type PlanSource = () => Promise<SlicePlan>;
+
+export class SliceFile implements FileNode {
+  readonly kind = 'file';
+
+  constructor(
+    private readonly plan: PlanSource,
+    private readonly data: ObjectIdentity,
+    private readonly reader: ByteReader,
+    private readonly mtimeMs: number,
+  ) {}
+
+  async stat(): Promise<NodeStat> {
+    return { kind: 'file', size: (await this.plan()).size, mtimeMs: this.mtimeMs };
+  }
+
+  async open(): Promise<FileHandle> {
+    const plan = await this.plan();
+    const { data, reader } = this;
+    // One stream per open: the slice's original ranges come in file order, so the cache can prefetch.
+    const stream = reader.openStream(data);
+    const src = { size: data.size, read: (offset: number, length: number) => reader.read(data, offset, length, { stream }) };
+    return {
+      read: (offset, length) => readSlice(plan, src, offset, length),
+      release: () => stream.close(),
+    };
+  }
+}
+
+export class SliceIndexFile implements FileNode {
+  readonly kind = 'file';
+
+  constructor(
+    private readonly plan: PlanSource,
+    private readonly mtimeMs: number,
+  ) {}
+
+  async stat(): Promise<NodeStat> {
+    return { kind: 'file', size: (await this.plan()).index.length, mtimeMs: this.mtimeMs };
+  }
+
+  async open(): Promise<FileHandle> {
+    const index = (await this.plan()).index;
+    return {
+      read: async (offset, length) => index.subarray(Math.min(offset, index.length), Math.min(offset + length, index.length)),
+      release: () => undefined,
+    };
+  }
+}

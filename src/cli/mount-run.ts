@@ -4,6 +4,7 @@ import { AccessDenied, InvalidInput, Unavailable } from '../errors.js';
 import { BlockCache } from '../cache/block-cache.js';
 import { FuseMount } from '../fuse/fuse-mount.js';
 import { removeMountRecord, writeMountRecord } from '../fuse/mount-registry.js';
+import { findMount } from '../fuse/mountinfo.js';
 import { prepareMountpoint } from '../fuse/mountpoint.js';
 import type { Catalog } from '../model.js';
 import { logger } from '../util/log.js';
@@ -14,6 +15,7 @@ import { selectFromManifest } from '../vfs/manifest.js';
 import { MountTree } from '../vfs/mount-tree.js';
 import type { MountSettings } from './mount.js';
 import { reportToParent } from './mount-daemon.js';
+import { notifyReady, notifyStopping } from '../service/notify.js';
 
 const log = logger('mount');
 
@@ -63,10 +65,13 @@ export async function runMount(s: MountSettings): Promise<void> {
     });
     refresher.start();
 
-    const signal = await nextSignal();
-    log.info({ signal }, 'stopping');
+    const stop = stopRequest(mountpoint); // listen first: systemd may stop us right after READY
+    await notifyReady(`mounted ${tree.catalog.files.length} files at ${mountpoint}${offline ? ' (offline)' : ''}`);
+    const reason = await stop;
+    void notifyStopping();
+    log.info({ reason }, 'stopping');
     refresher.stop();
-    await fuse.unmount();
+    if (reason !== 'unmounted') await fuse.unmount();
     fuse = undefined;
     await cache.close();
     cache = undefined;
@@ -137,15 +142,28 @@ function startupMessage(err: unknown, s: MountSettings): string {
   return text;
 }
 
-function nextSignal(): Promise<NodeJS.Signals> {
+const MOUNT_POLL_MS = 5000;
+
+/**
+ * Resolves with the signal that asks us to stop, or 'unmounted' when the mount went away under us
+ * (a plain `umount` or `fusermount -u`), so a service never stays active with nothing mounted.
+ */
+function stopRequest(mountpoint: string): Promise<NodeJS.Signals | 'unmounted'> {
   return new Promise((resolve) => {
-    const on = (sig: NodeJS.Signals): void => {
-      process.off('SIGTERM', on);
-      process.off('SIGINT', on);
-      resolve(sig);
+    const done = (reason: NodeJS.Signals | 'unmounted'): void => {
+      process.off('SIGTERM', done);
+      process.off('SIGINT', done);
+      clearInterval(poll);
+      resolve(reason);
     };
-    process.on('SIGTERM', on);
-    process.on('SIGINT', on);
+    const poll = setInterval(() => {
+      findMount(mountpoint).then(
+        (entry) => entry || done('unmounted'),
+        () => undefined,
+      );
+    }, MOUNT_POLL_MS);
+    process.on('SIGTERM', done);
+    process.on('SIGINT', done);
     process.on('SIGHUP', () => undefined); // a daemon has no terminal to lose
   });
 }

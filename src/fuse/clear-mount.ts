@@ -12,7 +12,7 @@ export async function clearMount(mountpoint: string): Promise<void> {
     await run('fusermount', ['-uz', mountpoint]);
   } catch (first) {
     try {
-      await run('umount', ['-l', mountpoint]);
+      await run('umount', ['-i', '-l', mountpoint]); // -i: never loop through our own umount helper
     } catch (second) {
       throw new Error(`cannot unmount ${mountpoint}: ${message(first)}; ${message(second)}`);
     }

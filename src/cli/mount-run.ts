@@ -16,6 +16,7 @@ import { MountTree } from '../vfs/mount-tree.js';
 import type { MountSettings } from './mount.js';
 import { reportToParent } from './mount-daemon.js';
 import { notifyReady, notifyStopping } from '../service/notify.js';
+import { startMetricsServer } from '../metrics/server.js';
 
 const log = logger('mount');
 
@@ -64,6 +65,8 @@ export async function runMount(s: MountSettings): Promise<void> {
       intervalMs: s.refreshIntervalMs,
     });
     refresher.start();
+    const metrics = s.metricsPort !== undefined ? await startMetricsServer(s.metricsPort, () => statsDocument(openCache, tree.catalog, offline)) : undefined;
+    if (metrics) log.info({ metrics: metrics.url }, 'serving metrics');
 
     const stop = stopRequest(mountpoint); // listen first: systemd may stop us right after READY
     await notifyReady(`mounted ${tree.catalog.files.length} files at ${mountpoint}${offline ? ' (offline)' : ''}`);
@@ -71,6 +74,7 @@ export async function runMount(s: MountSettings): Promise<void> {
     void notifyStopping();
     log.info({ reason }, 'stopping');
     refresher.stop();
+    await metrics?.close();
     if (reason !== 'unmounted') await fuse.unmount();
     fuse = undefined;
     await cache.close();

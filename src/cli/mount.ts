@@ -26,6 +26,7 @@ interface MountArgs {
   logLevel?: string;
   readDeadline?: number;
   refreshInterval?: number;
+  metricsPort?: number;
   readyTimeout: number;
 }
 
@@ -42,6 +43,8 @@ export interface MountSettings {
   logFile: string;
   logLevel: LogLevel;
   refreshIntervalMs: number;
+  /** Serve Prometheus text of the mount's counters on 127.0.0.1:PORT/metrics. */
+  metricsPort?: number;
 }
 
 export const mountCommand: CommandModule<object, MountArgs> = {
@@ -65,6 +68,7 @@ export const mountCommand: CommandModule<object, MountArgs> = {
       .option('log-level', { type: 'string', choices: LOG_LEVELS, describe: 'log level (default info)' })
       .option('read-deadline', { type: 'number', describe: 'seconds a read may wait for the network before EIO (default 60)' })
       .option('refresh-interval', { type: 'number', describe: 'seconds between catalog refreshes (default 300)' })
+      .option('metrics-port', { type: 'number', describe: 'serve Prometheus metrics on 127.0.0.1:PORT/metrics' })
       .option('ready-timeout', { type: 'number', default: 60, describe: 'seconds to wait for the daemon to mount' }) as unknown as Argv<MountArgs>,
   handler: async (args: ArgumentsCamelCase<MountArgs>) => {
     const daemonChild = isDaemonChild();
@@ -115,6 +119,7 @@ function childArgs(s: MountSettings): string[] {
   if (s.cacheSizeBytes !== undefined) args.push('--cache-size', String(s.cacheSizeBytes));
   if (s.manifest) args.push('--manifest', s.manifest);
   if (s.allowOther) args.push('--allow-other');
+  if (s.metricsPort !== undefined) args.push('--metrics-port', String(s.metricsPort));
   args.push('--read-deadline', String(s.client.readDeadlineMs / 1000), '--refresh-interval', String(s.refreshIntervalMs / 1000));
   return args;
 }
@@ -124,13 +129,19 @@ export async function resolveMountSettings(args: MountArgs, env: NodeJS.ProcessE
   const configFile = absolute(args.config ?? (env.SCOREFS_CONFIG || undefined));
   const client = await resolveClientConfig({ ...args, config: configFile, 'token-file': absolute(args.tokenFile) }, env);
   const file = configFile ? await readConfigFile(configFile) : new Map<string, string>();
-  const pick = (flag: string | undefined, key: string): string | undefined => flag ?? (file.get(key) || undefined);
+  // flags, then the environment (SCOREFS_CACHE_DIR for cache-dir, …), then the config file
+  const pick = (flag: string | undefined, key: string): string | undefined =>
+    flag ?? (env[`SCOREFS_${key.toUpperCase().replace(/-/g, '_')}`] || file.get(key) || undefined);
 
   const cacheDir = path.resolve(pick(args.cacheDir, 'cache-dir') ?? defaultCacheDir(env));
   const cacheSize = pick(args.cacheSize, 'cache-size');
   const logLevel = pick(args.logLevel, 'log-level') ?? 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) throw new InvalidInput(`log-level must be one of ${LOG_LEVELS.join(', ')}`);
-  const refresh = args.refreshInterval ?? Number(file.get('refresh-interval') ?? 300);
+  const refresh = args.refreshInterval ?? Number(pick(undefined, 'refresh-interval') ?? 300);
+  const metricsPort = args.metricsPort ?? (pick(undefined, 'metrics-port') ? Number(pick(undefined, 'metrics-port')) : undefined);
+  if (metricsPort !== undefined && !(Number.isInteger(metricsPort) && metricsPort > 0 && metricsPort < 65536)) {
+    throw new InvalidInput('metrics-port must be a TCP port number (1-65535)');
+  }
   if (!Number.isFinite(refresh) || refresh <= 0) throw new InvalidInput('refresh-interval must be a positive number of seconds');
   return {
     mountpoint: path.resolve(args.mountpoint),
@@ -140,10 +151,11 @@ export async function resolveMountSettings(args: MountArgs, env: NodeJS.ProcessE
     ...(cacheSize !== undefined ? { cacheSizeBytes: parseSize(cacheSize) } : {}),
     layout: parseLayout(pick(args.layout, 'layout') ?? 'bundle'),
     ...(pick(args.manifest, 'manifest') ? { manifest: path.resolve(pick(args.manifest, 'manifest')!) } : {}),
-    allowOther: args.allowOther ?? file.get('allow-other') === 'true',
+    allowOther: args.allowOther ?? pick(undefined, 'allow-other') === 'true',
     logFile: path.resolve(pick(args.logFile, 'log-file') ?? path.join(cacheDir, 'scorefs.log')),
     logLevel: logLevel as LogLevel,
     refreshIntervalMs: refresh * 1000,
+    ...(metricsPort !== undefined ? { metricsPort } : {}),
   };
 }
 

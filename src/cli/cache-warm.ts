@@ -1,0 +1,74 @@
+// `scorefs cache warm PATH…`: pre-fills the cache with whole files, so a later mount reads them from
+// disk. Ctrl-C stops after the reads under way; running it again resumes (cached blocks are kept).
+import path from 'node:path';
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import type { BlockCache } from '../cache/block-cache.js';
+import { InvalidInput } from '../errors.js';
+import { ScoreClient } from '../score/client.js';
+import { warmFiles } from '../download/warm.js';
+import { selectWarmPaths } from '../download/warm-paths.js';
+import { formatBytes } from '../util/progress.js';
+import { cacheDirOption, openCache, resolveCacheLocation, type CacheDirArgs } from './cache-open.js';
+import { quietLogger, reportFailure } from './command-errors.js';
+import { connectionOptions, type ConnectionArgs } from './connection-options.js';
+import { onInterrupt } from './interrupt.js';
+
+interface WarmArgs extends CacheDirArgs, ConnectionArgs {
+  paths: string[];
+  parallel: number;
+}
+
+export const warmCommand: CommandModule<object, WarmArgs> = {
+  command: 'warm <paths..>',
+  describe: 'Fetch whole files into the cache: object ids, analysisId/fileName, or paths under a scorefs mount',
+  builder: (y: Argv) =>
+    cacheDirOption(connectionOptions(y))
+      .positional('paths', { type: 'string', array: true, describe: 'what to warm' })
+      .option('cache-size', { type: 'string', describe: 'disk cache bound, as the mount uses it (e.g. 50G; default 10G)' })
+      .option('parallel', { type: 'number', default: 4, describe: 'reads in flight (8 MiB each)' }) as unknown as Argv<WarmArgs>,
+  handler: async (args: ArgumentsCamelCase<WarmArgs>) => {
+    quietLogger();
+    const abort = new AbortController();
+    const stopInterrupts = onInterrupt(abort, 'warm: stopping after the reads under way (Ctrl-C again to quit at once)');
+    let client: ScoreClient | undefined;
+    try {
+      if (!Number.isInteger(args.parallel) || args.parallel < 1) throw new InvalidInput('--parallel must be a positive integer');
+      const config = args.config === undefined ? undefined : path.resolve(args.config);
+      const location = await resolveCacheLocation({ ...args, config }, process.env);
+      client = await ScoreClient.fromOptions({ ...args, config }, process.env);
+      const source = client.source;
+      const readDeadlineMs = client.config.readDeadlineMs;
+      const open = (): Promise<BlockCache> =>
+        openCache({ dir: location.dir, source, memoryBytes: 0, readDeadlineMs, ...(location.sizeBytes !== undefined ? { diskBytes: location.sizeBytes } : {}) });
+      await (await open()).close(); // a cache in use by a mount says so before any network work
+
+      const catalog = await client.fetchCatalog({ signal: abort.signal });
+      const selection = selectWarmPaths(catalog, args.paths.map(String));
+      for (const note of selection.notes) process.stderr.write(`scorefs: ${note}\n`);
+      const snapshot = await open();
+      await snapshot.saveCatalog(catalog).finally(() => snapshot.close()); // names for `cache stats`, listing for offline mounts
+
+      const r = await warmFiles(selection.files, { openCache: open, parallel: args.parallel, signal: abort.signal });
+      for (const { file, error } of r.failed) {
+        process.stderr.write(`scorefs: ${file.analysisId}/${file.fileName}: ${error instanceof Error ? error.message : String(error)}\n`);
+      }
+      process.stdout.write(
+        `warm: ${r.complete.length} of ${selection.files.length} file(s) complete in ${location.dir}; ` +
+          `${formatBytes(r.bytesFromNetwork)} fetched, ${formatBytes(r.bytesFromDisk)} were cached already\n`,
+      );
+      if (r.interrupted) {
+        process.stderr.write('scorefs: interrupted: run the same command again to go on (cached blocks are not fetched again)\n');
+        process.exitCode = 130;
+      } else if (r.failed.length > 0 || r.incomplete.length > 0) {
+        if (r.incomplete.length > 0) process.stderr.write(`scorefs: ${r.incomplete.length} file(s) could not be kept whole: is the cache full (--cache-size, free disk space)?\n`);
+        process.exitCode = 1;
+      }
+    } catch (err) {
+      reportFailure(abort.signal.aborted ? new Error('interrupted') : err);
+      if (abort.signal.aborted) process.exitCode = 130;
+    } finally {
+      stopInterrupts();
+      await client?.close();
+    }
+  },
+};

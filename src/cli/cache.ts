@@ -1,0 +1,147 @@
+// `scorefs cache stats|verify|clear|warm`: the persistent cache, inspected and handled without a mount.
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import type { BlockCache, CachedObject } from '../cache/block-cache.js';
+import type { Catalog } from '../model.js';
+import { formatBytes } from '../util/progress.js';
+import { cacheDirOption, NO_NETWORK, openCache, resolveCacheLocation, type CacheDirArgs } from './cache-open.js';
+import { warmCommand } from './cache-warm.js';
+import { quietLogger, reportFailure } from './command-errors.js';
+
+interface StatsArgs extends CacheDirArgs {
+  json: boolean;
+}
+
+interface ClearArgs extends CacheDirArgs {
+  objectIds: string[];
+}
+
+/** --cache-dir and --config of the subcommands that need no server. */
+function cacheDirOptions<T>(yargs: Argv<T>): Argv<T> {
+  return cacheDirOption(yargs).option('config', { type: 'string', describe: 'config file of key = value lines (cache-dir = …)' }) as Argv<T>;
+}
+
+/** Runs `fn` on the cache opened offline (no object bytes fetched), closing it after. */
+async function withCache(args: CacheDirArgs, fn: (cache: BlockCache, dir: string) => Promise<void>): Promise<void> {
+  quietLogger();
+  let cache: BlockCache | undefined;
+  try {
+    const { dir } = await resolveCacheLocation(args, process.env);
+    cache = await openCache({ dir, source: NO_NETWORK, memoryBytes: 0 });
+    await fn(cache, dir);
+  } catch (err) {
+    reportFailure(err);
+  } finally {
+    await cache?.close();
+  }
+}
+
+const statsCommand: CommandModule<object, StatsArgs> = {
+  command: 'stats',
+  describe: 'What the cache holds, per object and in total',
+  builder: (y: Argv) => cacheDirOptions(y).option('json', { type: 'boolean', default: false, describe: 'machine-readable output' }) as unknown as Argv<StatsArgs>,
+  handler: (args: ArgumentsCamelCase<StatsArgs>) =>
+    withCache(args, async (cache, dir) => {
+      const names = fileNames(await cache.loadCatalog());
+      const objects = (await cache.objects()).map((o) => ({
+        id: o.obj.id,
+        file: names.get(o.obj.id) ?? null,
+        size: o.obj.size,
+        cachedBytes: o.cachedBytes,
+        blocks: o.blocks,
+        complete: o.complete,
+      }));
+      objects.sort((a, b) => (a.file ?? '~').localeCompare(b.file ?? '~') || a.id.localeCompare(b.id));
+      const total = {
+        objects: objects.length,
+        complete: objects.filter((o) => o.complete).length,
+        cachedBytes: objects.reduce((s, o) => s + o.cachedBytes, 0),
+        blocks: objects.reduce((s, o) => s + o.blocks, 0),
+      };
+      if (args.json) {
+        process.stdout.write(`${JSON.stringify({ cacheDir: dir, objects, total }, null, 2)}\n`);
+        return;
+      }
+      if (objects.length === 0) {
+        process.stdout.write(`the cache ${dir} holds no object bytes\n`);
+        return;
+      }
+      const rows = objects.map((o) => [o.id, o.file ?? '-', formatBytes(o.cachedBytes), formatBytes(o.size), String(o.blocks), o.complete ? 'yes' : 'no']);
+      process.stdout.write(table(['OBJECT', 'FILE', 'CACHED', 'SIZE', 'BLOCKS', 'COMPLETE'], rows));
+      process.stdout.write(`total: ${total.objects} object(s), ${total.complete} complete, ${formatBytes(total.cachedBytes)} in ${total.blocks} block(s) (${dir})\n`);
+    }),
+};
+
+const verifyCommand: CommandModule<object, CacheDirArgs> = {
+  command: 'verify',
+  describe: 'Re-check every block checksum and the MD5 of every complete object; drop what fails',
+  builder: (y: Argv) => cacheDirOptions(y) as unknown as Argv<CacheDirArgs>,
+  handler: (args: ArgumentsCamelCase<CacheDirArgs>) =>
+    withCache(args, async (cache) => {
+      const names = fileNames(await cache.loadCatalog());
+      const label = (id: string): string => (names.has(id) ? `${id} (${names.get(id)})` : id);
+      const before = await cache.objects();
+      const report = await cache.verify();
+      const after = await cache.objects();
+      process.stdout.write(`checked ${report.checkedBlocks} block(s) of ${report.objectsChecked} object(s)\n`);
+      for (const { obj, lost } of lostBlocks(before, after).filter((x) => !report.badObjects.includes(x.obj.id))) {
+        process.stdout.write(`BAD: object ${label(obj.id)}: ${lost} block(s) failed their checksum or were missing; dropped (they will be fetched again)\n`);
+      }
+      for (const id of report.badObjects) {
+        process.stdout.write(`BAD: object ${label(id)}: cached bytes do not match Score's MD5; dropped (they will be fetched again)\n`);
+      }
+      if (report.badBlocks > 0 || report.badObjects.length > 0) {
+        process.stdout.write(`verify: ${report.badBlocks} bad block(s), ${report.badObjects.length} object(s) failing MD5\n`);
+        process.exitCode = 1;
+      } else {
+        process.stdout.write('verify: all good\n');
+      }
+    }),
+};
+
+const clearCommand: CommandModule<object, ClearArgs> = {
+  command: 'clear [object-ids..]',
+  describe: 'Empty the cache, or drop only the named objects',
+  builder: (y: Argv) =>
+    cacheDirOptions(y).positional('object-ids', { type: 'string', array: true, default: [], describe: 'object ids (default: everything)' }) as unknown as Argv<ClearArgs>,
+  handler: (args: ArgumentsCamelCase<ClearArgs>) =>
+    withCache(args, async (cache, dir) => {
+      const ids = args.objectIds.map(String);
+      const cached = await cache.objects();
+      const dropped = ids.length ? cached.filter((o) => ids.includes(o.obj.id)) : cached;
+      for (const id of ids) if (!cached.some((o) => o.obj.id === id)) process.stderr.write(`scorefs: object ${id} is not in the cache\n`);
+      await cache.clear(ids.length ? ids : undefined);
+      const bytes = dropped.reduce((s, o) => s + o.cachedBytes, 0);
+      process.stdout.write(`cleared ${dropped.length} object(s), ${formatBytes(bytes)} (${dir})\n`);
+    }),
+};
+
+export const cacheCommand: CommandModule = {
+  command: 'cache',
+  describe: 'Inspect (stats), check (verify), empty (clear) or pre-fill (warm PATH…) the persistent cache',
+  builder: (y: Argv) =>
+    y
+      .command(statsCommand)
+      .command(verifyCommand)
+      .command(clearCommand)
+      .command(warmCommand)
+      .demandCommand(1, 'Name a cache command: stats, verify, clear or warm.'),
+  handler: () => undefined,
+};
+
+/** "analysisId/fileName" by object id, from the catalog snapshot the cache keeps. */
+function fileNames(catalog: Catalog | undefined): Map<string, string> {
+  return new Map((catalog?.files ?? []).map((f) => [f.id, `${f.analysisId}/${f.fileName}`]));
+}
+
+function lostBlocks(before: CachedObject[], after: CachedObject[]): Array<{ obj: CachedObject['obj']; lost: number }> {
+  const key = (o: CachedObject): string => `${o.obj.id}\0${o.obj.size}\0${o.obj.md5 ?? o.obj.lastModified}`;
+  const now = new Map(after.map((o) => [key(o), o.blocks]));
+  return before.map((o) => ({ obj: o.obj, lost: o.blocks - (now.get(key(o)) ?? 0) })).filter((x) => x.lost > 0);
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const right = new Set([2, 3, 4]);
+  const line = (cells: string[]): string => cells.map((c, i) => (right.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [header, ...rows].map(line).join('\n') + '\n';
+}

@@ -1,5 +1,8 @@
-// The process logger: JSON lines to a file (or stderr), with tokens and signed URLs redacted.
-import { pino, type Logger } from 'pino';
+// The process logger: JSON lines to a size-bounded file, or human lines on a terminal, with tokens
+// and signed URLs redacted.
+import { pino, type DestinationStream, type Logger } from 'pino';
+import { humanDestination } from './log-human.js';
+import { DEFAULT_ROTATION, startRotation, type RotationOptions } from './log-rotation.js';
 
 export type { Logger };
 
@@ -15,9 +18,23 @@ export function redact(text: string): string {
 
 let root: Logger = pino({ level: process.env.SCOREFS_LOG_LEVEL ?? 'warn' }, pino.destination(2));
 
-/** Replaces the process logger; `file` gets JSON lines (appended), otherwise stderr. */
-export function configureLogger(opts: { level?: LogLevel; file?: string }): Logger {
-  const dest = opts.file ? pino.destination({ dest: opts.file, append: true, mkdir: true, sync: false }) : pino.destination(2);
+let stopRotation: (() => void) | undefined;
+
+/**
+ * Replaces the process logger: `file` gets JSON lines (appended, rotated past 20 MiB, 3 kept);
+ * otherwise stderr gets human lines on a terminal and JSON lines elsewhere.
+ */
+export function configureLogger(opts: { level?: LogLevel; file?: string; rotation?: RotationOptions }): Logger {
+  stopRotation?.();
+  stopRotation = undefined;
+  let dest: DestinationStream;
+  if (opts.file) {
+    const file = pino.destination({ dest: opts.file, append: true, mkdir: true, sync: false });
+    stopRotation = startRotation(opts.file, file, opts.rotation ?? DEFAULT_ROTATION);
+    dest = file;
+  } else {
+    dest = process.stderr.isTTY ? humanDestination(process.stderr) : pino.destination(2);
+  }
   root = pino(
     {
       level: opts.level ?? 'info',

@@ -36,7 +36,17 @@ async function sourceFiles(data: string): Promise<SourceFile[]> {
   return files;
 }
 
-/** `ls -lR`: every path under `root` (without /.scorefs) → its size and mode; directories as "dir". */
+/** The names of the source's BAM/CRAM files that have an index beside them: each gets `<name>.slices/`. */
+function sliced(files: SourceFile[]): SourceFile[] {
+  const names = new Set(files.map((f) => `${f.analysis}/${f.name}`));
+  const indexes: Record<string, string[]> = { bam: ['bai', 'csi'], cram: ['crai'] };
+  return files.filter((f) => (indexes[f.name.split('.').pop()!] ?? []).some((ext) => names.has(`${f.analysis}/${f.name}.${ext}`)));
+}
+
+/**
+ * `ls -lR`: every path under `root` (without /.scorefs) → its size and mode; directories as "dir".
+ * Slice directories are listed but not entered (their contents are the slice tests' business).
+ */
 async function listTree(root: string, rel = ''): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   for (const name of await readdir(path.join(root, rel))) {
@@ -45,6 +55,7 @@ async function listTree(root: string, rel = ''): Promise<Map<string, string>> {
     const st = await stat(path.join(root, p));
     if (st.isDirectory()) {
       out.set(p, `dir ${(st.mode & 0o777).toString(8)}`);
+      if (name.endsWith('.slices')) continue;
       for (const [k, v] of await listTree(root, p)) out.set(k, v);
     } else out.set(p, `${st.size} ${(st.mode & 0o777).toString(8)}`);
   }
@@ -60,6 +71,7 @@ test('bundle layout: /<analysisId>/<fileName>, files 0444, directories 0555', as
     want.set(f.analysis, 'dir 555');
     want.set(`${f.analysis}/${f.name}`, `${f.size} 444`);
   }
+  for (const f of sliced(await sourceFiles(data))) want.set(`${f.analysis}/${f.name}.slices`, 'dir 555');
   t.deepEqual([...(await listTree(m.mnt)).entries()].sort(), [...want.entries()].sort());
   t.deepEqual(await readdir(path.join(m.mnt, '.scorefs')), ['stats.json']);
 });
@@ -73,6 +85,7 @@ test('study layout: /<studyId>/<analysisId>/<fileName>', async (t) => {
     want.set(`${SAMPLE.study}/${f.analysis}`, 'dir 555');
     want.set(`${SAMPLE.study}/${f.analysis}/${f.name}`, `${f.size} 444`);
   }
+  for (const f of sliced(await sourceFiles(data))) want.set(`${SAMPLE.study}/${f.analysis}/${f.name}.slices`, 'dir 555');
   t.deepEqual([...(await listTree(m.mnt)).entries()].sort(), [...want.entries()].sort());
 });
 
@@ -82,6 +95,7 @@ test('object-id layout: /<objectId>, with unlisted index aliases that samtools u
   const m = await mountScorefs(t, { serverUrl: server.url, layout: 'object-id' });
   const files = await sourceFiles(data);
   const want = new Map(files.map((f) => [objectId(f.analysis, f.name), `${f.size} 444`]));
+  for (const f of sliced(files)) want.set(`${objectId(f.analysis, f.name)}.slices`, 'dir 555');
   t.deepEqual([...(await listTree(m.mnt)).entries()].sort(), [...want.entries()].sort());
 
   const bam = path.join(m.mnt, objectId(SAMPLE.bamAnalysis, 'ex1.bam'));

@@ -54,7 +54,7 @@ test('bundle layout: /<analysisId>/<fileName> with the bytes and sizes of the ob
     t.is((await node.stat()).size, local.length);
     t.is(md5(await readAll(node)), md5(local), f.fileName);
   }
-  t.deepEqual(await ((await resolvePath(root, `/${SAMPLE.bamAnalysis}`)) as DirNode).list(), ['ex1.bam', 'ex1.bam.bai']);
+  t.deepEqual(await ((await resolvePath(root, `/${SAMPLE.bamAnalysis}`)) as DirNode).list(), ['ex1.bam', 'ex1.bam.bai', 'ex1.bam.slices']);
   await t.throwsAsync(resolvePath(root, '/nope'), { instanceOf: NotFound });
   await t.throwsAsync(resolvePath(root, `/${SAMPLE.bamAnalysis}/ex1.bam/x`), { instanceOf: NotFound });
 });
@@ -69,7 +69,11 @@ test('study layout: /<studyId>/<analysisId>/<fileName>', async (t) => {
 test('object-id layout: /<objectId> plus unlisted aliases of the paired index', async (t) => {
   const { catalog, tree } = await setup('object-id');
   const names = await tree.root.list();
-  t.deepEqual(names, ['.scorefs', ...catalog.files.map((f) => f.id)].sort());
+  const sliced = ['AN-EX1-BAM/ex1.bam', 'AN-EX1-CSI/ex1.bam', 'AN-EX1-CRAM/ex1.cram', 'AN-EX1-CRAM31/ex1.cram'].map((p) => {
+    const [analysis, name] = p.split('/') as [string, string];
+    return `${file(catalog, analysis, name).id}.slices`;
+  });
+  t.deepEqual(names, ['.scorefs', ...catalog.files.map((f) => f.id), ...sliced].sort());
   const bam = file(catalog, SAMPLE.bamAnalysis, 'ex1.bam');
   const bai = file(catalog, SAMPLE.bamAnalysis, 'ex1.bam.bai');
   const csiBam = file(catalog, SAMPLE.csiAnalysis, 'ex1.bam');

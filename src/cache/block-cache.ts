@@ -1,0 +1,301 @@
+// The persistent, verified block cache: the ByteReader the vfs reads object bytes through.
+// memory tier → disk tier (checked block files + level index) → one coalesced range GET per run of
+// missing blocks; per-stream prefetch; pins; background MD5 checks and orphan clean-up.
+import { mkdir, statfs } from 'node:fs/promises';
+import path from 'node:path';
+import { InvalidInput, ProtocolError, TransientError, Unavailable } from '../errors.js';
+import type { ByteReader, Catalog, ObjectIdentity, ReadOptions, ReadStreamHandle } from '../model.js';
+import { BlockFiles } from './block-files.js';
+import { BlockLoader, type LoadedBlock } from './block-loader.js';
+import { CacheIndex } from './cache-index.js';
+import { sleep, withDeadline } from './deadline.js';
+import { DiskTier } from './disk-tier.js';
+import { FetchScheduler } from './fetch-scheduler.js';
+import { IntegrityChecker } from './integrity.js';
+import { MemoryTier } from './memory-tier.js';
+import { blockCount, objectKey } from './object-key.js';
+import { GiB, MiB, resolveOptions, type BlockCacheOptions, type ResolvedOptions } from './options.js';
+import { OrphanSweeper } from './orphan-sweeper.js';
+import { blockSpan } from './parts.js';
+import { CacheStream, PrefetchWindow } from './prefetch-window.js';
+import { newCounters, type CacheStats, type Counters } from './stats.js';
+
+export type { BlockCacheOptions } from './options.js';
+export type { CacheStats } from './stats.js';
+
+/** Cache layout version: a new layout gets a new directory, an old one is left alone. */
+const LAYOUT = 'v1';
+const TOUCH_FLUSH_MS = 5000;
+const RETRY_PAUSE_MS = 200;
+
+export interface CachedObject {
+  obj: ObjectIdentity;
+  cachedBytes: number;
+  blocks: number;
+  complete: boolean;
+}
+
+export interface VerifyReport {
+  checkedBlocks: number;
+  badBlocks: number;
+  objectsChecked: number;
+  /** Ids of objects (or objects with a part) whose cached bytes failed their MD5; those bytes are dropped. */
+  badObjects: string[];
+}
+
+export class BlockCache implements ByteReader {
+  private readonly counters: Counters = newCounters();
+  private readonly keys = new WeakMap<ObjectIdentity, string>();
+  private readonly rechecked = new Set<string>();
+  private prefetchInFlight = 0;
+  private closed = false;
+  private readonly memory: MemoryTier;
+  private readonly disk: DiskTier;
+  private readonly files: BlockFiles;
+  private readonly loader: BlockLoader;
+  private readonly integrity: IntegrityChecker;
+  private readonly sweeper: OrphanSweeper;
+  private readonly flushTimer: NodeJS.Timeout;
+
+  private constructor(
+    private readonly opts: ResolvedOptions,
+    private readonly index: CacheIndex,
+    root: string,
+    minFreeBytes: number,
+  ) {
+    this.memory = new MemoryTier(opts.memoryBytes);
+    this.files = new BlockFiles(path.join(root, 'blocks'));
+    this.disk = new DiskTier(
+      index,
+      this.files,
+      { diskBytes: opts.diskBytes, minFreeBytes, blockSize: opts.blockSize },
+      this.counters,
+      (obj, okey, n) => this.integrity.blockStored(obj, okey, n),
+    );
+    this.integrity = new IntegrityChecker(index, this.disk, this.memory, opts.blockSize, this.counters);
+    // Prefetch waits while block writes lag behind, rather than fetch bytes the disk cannot take.
+    const scheduler = new FetchScheduler(opts.fetchConcurrency, (p) => (p === 'prefetch' ? this.disk.writeBacklogged : this.disk.writeSaturated));
+    this.disk.onDrain(() => scheduler.pump());
+    this.loader = new BlockLoader(opts, this.memory, this.disk, opts.source, scheduler, this.counters);
+    this.sweeper = new OrphanSweeper(index, this.files, this.counters);
+    this.flushTimer = setInterval(() => void this.index.exclusive(() => this.index.flushTouches()).catch(() => undefined), TOUCH_FLUSH_MS);
+    this.flushTimer.unref();
+  }
+
+  /** Opens (creating) the cache in opts.dir. Returns at once: nothing is scanned before. */
+  static async open(options: BlockCacheOptions): Promise<BlockCache> {
+    const opts = resolveOptions(options);
+    const root = path.join(opts.dir, LAYOUT);
+    await mkdir(path.join(root, 'blocks'), { recursive: true });
+    let minFree = opts.minFreeBytes;
+    if (minFree === undefined) {
+      const fs = await statfs(root);
+      minFree = Math.max(GiB, Math.floor(fs.blocks * fs.bsize * 0.05));
+    }
+    const openedAt = Date.now();
+    const index = await CacheIndex.open(path.join(root, 'index'));
+    const cache = new BlockCache(opts, index, root, minFree);
+    cache.sweeper.start(openedAt);
+    return cache;
+  }
+
+  /** Bytes [offset, offset+length) clamped to the object; the buffer may be the cache's: do not modify it. */
+  async read(obj: ObjectIdentity, offset: number, length: number, opts: ReadOptions = {}): Promise<Buffer> {
+    if (this.closed) throw new Unavailable('block cache is closed');
+    if (!Number.isSafeInteger(offset) || offset < 0) throw new InvalidInput(`bad read offset ${offset} of object ${obj.id}`);
+    const end = Math.min(obj.size, offset + Math.max(0, length));
+    if (end <= offset) return Buffer.alloc(0);
+    const deadline = opts.deadline ?? Date.now() + this.opts.readDeadlineMs;
+    const okey = this.keyOf(obj);
+    const [first, last] = blockSpan(offset, end - offset, this.opts.blockSize);
+    const demand = this.loadDemand(obj, okey, first, last, deadline); // issued before any prefetch
+    const stream = opts.stream instanceof CacheStream && !opts.stream.closed ? opts.stream : undefined;
+    if (stream) this.prefetch(stream, okey, offset, end);
+    let blocks: LoadedBlock[];
+    try {
+      blocks = await withDeadline(demand, deadline, `reading object ${obj.id}`);
+    } catch (err) {
+      this.counters.readErrors++;
+      throw err;
+    }
+    let usedDisk = false;
+    const only = blocks.length === 1 ? blocks[0]! : undefined;
+    // A block buffer nobody else holds (memory tier off) is handed out as is; shared ones are copied.
+    const out = only && !this.memory.enabled ? undefined : Buffer.allocUnsafe(end - offset);
+    for (let i = 0; i < blocks.length; i++) {
+      const { bytes, from } = blocks[i]!;
+      const blockStart = (first + i) * this.opts.blockSize;
+      const s = Math.max(offset, blockStart);
+      const e = Math.min(end, blockStart + bytes.length);
+      if (out) bytes.copy(out, s - offset, s - blockStart, e - blockStart);
+      if (from === 'memory') this.counters.bytesFromMemory += e - s;
+      else if (from === 'disk') this.counters.bytesFromDisk += e - s;
+      else this.counters.bytesFromNetwork += e - s;
+      usedDisk ||= from === 'disk';
+    }
+    this.counters.bytesRead += end - offset;
+    if (usedDisk && !this.rechecked.has(okey)) {
+      // First disk hit of this object in this process: MD5-check what a crash may have left unchecked.
+      this.rechecked.add(okey);
+      this.integrity.recheck(obj, okey);
+    }
+    return out ?? only!.bytes.subarray(offset - first * this.opts.blockSize, end - first * this.opts.blockSize);
+  }
+
+  openStream(obj: ObjectIdentity): ReadStreamHandle {
+    return new CacheStream(obj, new PrefetchWindow(obj.size, MiB, this.opts.prefetchMaxBytes));
+  }
+
+  async pin(obj: ObjectIdentity, offset: number, length: number): Promise<void> {
+    const end = Math.min(obj.size, offset + Math.max(0, length));
+    if (end <= offset) return;
+    await this.read(obj, offset, end - offset);
+    const okey = this.keyOf(obj);
+    const [first, last] = blockSpan(offset, end - offset, this.opts.blockSize);
+    const refs = [];
+    for (let n = first; n <= last; n++) refs.push({ okey, n });
+    await this.disk.pin(refs);
+  }
+
+  stats(): CacheStats {
+    const source = this.opts.source as { stats?: () => unknown };
+    return {
+      ...this.counters,
+      diskBytes: this.index.usage.bytes,
+      diskBlocks: this.index.usage.blocks,
+      pinnedBytes: this.index.usage.pinnedBytes,
+      memoryBytes: this.memory.bytes,
+      diskCapacityBytes: this.opts.diskBytes,
+      memoryCapacityBytes: this.opts.memoryBytes,
+      ...(typeof source.stats === 'function' ? { source: source.stats() } : {}),
+    };
+  }
+
+  saveCatalog(c: Catalog): Promise<void> {
+    return this.index.saveCatalog(c);
+  }
+
+  loadCatalog(): Promise<Catalog | undefined> {
+    return this.index.loadCatalog();
+  }
+
+  async objects(): Promise<CachedObject[]> {
+    const out: CachedObject[] = [];
+    for await (const [okey, rec] of this.index.objects()) {
+      let blocks = 0;
+      let cachedBytes = 0;
+      for await (const [, b] of this.index.blocksOf(okey)) {
+        blocks++;
+        cachedBytes += b.s;
+      }
+      if (blocks > 0) out.push({ obj: rec.obj, cachedBytes, blocks, complete: blocks === blockCount(rec.obj.size, rec.blockSize) });
+    }
+    return out;
+  }
+
+  /** Re-checks every block's checksum and the MD5 of every complete object and part; drops what fails. */
+  async verify(): Promise<VerifyReport> {
+    const report: VerifyReport = { checkedBlocks: 0, badBlocks: 0, objectsChecked: 0, badObjects: [] };
+    for await (const [okey, rec] of this.index.objects()) {
+      const blocks: number[] = [];
+      for await (const [n] of this.index.blocksOf(okey)) blocks.push(n);
+      if (blocks.length === 0) continue;
+      report.objectsChecked++;
+      const present = new Set<number>();
+      for (const n of blocks) {
+        report.checkedBlocks++;
+        if (await this.disk.read(okey, n, { touch: false })) present.add(n);
+        else report.badBlocks++;
+      }
+      const { obj } = rec;
+      const complete = (offset: number, size: number) => {
+        const [first, last] = blockSpan(offset, size, rec.blockSize);
+        for (let n = first; n <= last; n++) if (!present.has(n)) return false;
+        return size > 0;
+      };
+      const ranges = (obj.parts ?? []).map((p) => ({ offset: p.offset, size: p.size, md5: p.md5 }));
+      if (obj.md5) ranges.push({ offset: 0, size: obj.size, md5: obj.md5 });
+      let bad = false;
+      for (const r of ranges) {
+        if (!complete(r.offset, r.size)) continue;
+        const md5 = await this.integrity.md5Of(okey, r.offset, r.size);
+        if (md5 === undefined || md5 === r.md5.toLowerCase()) continue;
+        this.counters.md5Failures++;
+        bad = true;
+        await this.integrity.evict(okey, r.offset, r.size);
+      }
+      if (bad) report.badObjects.push(obj.id);
+    }
+    return report;
+  }
+
+  /** Drops the cached bytes of the given object ids, or of everything. */
+  async clear(objectIds?: string[]): Promise<void> {
+    const wanted = objectIds && new Set(objectIds);
+    const dropped = new Set<string>();
+    for await (const [okey, rec] of this.index.objects()) {
+      if (wanted && !wanted.has(rec.obj.id)) continue;
+      const refs = [];
+      for await (const [n] of this.index.blocksOf(okey)) refs.push({ okey, n });
+      await this.disk.drop(refs);
+      await this.index.exclusive(() => this.index.deleteObject(okey));
+      dropped.add(okey);
+    }
+    if (!wanted) for (const okey of await this.files.objectKeys()) dropped.add(okey);
+    for (const okey of dropped) {
+      await this.files.removeObject(okey);
+      this.disk.forgetObject(okey);
+      this.integrity.forget(okey);
+      this.rechecked.delete(okey);
+    }
+    this.memory.deleteObjects((okey) => dropped.has(okey));
+  }
+
+  /** Stops background work, waits for block writes, flushes the index and releases its lock. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.flushTimer);
+    this.loader.cancel();
+    await this.sweeper.stop();
+    await this.disk.settle();
+    await this.integrity.close();
+    await this.index.close();
+  }
+
+  private keyOf(obj: ObjectIdentity): string {
+    let key = this.keys.get(obj);
+    if (!key) this.keys.set(obj, (key = objectKey(obj, this.opts.blockSize)));
+    return key;
+  }
+
+  /** Loads blocks first..last for a reader; a failure shared with an earlier reader is retried until the deadline. */
+  private async loadDemand(obj: ObjectIdentity, okey: string, first: number, last: number, deadline: number): Promise<LoadedBlock[]> {
+    for (;;) {
+      try {
+        return await Promise.all(this.loader.load(obj, okey, first, last, 'demand', deadline));
+      } catch (err) {
+        const retryable = err instanceof Unavailable || err instanceof TransientError || err instanceof ProtocolError;
+        if (!retryable || this.closed || Date.now() + RETRY_PAUSE_MS >= deadline) throw err;
+        await sleep(RETRY_PAUSE_MS);
+      }
+    }
+  }
+
+  private prefetch(stream: CacheStream, okey: string, offset: number, end: number): void {
+    const range = stream.window.onRead(offset, end);
+    if (!range) return;
+    const { blockSize } = this.opts;
+    const available = this.opts.prefetchBudgetBytes - this.prefetchInFlight;
+    let to = range.end;
+    if (to - range.offset > available) {
+      to = Math.floor((range.offset + available) / blockSize) * blockSize;
+      stream.window.issuedUpTo(Math.max(range.offset, to));
+      if (to <= range.offset) return;
+    }
+    const [first, last] = blockSpan(range.offset, to - range.offset, blockSize);
+    const bytes = (last - first + 1) * blockSize;
+    this.prefetchInFlight += bytes;
+    void this.loader.prefetch(stream.obj, okey, first, last, Date.now() + this.opts.readDeadlineMs).finally(() => (this.prefetchInFlight -= bytes));
+  }
+}

@@ -1,0 +1,97 @@
+// Block bytes as files: DIR/v1/blocks/<objectKey>/<blockNo>, written to a temp name and renamed
+// into place, so a crash leaves either no file or a whole one (the index names it only afterwards).
+// Callers rename and unlink block files only inside the index's exclusive section, so a rename
+// and the index entry naming it can never be split by an eviction's unlink.
+import { mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+const TMP_SUFFIX = '.tmp';
+let tmpCounter = 0;
+
+export class BlockFiles {
+  private readonly madeDirs = new Set<string>();
+
+  constructor(readonly root: string) {}
+
+  pathOf(okey: string, n: number): string {
+    return path.join(this.root, okey, String(n));
+  }
+
+  /** Writes the bytes under a temp name beside the block's; returns that name for place()/discard(). */
+  async writeTemp(okey: string, n: number, bytes: Buffer): Promise<string> {
+    const dir = path.join(this.root, okey);
+    const tmp = `${this.pathOf(okey, n)}.${process.pid}.${++tmpCounter}${TMP_SUFFIX}`;
+    for (let attempt = 1; ; attempt++) {
+      if (!this.madeDirs.has(dir)) {
+        await mkdir(dir, { recursive: true });
+        this.madeDirs.add(dir);
+      }
+      try {
+        await writeFile(tmp, bytes);
+        return tmp;
+      } catch (err) {
+        await unlink(tmp).catch(() => undefined);
+        // The object dir was removed meanwhile (clear, orphan sweep): make it again, once.
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt > 1) throw err;
+        this.madeDirs.delete(dir);
+      }
+    }
+  }
+
+  /** Renames a written temp file into the block's place (atomic). */
+  async place(tmp: string, okey: string, n: number): Promise<void> {
+    await rename(tmp, this.pathOf(okey, n));
+  }
+
+  async discard(tmp: string): Promise<void> {
+    await unlink(tmp).catch(() => undefined);
+  }
+
+  /** The file's bytes, or undefined when it is missing. */
+  async read(okey: string, n: number): Promise<Buffer | undefined> {
+    try {
+      return await readFile(this.pathOf(okey, n));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
+  async remove(okey: string, n: number): Promise<void> {
+    await unlink(this.pathOf(okey, n)).catch(() => undefined);
+  }
+
+  async removeObject(okey: string): Promise<void> {
+    this.madeDirs.delete(path.join(this.root, okey));
+    await rm(path.join(this.root, okey), { recursive: true, force: true });
+  }
+
+  async objectKeys(): Promise<string[]> {
+    return readdir(this.root).catch(() => []);
+  }
+
+  /** Entries of one object dir: block files (n) and leftovers (temp files, strays), with mtimes. */
+  async entries(okey: string): Promise<Array<{ name: string; n: number | undefined; mtimeMs: number }>> {
+    const dir = path.join(this.root, okey);
+    const names = await readdir(dir).catch(() => [] as string[]);
+    const out: Array<{ name: string; n: number | undefined; mtimeMs: number }> = [];
+    for (const name of names) {
+      const st = await stat(path.join(dir, name)).catch(() => undefined);
+      if (!st) continue;
+      out.push({ name, n: /^\d+$/.test(name) ? Number(name) : undefined, mtimeMs: st.mtimeMs });
+    }
+    return out;
+  }
+
+  async removeEntry(okey: string, name: string): Promise<void> {
+    await unlink(path.join(this.root, okey, name)).catch(() => undefined);
+  }
+
+  async removeEmptyObjectDir(okey: string): Promise<void> {
+    const dir = path.join(this.root, okey);
+    if ((await readdir(dir).catch(() => ['?'])).length === 0) {
+      this.madeDirs.delete(dir);
+      await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    }
+  }
+}

@@ -1,0 +1,195 @@
+// Getting blocks: memory, else disk (checked), else the network — one load per block however many
+// readers want it, and each run of adjacent missing blocks fetched with one range GET.
+import { ProtocolError, Unavailable } from '../errors.js';
+import type { ObjectIdentity, RangeSource } from '../model.js';
+import type { DiskTier } from './disk-tier.js';
+import type { FetchJob, FetchScheduler, Priority } from './fetch-scheduler.js';
+import type { MemoryTier } from './memory-tier.js';
+import { blockLength } from './object-key.js';
+import type { Counters } from './stats.js';
+
+export type Tier = 'memory' | 'disk' | 'network';
+
+export interface LoadedBlock {
+  bytes: Buffer;
+  from: Tier;
+}
+
+interface Pending {
+  promise: Promise<LoadedBlock>;
+  resolve(b: LoadedBlock): void;
+  reject(e: unknown): void;
+  job?: FetchJob;
+  deadline: number;
+}
+
+export interface BlockLoaderOptions {
+  blockSize: number;
+  maxFetchBytes: number;
+}
+
+export class BlockLoader {
+  private readonly loading = new Map<string, Pending>();
+  private readonly abort = new AbortController();
+
+  constructor(
+    private readonly opts: BlockLoaderOptions,
+    private readonly memory: MemoryTier,
+    private readonly disk: DiskTier,
+    private readonly source: RangeSource,
+    private readonly scheduler: FetchScheduler,
+    private readonly counters: Counters,
+  ) {}
+
+  /** One promise per block first..last (inclusive), in order. */
+  load(obj: ObjectIdentity, okey: string, first: number, last: number, priority: Priority, deadline: number): Promise<LoadedBlock>[] {
+    const out: Promise<LoadedBlock>[] = [];
+    const fresh: number[] = [];
+    for (let n = first; n <= last; n++) {
+      const cached = this.memory.get(okey, n);
+      if (cached) {
+        this.disk.touch(okey, n);
+        out.push(Promise.resolve({ bytes: cached, from: 'memory' }));
+        continue;
+      }
+      const key = `${okey}:${n}`;
+      let pending = this.loading.get(key);
+      if (pending) {
+        if (priority === 'demand') {
+          pending.deadline = Math.max(pending.deadline, deadline);
+          if (pending.job) this.scheduler.promote(pending.job, deadline);
+        }
+      } else {
+        pending = this.newPending(key, deadline);
+        fresh.push(n);
+      }
+      out.push(pending.promise);
+    }
+    if (fresh.length > 0) void this.fill(obj, okey, fresh, priority);
+    return out;
+  }
+
+  /**
+   * Brings blocks first..last into the cache ahead of need. With no memory tier, blocks already on
+   * disk are left there (reading them now would be wasted).
+   */
+  async prefetch(obj: ObjectIdentity, okey: string, first: number, last: number, deadline: number): Promise<void> {
+    if (this.memory.enabled) {
+      await Promise.allSettled(this.load(obj, okey, first, last, 'prefetch', deadline));
+      return;
+    }
+    const wanted: number[] = [];
+    for (let n = first; n <= last; n++) if (!this.loading.has(`${okey}:${n}`) && !(await this.disk.has(okey, n))) wanted.push(n);
+    const loads: Promise<LoadedBlock>[] = [];
+    for (let i = 0; i < wanted.length; ) {
+      let j = i + 1;
+      while (j < wanted.length && wanted[j] === wanted[j - 1]! + 1) j++;
+      loads.push(...this.load(obj, okey, wanted[i]!, wanted[j - 1]!, 'prefetch', deadline));
+      i = j;
+    }
+    await Promise.allSettled(loads);
+  }
+
+  /** Fails every fetch still waiting or running (close). */
+  cancel(): void {
+    this.abort.abort();
+  }
+
+  private newPending(key: string, deadline: number): Pending {
+    let resolve!: (b: LoadedBlock) => void;
+    let reject!: (e: unknown) => void;
+    const promise = new Promise<LoadedBlock>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    promise.catch(() => undefined); // a prefetch may have no reader to see its failure
+    const pending: Pending = {
+      promise,
+      deadline,
+      resolve: (b) => {
+        this.loading.delete(key);
+        resolve(b);
+      },
+      reject: (e) => {
+        this.loading.delete(key);
+        reject(e);
+      },
+    };
+    this.loading.set(key, pending);
+    return pending;
+  }
+
+  private async fill(obj: ObjectIdentity, okey: string, blocks: number[], priority: Priority): Promise<void> {
+    const misses: number[] = [];
+    await Promise.all(
+      blocks.map(async (n) => {
+        const pending = this.loading.get(`${okey}:${n}`)!;
+        try {
+          const bytes = await this.disk.read(okey, n);
+          if (bytes) {
+            this.memory.set(okey, n, bytes);
+            pending.resolve({ bytes, from: 'disk' });
+            return;
+          }
+        } catch {
+          // unreadable: a miss
+        }
+        misses.push(n);
+      }),
+    );
+    misses.sort((a, b) => a - b);
+    const maxBlocks = Math.max(1, Math.floor(this.opts.maxFetchBytes / this.opts.blockSize));
+    for (let i = 0; i < misses.length; ) {
+      let j = i + 1;
+      while (j < misses.length && misses[j] === misses[j - 1]! + 1 && j - i < maxBlocks) j++;
+      this.fetchRun(obj, okey, misses[i]!, j - i, priority);
+      i = j;
+    }
+  }
+
+  private fetchRun(obj: ObjectIdentity, okey: string, first: number, count: number, priority: Priority): void {
+    const pendings = Array.from({ length: count }, (_, i) => this.loading.get(`${okey}:${first + i}`)!);
+    const job: FetchJob = {
+      priority,
+      deadline: Math.max(...pendings.map((p) => p.deadline)),
+      started: false,
+      run: async () => {
+        const { blockSize } = this.opts;
+        const offset = first * blockSize;
+        const length = Math.min(obj.size, (first + count) * blockSize) - offset;
+        let bytes: Buffer;
+        try {
+          if (this.abort.signal.aborted) throw new Unavailable('block cache closed');
+          if (Date.now() >= job.deadline) throw new Unavailable(`object ${obj.id}: read deadline passed before the fetch could start`);
+          this.counters.networkRequests++;
+          if (job.priority === 'prefetch') this.counters.prefetchRequests++;
+          bytes = await this.source.fetchRange(obj, offset, length, { deadline: job.deadline, signal: this.abort.signal });
+          if (bytes.length !== length) throw new ProtocolError(`object ${obj.id}: asked for ${length} bytes at ${offset}, got ${bytes.length}`);
+        } catch (err) {
+          for (const p of pendings) p.reject(err);
+          return;
+        }
+        this.counters.networkBytes += length;
+        if (job.priority === 'prefetch') this.counters.prefetchBytes += length;
+        for (let i = 0; i < count; i++) {
+          const n = first + i;
+          const start = i * blockSize;
+          const block = ownBytes(bytes, start, start + blockLength(obj.size, blockSize, n));
+          this.memory.set(okey, n, block);
+          pendings[i]!.resolve({ bytes: block, from: 'network' });
+          void this.disk.write(obj, okey, n, block);
+        }
+      },
+    };
+    for (const p of pendings) p.job = job;
+    this.scheduler.submit(job);
+  }
+}
+
+/** bytes[start, end) in a buffer of its own, so a cached block does not keep a whole GET's buffer alive. */
+function ownBytes(bytes: Buffer, start: number, end: number): Buffer {
+  if (start === 0 && end === bytes.length && bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.length) return bytes;
+  const out = Buffer.allocUnsafeSlow(end - start);
+  bytes.copy(out, 0, start, end);
+  return out;
+}

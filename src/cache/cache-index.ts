@@ -1,0 +1,220 @@
+// The disk tier's index in LevelDB: which blocks exist (size, crc32, last use, pinned), the objects
+// they belong to, running totals, and the catalog snapshot. Totals are written in the same batch as
+// the blocks they count, so they survive kill -9 consistent with the records; opening reads them
+// instead of scanning. Last-use times are collected in memory and written in batches.
+import { Level } from 'level';
+import { LRUCache } from 'lru-cache';
+import { Unavailable } from '../errors.js';
+import type { Catalog, ObjectIdentity } from '../model.js';
+
+export interface BlockRecord {
+  /** size in bytes */ s: number;
+  /** crc32 of the bytes */ c: number;
+  /** last use, epoch millis */ t: number;
+  /** pinned: evicted only after every unpinned block */ p: 0 | 1;
+}
+
+export interface ObjectRecord {
+  obj: ObjectIdentity;
+  blockSize: number;
+  /** Indexes of obj.parts whose MD5 matched the cached bytes. */
+  verifiedParts: number[];
+  /** The whole-object MD5 matched the cached bytes. */
+  verified: boolean;
+}
+
+export interface Usage {
+  bytes: number;
+  blocks: number;
+  pinnedBytes: number;
+}
+
+export interface BlockRef {
+  okey: string;
+  n: number;
+}
+
+type Value = BlockRecord | ObjectRecord | Usage | Catalog | '';
+type Op = { type: 'put'; key: string; value: Value } | { type: 'del'; key: string };
+
+const USAGE = 'm!usage';
+const CATALOG = 'm!catalog';
+const pad = (n: number, w: number) => String(n).padStart(w, '0');
+const blockKey = (okey: string, n: number) => `b!${okey}!${pad(n, 10)}`;
+const lruKey = (okey: string, n: number, r: BlockRecord) => `l!${r.p}!${pad(r.t, 14)}!${okey}!${pad(n, 10)}`;
+const objKey = (okey: string) => `o!${okey}`;
+
+export class CacheIndex {
+  /** Running totals of indexed blocks (as last committed). */
+  readonly usage: Usage;
+  private readonly records = new LRUCache<string, BlockRecord>({ max: 200_000 });
+  private readonly touched = new Map<string, { ref: BlockRef; t: number }>();
+  private chain: Promise<unknown> = Promise.resolve();
+
+  private constructor(private readonly db: Level<string, Value>, usage: Usage | undefined) {
+    this.usage = usage ?? { bytes: 0, blocks: 0, pinnedBytes: 0 };
+  }
+
+  static async open(location: string): Promise<CacheIndex> {
+    const db = new Level<string, Value>(location, { valueEncoding: 'json' });
+    try {
+      await db.open();
+    } catch (err) {
+      const why = String((err as { cause?: unknown }).cause ?? err);
+      throw new Unavailable(
+        /lock/i.test(why) ? `cache index ${location} is in use by another scorefs process` : `cannot open cache index ${location}: ${why}`,
+        { cause: err },
+      );
+    }
+    return new CacheIndex(db, (await db.get(USAGE)) as Usage | undefined);
+  }
+
+  /** Runs `fn` after every earlier exclusive section: all index mutations go through here. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(fn, fn);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  async getBlock(okey: string, n: number): Promise<BlockRecord | undefined> {
+    const key = blockKey(okey, n);
+    const hit = this.records.get(key);
+    if (hit) return hit;
+    const rec = (await this.db.get(key)) as BlockRecord | undefined;
+    if (rec) this.records.set(key, rec);
+    return rec;
+  }
+
+  /** Call inside exclusive(). `object` is written too when given (first block of an object, flag changes). */
+  async addBlock(ref: BlockRef, rec: BlockRecord, object?: ObjectRecord): Promise<void> {
+    const ops: Op[] = [];
+    const old = await this.getBlock(ref.okey, ref.n);
+    const next = { ...this.usage };
+    if (old) {
+      ops.push({ type: 'del', key: lruKey(ref.okey, ref.n, old) });
+      next.bytes -= old.s;
+      next.blocks -= 1;
+      if (old.p) next.pinnedBytes -= old.s;
+    }
+    next.bytes += rec.s;
+    next.blocks += 1;
+    if (rec.p) next.pinnedBytes += rec.s;
+    ops.push({ type: 'put', key: blockKey(ref.okey, ref.n), value: rec }, { type: 'put', key: lruKey(ref.okey, ref.n, rec), value: '' });
+    if (object) ops.push({ type: 'put', key: objKey(ref.okey), value: object });
+    ops.push({ type: 'put', key: USAGE, value: next });
+    await this.db.batch(ops);
+    this.records.set(blockKey(ref.okey, ref.n), rec);
+    Object.assign(this.usage, next);
+  }
+
+  /** Call inside exclusive(). Returns the records that existed. */
+  async removeBlocks(refs: BlockRef[]): Promise<BlockRecord[]> {
+    const ops: Op[] = [];
+    const removed: BlockRecord[] = [];
+    const next = { ...this.usage };
+    for (const ref of refs) {
+      const rec = await this.getBlock(ref.okey, ref.n);
+      if (!rec) continue;
+      removed.push(rec);
+      ops.push({ type: 'del', key: blockKey(ref.okey, ref.n) }, { type: 'del', key: lruKey(ref.okey, ref.n, rec) });
+      next.bytes -= rec.s;
+      next.blocks -= 1;
+      if (rec.p) next.pinnedBytes -= rec.s;
+    }
+    if (ops.length === 0) return removed;
+    ops.push({ type: 'put', key: USAGE, value: next });
+    await this.db.batch(ops);
+    for (const ref of refs) {
+      this.records.delete(blockKey(ref.okey, ref.n));
+      this.touched.delete(blockKey(ref.okey, ref.n));
+    }
+    Object.assign(this.usage, next);
+    return removed;
+  }
+
+  /** Call inside exclusive(). */
+  async setPinned(ref: BlockRef): Promise<void> {
+    const rec = await this.getBlock(ref.okey, ref.n);
+    if (!rec || rec.p) return;
+    await this.addBlock(ref, { ...rec, p: 1, t: Date.now() });
+  }
+
+  /** Notes a use; written with the next flush. */
+  touch(ref: BlockRef): void {
+    this.touched.set(blockKey(ref.okey, ref.n), { ref, t: Date.now() });
+  }
+
+  /** Call inside exclusive(). Writes the noted uses in one batch. */
+  async flushTouches(): Promise<void> {
+    if (this.touched.size === 0) return;
+    const batch = [...this.touched.values()];
+    this.touched.clear();
+    const ops: Op[] = [];
+    const updated: Array<[string, BlockRecord]> = [];
+    for (const { ref, t } of batch) {
+      const rec = await this.getBlock(ref.okey, ref.n);
+      if (!rec || rec.t >= t) continue;
+      const next = { ...rec, t };
+      ops.push({ type: 'del', key: lruKey(ref.okey, ref.n, rec) }, { type: 'put', key: lruKey(ref.okey, ref.n, next), value: '' });
+      ops.push({ type: 'put', key: blockKey(ref.okey, ref.n), value: next });
+      updated.push([blockKey(ref.okey, ref.n), next]);
+    }
+    if (ops.length === 0) return;
+    await this.db.batch(ops);
+    for (const [k, r] of updated) this.records.set(k, r);
+  }
+
+  /** Least recently used blocks, unpinned ones or pinned ones. */
+  async oldest(limit: number, pinned: boolean): Promise<BlockRef[]> {
+    const refs: BlockRef[] = [];
+    const prefix = `l!${pinned ? 1 : 0}!`;
+    for await (const key of this.db.keys({ gt: prefix, lt: `${prefix}~`, limit })) {
+      const [, , , okey, n] = key.split('!');
+      refs.push({ okey: okey!, n: Number(n) });
+    }
+    return refs;
+  }
+
+  async getObject(okey: string): Promise<ObjectRecord | undefined> {
+    return (await this.db.get(objKey(okey))) as ObjectRecord | undefined;
+  }
+
+  /** Call inside exclusive(). */
+  async putObject(okey: string, rec: ObjectRecord): Promise<void> {
+    await this.db.put(objKey(okey), rec);
+  }
+
+  /** Call inside exclusive(), after its blocks are removed. */
+  async deleteObject(okey: string): Promise<void> {
+    await this.db.del(objKey(okey));
+  }
+
+  async *objects(): AsyncGenerator<[string, ObjectRecord]> {
+    for await (const [key, value] of this.db.iterator({ gt: 'o!', lt: 'o!~' })) yield [key.slice(2), value as ObjectRecord];
+  }
+
+  /** Block numbers and records of one object, in order. */
+  async *blocksOf(okey: string): AsyncGenerator<[number, BlockRecord]> {
+    for await (const [key, value] of this.db.iterator({ gt: `b!${okey}!`, lt: `b!${okey}!~` })) {
+      yield [Number(key.slice(key.lastIndexOf('!') + 1)), value as BlockRecord];
+    }
+  }
+
+  async hasBlock(okey: string, n: number): Promise<boolean> {
+    return (await this.getBlock(okey, n)) !== undefined;
+  }
+
+  async saveCatalog(c: Catalog): Promise<void> {
+    await this.db.put(CATALOG, c);
+  }
+
+  async loadCatalog(): Promise<Catalog | undefined> {
+    return (await this.db.get(CATALOG)) as Catalog | undefined;
+  }
+
+  async close(): Promise<void> {
+    // Last-use times are a hint: losing them (e.g. to a full disk) must not keep the index open.
+    await this.exclusive(() => this.flushTouches()).catch(() => undefined);
+    await this.db.close();
+  }
+}

@@ -1,0 +1,304 @@
+// The disk tier: checked block reads, crash-safe block writes, and eviction on insert against the
+// size cap and the free-space floor (unpinned blocks first, least recently used first).
+import { statfs } from 'node:fs/promises';
+import { crc32 } from 'node:zlib';
+import type { ObjectIdentity } from '../model.js';
+import { logger } from '../util/log.js';
+import type { BlockFiles } from './block-files.js';
+import type { BlockRef, CacheIndex, ObjectRecord } from './cache-index.js';
+import { partsOverlapping } from './parts.js';
+import type { Counters } from './stats.js';
+
+const log = logger('cache');
+/** Bytes of block writes queued beyond which prefetching waits (see writeBacklogged). */
+const WRITE_BACKLOG_BYTES = 64 * 1024 * 1024;
+/** Bytes of block writes queued beyond which demand fetches wait too — or, if the disk has stopped
+ * completing writes, new writes are skipped (bounds memory; readers have the bytes). */
+const MAX_PENDING_WRITE_BYTES = 256 * 1024 * 1024;
+/** A disk that completed no write for this long is stuck: reads go on without it. */
+const STUCK_AFTER_MS = 5000;
+const STATFS_EVERY_MS = 1000;
+const EVICT_BATCH = 64;
+const MAX_PINNED_SHARE = 0.5;
+
+export interface DiskTierOptions {
+  diskBytes: number;
+  minFreeBytes: number;
+  blockSize: number;
+}
+
+export class DiskTier {
+  private reserved = 0;
+  private pendingWriteBytes = 0;
+  private readonly writing = new Map<string, Promise<boolean>>();
+  private readonly objectRecords = new Map<string, ObjectRecord>();
+  /** When (in stores) each block was last stored in this process: lets an MD5 check tell if its range changed. */
+  private readonly storedAt = new Map<string, number>();
+  private stores = 0;
+  private free: { bytes: number; at: number } | undefined;
+  private readonly loggedWriteErrors = new Set<string>();
+  private readonly drainListeners: Array<() => void> = [];
+  private lastWriteDone = Date.now();
+
+  constructor(
+    private readonly index: CacheIndex,
+    private readonly files: BlockFiles,
+    private readonly opts: DiskTierOptions,
+    private readonly counters: Counters,
+    /** Called after a block is indexed (drives part/object MD5 checks). */
+    private readonly onStored: (obj: ObjectIdentity, okey: string, n: number) => void,
+  ) {}
+
+  get enabled(): boolean {
+    return this.opts.diskBytes > 0;
+  }
+
+  /** The block's bytes if indexed and intact; a bad or missing file is dropped and counted (a miss). */
+  async read(okey: string, n: number, opts: { touch?: boolean } = {}): Promise<Buffer | undefined> {
+    if (!this.enabled) return undefined;
+    const rec = await this.index.getBlock(okey, n);
+    if (!rec) return undefined;
+    let bytes: Buffer | undefined;
+    try {
+      bytes = await this.files.read(okey, n);
+    } catch (err) {
+      log.warn({ err, okey, block: n }, 'cache block unreadable; fetching it again');
+    }
+    if (!bytes) {
+      if (!(await this.index.hasBlock(okey, n))) return undefined; // evicted meanwhile
+      this.counters.missingBlocks++;
+      await this.drop([{ okey, n }]);
+      return undefined;
+    }
+    if (bytes.length !== rec.s || crc32(bytes) !== rec.c) {
+      this.counters.checksumFailures++;
+      log.warn({ okey, block: n }, 'cache block failed its checksum; fetching it again');
+      await this.drop([{ okey, n }]);
+      return undefined;
+    }
+    if (opts.touch !== false) this.index.touch({ okey, n });
+    return bytes;
+  }
+
+  /** Indexed (not checked): enough for a prefetch that only wants the block somewhere. */
+  async has(okey: string, n: number): Promise<boolean> {
+    return this.enabled && (await this.index.hasBlock(okey, n));
+  }
+
+  /** Notes a use of the block for LRU (written in batches). */
+  touch(okey: string, n: number): void {
+    if (this.enabled) this.index.touch({ okey, n });
+  }
+
+  /** Stores a block in the background; resolves true once it is indexed, false when skipped or failed. */
+  write(obj: ObjectIdentity, okey: string, n: number, bytes: Buffer): Promise<boolean> {
+    if (!this.enabled) return Promise.resolve(false);
+    const key = `${okey}:${n}`;
+    const running = this.writing.get(key);
+    if (running) return running;
+    if (this.pendingWriteBytes + bytes.length > MAX_PENDING_WRITE_BYTES) {
+      this.counters.diskWritesSkipped++;
+      return Promise.resolve(false);
+    }
+    this.pendingWriteBytes += bytes.length;
+    const done = this.store(obj, okey, n, bytes)
+      .catch((err: unknown) => {
+        this.writeFailed(err);
+        return false;
+      })
+      .finally(() => {
+      this.pendingWriteBytes -= bytes.length;
+      this.writing.delete(key);
+    });
+    this.writing.set(key, done);
+    return done;
+  }
+
+  private writeFailed(err: unknown): void {
+    this.counters.diskWriteErrors++;
+    const code = String((err as NodeJS.ErrnoException).code ?? err);
+    if (this.loggedWriteErrors.has(code)) return;
+    this.loggedWriteErrors.add(code);
+    log.warn({ err }, `cache write failed (${code}); reads go on from the network without caching`);
+  }
+
+  /** More is queued for disk than it is taking: prefetch should wait (demand reads go on). */
+  get writeBacklogged(): boolean {
+    return this.pendingWriteBytes > WRITE_BACKLOG_BYTES;
+  }
+
+  /** So much is queued that demand fetches should wait too — unless the disk is stuck. */
+  get writeSaturated(): boolean {
+    return this.pendingWriteBytes > MAX_PENDING_WRITE_BYTES && Date.now() - this.lastWriteDone < STUCK_AFTER_MS;
+  }
+
+  /** Calls `listener` whenever the write backlog has gone down. */
+  onDrain(listener: () => void): void {
+    this.drainListeners.push(listener);
+  }
+
+  /** Marks indexed blocks pinned (waits for their pending writes first). */
+  async pin(refs: BlockRef[]): Promise<void> {
+    await Promise.all(refs.map((r) => this.writing.get(`${r.okey}:${r.n}`)));
+    await this.index.exclusive(async () => {
+      for (const ref of refs) await this.index.setPinned(ref);
+      // Pins may hold at most half the cache: beyond that the oldest pins go.
+      const over = this.index.usage.pinnedBytes - this.opts.diskBytes * MAX_PINNED_SHARE;
+      if (over > 0) await this.evict(await this.index.oldest(EVICT_BATCH, true), over);
+    });
+  }
+
+  async drop(refs: BlockRef[]): Promise<number> {
+    return this.index.exclusive(async () => {
+      const removed = await this.index.removeBlocks(refs);
+      await Promise.all(refs.map((r) => this.files.remove(r.okey, r.n)));
+      return removed.length;
+    });
+  }
+
+  forgetObject(okey: string): void {
+    this.objectRecords.delete(okey);
+  }
+
+  async objectRecord(okey: string): Promise<ObjectRecord | undefined> {
+    const rec = this.objectRecords.get(okey) ?? (await this.index.getObject(okey));
+    if (rec) this.objectRecords.set(okey, rec);
+    return rec;
+  }
+
+  async updateObjectRecord(okey: string, update: (r: ObjectRecord) => ObjectRecord): Promise<void> {
+    await this.index.exclusive(async () => {
+      const rec = await this.objectRecord(okey);
+      if (!rec) return;
+      const next = update(rec);
+      await this.index.putObject(okey, next);
+      this.objectRecords.set(okey, next);
+    });
+  }
+
+  /** A stamp that grows with every block stored (see storedSince). */
+  get storeCount(): number {
+    return this.stores;
+  }
+
+  /** True if a block of okey in first..last was stored after the stamp. */
+  storedSince(stamp: number, okey: string, first: number, last: number): boolean {
+    for (let n = first; n <= last; n++) if ((this.storedAt.get(`${okey}:${n}`) ?? 0) > stamp) return true;
+    return false;
+  }
+
+  /** Waits for the block writes under way. */
+  async settle(): Promise<void> {
+    await Promise.all([...this.writing.values()]);
+  }
+
+  private async store(obj: ObjectIdentity, okey: string, n: number, bytes: Buffer): Promise<boolean> {
+    const size = bytes.length;
+    const crc = crc32(bytes);
+    const room = await this.index.exclusive(() => this.makeRoom(size));
+    if (!room) {
+      this.counters.diskWritesSkipped++;
+      return false;
+    }
+    let holding = true; // the reservation, until the block is counted in the index totals
+    let tmp: string | undefined;
+    try {
+      tmp = await this.files.writeTemp(okey, n, bytes);
+      const written = tmp;
+      await this.index.exclusive(async () => {
+        this.reserved -= size;
+        holding = false;
+        await this.files.place(written, okey, n);
+        this.storedAt.set(`${okey}:${n}`, ++this.stores);
+        const object = await this.objectRecordChangedBy(obj, okey, n);
+        try {
+          await this.index.addBlock({ okey, n }, { s: size, c: crc, t: Date.now(), p: 0 }, object);
+        } catch (err) {
+          await this.index.removeBlocks([{ okey, n }]).catch(() => undefined);
+          await this.files.remove(okey, n); // never leave a file the index may name with another crc
+          throw err;
+        }
+        tmp = undefined;
+        if (this.free) this.free.bytes -= size;
+      });
+    } catch (err) {
+      if (holding) this.reserved -= size;
+      if (tmp) await this.files.discard(tmp);
+      this.writeFailed(err);
+      return false;
+    }
+    this.onStored(obj, okey, n);
+    return true;
+  }
+
+  /** The object record to write with block n: new, or with the MD5 verdicts it invalidates cleared. */
+  private async objectRecordChangedBy(obj: ObjectIdentity, okey: string, n: number): Promise<ObjectRecord | undefined> {
+    let rec = this.objectRecords.get(okey) ?? (await this.index.getObject(okey));
+    let changed = false;
+    if (!rec) {
+      rec = { obj, blockSize: this.opts.blockSize, verifiedParts: [], verified: false };
+      changed = true;
+    } else {
+      const touched = new Set(partsOverlapping(obj, n * this.opts.blockSize, this.opts.blockSize));
+      const kept = rec.verifiedParts.filter((p) => !touched.has(p));
+      if (kept.length !== rec.verifiedParts.length || rec.verified) {
+        rec = { ...rec, verifiedParts: kept, verified: false };
+        changed = true;
+      }
+    }
+    this.objectRecords.set(okey, rec);
+    return changed ? rec : undefined;
+  }
+
+  /**
+   * Called inside exclusive(): evicts until `size` more bytes fit, and reserves them; false if they
+   * cannot. The size cap evicts unpinned blocks only (pins are bounded in pin()); the free-space
+   * floor, a disk emergency, evicts pinned ones too once no unpinned block is left.
+   */
+  private async makeRoom(size: number): Promise<boolean> {
+    if (size > this.opts.diskBytes) return false;
+    await this.index.flushTouches();
+    let free = await this.freeBytes();
+    for (;;) {
+      const overCap = this.index.usage.bytes + this.reserved + size - this.opts.diskBytes;
+      const underFloor = this.opts.minFreeBytes - (free - this.reserved - size);
+      if (overCap <= 0 && underFloor <= 0) break;
+      let victims = await this.index.oldest(EVICT_BATCH, false);
+      if (victims.length === 0 && overCap <= 0) victims = await this.index.oldest(EVICT_BATCH, true);
+      const freed = await this.evict(victims, Math.max(overCap, underFloor));
+      if (freed === 0) return false;
+      free += freed;
+    }
+    this.reserved += size;
+    return true;
+  }
+
+  /** Called inside exclusive(): evicts victims in order until `want` bytes are freed; returns bytes freed. */
+  private async evict(victims: BlockRef[], want: number): Promise<number> {
+    const chosen: BlockRef[] = [];
+    let bytes = 0;
+    for (const v of victims) {
+      if (bytes >= want) break;
+      chosen.push(v);
+      bytes += (await this.index.getBlock(v.okey, v.n))?.s ?? 0;
+    }
+    const removed = await this.index.removeBlocks(chosen);
+    await Promise.all(chosen.map((v) => this.files.remove(v.okey, v.n)));
+    this.counters.evictions += removed.length;
+    const freed = removed.reduce((a, r) => a + r.s, 0);
+    if (this.free) this.free.bytes += freed;
+    return freed;
+  }
+
+  private async freeBytes(): Promise<number> {
+    if (!this.free || Date.now() - this.free.at > STATFS_EVERY_MS) {
+      try {
+        const s = await statfs(this.files.root);
+        this.free = { bytes: s.bavail * s.bsize, at: Date.now() };
+      } catch {
+        this.free = { bytes: Number.MAX_SAFE_INTEGER, at: Date.now() };
+      }
+    }
+    return this.free.bytes;
+  }
+}

@@ -1,0 +1,52 @@
+// BlockCache options and their defaults, resolved once at open.
+import type { RangeSource } from '../model.js';
+
+export interface BlockCacheOptions {
+  /** Cache directory (created); only src/cache touches it. */
+  dir: string;
+  /** Where missing bytes come from. */
+  source: RangeSource;
+  /** Cache block size; default 1 MiB. Changing it starts a fresh layout (blocks are keyed by it). */
+  blockSize?: number;
+  /** Memory tier size, bytes; default 256 MiB; 0 disables the memory tier. */
+  memoryBytes?: number;
+  /** Disk tier size (`--cache-size`), bytes; default 10 GiB; 0 = memory only (nothing written). */
+  diskBytes?: number;
+  /** Free space kept on the cache's filesystem; default max(1 GiB, 5% of it). */
+  minFreeBytes?: number;
+  /** How long a demand read may wait for the network; default 60 s (ReadOptions.deadline overrides). */
+  readDeadlineMs?: number;
+  /** Largest coalesced range GET; default 16 MiB. */
+  maxFetchBytes?: number;
+  /** Range GETs in flight at once; default 8. */
+  fetchConcurrency?: number;
+  /** Largest prefetch window of one stream; default 64 MiB. */
+  prefetchMaxBytes?: number;
+  /** Prefetched bytes in flight over all streams; default 128 MiB. */
+  prefetchBudgetBytes?: number;
+}
+
+export const MiB = 1024 * 1024;
+export const GiB = 1024 * MiB;
+
+export type ResolvedOptions = Required<Omit<BlockCacheOptions, 'minFreeBytes'>> & { minFreeBytes: number | undefined };
+
+export function resolveOptions(o: BlockCacheOptions): ResolvedOptions {
+  const r: ResolvedOptions = {
+    dir: o.dir,
+    source: o.source,
+    blockSize: o.blockSize ?? MiB,
+    memoryBytes: o.memoryBytes ?? 256 * MiB,
+    diskBytes: o.diskBytes ?? 10 * GiB,
+    minFreeBytes: o.minFreeBytes,
+    readDeadlineMs: o.readDeadlineMs ?? 60_000,
+    maxFetchBytes: o.maxFetchBytes ?? 16 * MiB,
+    fetchConcurrency: o.fetchConcurrency ?? 8,
+    prefetchMaxBytes: o.prefetchMaxBytes ?? 64 * MiB,
+    prefetchBudgetBytes: o.prefetchBudgetBytes ?? 128 * MiB,
+  };
+  if (!Number.isInteger(r.blockSize) || r.blockSize < 4096) throw new RangeError('blockSize must be an integer ≥ 4096');
+  if (r.maxFetchBytes < r.blockSize) r.maxFetchBytes = r.blockSize;
+  if (r.fetchConcurrency < 1) r.fetchConcurrency = 1;
+  return r;
+}

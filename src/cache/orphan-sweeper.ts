@@ -1,0 +1,54 @@
+// Background clean-up after open: files no index entry names (a crash between rename and index
+// write, or between index delete and unlink) and temp files of dead writers. Only files older than
+// the open are touched, so blocks being written now are safe.
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { logger } from '../util/log.js';
+import type { BlockFiles } from './block-files.js';
+import type { CacheIndex } from './cache-index.js';
+import type { Counters } from './stats.js';
+
+const log = logger('cache');
+
+export class OrphanSweeper {
+  private stopped = false;
+  private done: Promise<void> | undefined;
+
+  constructor(
+    private readonly index: CacheIndex,
+    private readonly files: BlockFiles,
+    private readonly counters: Counters,
+  ) {}
+
+  start(openedAt: number): void {
+    this.done = this.sweep(openedAt).catch((err: unknown) => log.warn({ err }, 'cache orphan sweep stopped'));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.done;
+  }
+
+  /** Resolves when the sweep has finished (tests, verify). */
+  finished(): Promise<void> {
+    return this.done ?? Promise.resolve();
+  }
+
+  private async sweep(openedAt: number): Promise<void> {
+    for (const okey of await this.files.objectKeys()) {
+      if (this.stopped) return;
+      for (const entry of await this.files.entries(okey)) {
+        if (this.stopped) return;
+        if (entry.mtimeMs >= openedAt) continue;
+        const removed = await this.index.exclusive(async () => {
+          if (entry.n !== undefined && (await this.index.hasBlock(okey, entry.n))) return false;
+          await this.files.removeEntry(okey, entry.name);
+          return true;
+        });
+        if (removed) this.counters.orphansRemoved++;
+      }
+      await this.index.exclusive(() => this.files.removeEmptyObjectDir(okey));
+      await yieldToLoop();
+    }
+    if (this.counters.orphansRemoved > 0) log.info(`cache: removed ${this.counters.orphansRemoved} orphaned block files`);
+  }
+}

@@ -1,0 +1,74 @@
+// Sequential-read detection for one open file, tolerant of the kernel's reordering (fuse delivers
+// up to ~12 readahead reads of 128 KiB out of order), and the read-ahead window that follows from it.
+import type { ObjectIdentity, ReadStreamHandle } from '../model.js';
+
+/** A read this far behind or ahead of the stream's front still counts as sequential. */
+const BACKWARD_SLACK = 2 * 1024 * 1024;
+const FORWARD_SLACK = 2 * 1024 * 1024;
+
+export interface ByteRange {
+  offset: number;
+  end: number;
+}
+
+export class PrefetchWindow {
+  /** End of the furthest read so far; -1 before the first. */
+  private front = -1;
+  /** End of what has been prefetched (or asked for). */
+  private ahead = 0;
+  /** Current window; 0 = off (random access or too early to tell). */
+  private window = 0;
+
+  constructor(
+    private readonly size: number,
+    private readonly minWindow: number,
+    private readonly maxWindow: number,
+  ) {}
+
+  /** Notes a read of [offset, end) and returns what to prefetch now, if anything. */
+  onRead(offset: number, end: number): ByteRange | undefined {
+    if (this.front < 0) {
+      this.front = this.ahead = end;
+      return undefined;
+    }
+    const sequential = offset >= this.front - BACKWARD_SLACK && offset <= Math.max(this.front, this.ahead) + FORWARD_SLACK;
+    if (!sequential) {
+      this.window = 0;
+      this.front = this.ahead = end;
+      return undefined;
+    }
+    this.front = Math.max(this.front, end);
+    if (this.window === 0) this.window = this.minWindow;
+    // Ask for more only once half of what is ahead has been consumed.
+    if (this.ahead - this.front > this.window / 2) return undefined;
+    const from = Math.max(this.ahead, this.front);
+    const to = Math.min(this.size, this.front + this.window);
+    this.window = Math.min(this.window * 2, this.maxWindow);
+    if (to <= from) return undefined;
+    this.ahead = to;
+    return { offset: from, end: to };
+  }
+
+  /** Only [.., end) of the last range was issued (budget): the rest is asked for again later. */
+  issuedUpTo(end: number): void {
+    this.ahead = end;
+  }
+
+  get enabled(): boolean {
+    return this.window > 0;
+  }
+}
+
+/** An open file's reads (the handle the vfs passes back in ReadOptions.stream). */
+export class CacheStream implements ReadStreamHandle {
+  closed = false;
+
+  constructor(
+    readonly obj: ObjectIdentity,
+    readonly window: PrefetchWindow,
+  ) {}
+
+  close(): void {
+    this.closed = true;
+  }
+}

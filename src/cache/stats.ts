@@ -1,0 +1,58 @@
+// The cache's counters (JSON-able), as shown by /.scorefs/stats.json and `scorefs cache stats`.
+
+export interface Counters {
+  bytesRead: number;
+  bytesFromMemory: number;
+  bytesFromDisk: number;
+  bytesFromNetwork: number;
+  networkRequests: number;
+  networkBytes: number;
+  prefetchRequests: number;
+  prefetchBytes: number;
+  checksumFailures: number;
+  /** Indexed blocks whose file was gone. */
+  missingBlocks: number;
+  md5Failures: number;
+  partsVerified: number;
+  objectsVerified: number;
+  evictions: number;
+  diskWriteErrors: number;
+  /** Block writes not attempted: no room under the cap/floor, or too many queued. */
+  diskWritesSkipped: number;
+  orphansRemoved: number;
+  readErrors: number;
+}
+
+export interface CacheStats extends Counters {
+  diskBytes: number;
+  diskBlocks: number;
+  memoryBytes: number;
+  pinnedBytes: number;
+  diskCapacityBytes: number;
+  memoryCapacityBytes: number;
+  /** The RangeSource's own counters, when it has stats(). */
+  source?: unknown;
+}
+
+export function newCounters(): Counters {
+  return {
+    bytesRead: 0,
+    bytesFromMemory: 0,
+    bytesFromDisk: 0,
+    bytesFromNetwork: 0,
+    networkRequests: 0,
+    networkBytes: 0,
+    prefetchRequests: 0,
+    prefetchBytes: 0,
+    checksumFailures: 0,
+    missingBlocks: 0,
+    md5Failures: 0,
+    partsVerified: 0,
+    objectsVerified: 0,
+    evictions: 0,
+    diskWriteErrors: 0,
+    diskWritesSkipped: 0,
+    orphansRemoved: 0,
+    readErrors: 0,
+  };
+}

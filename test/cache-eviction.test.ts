@@ -1,0 +1,112 @@
+// The disk tier stays within --cache-size by evicting least recently used blocks on insert, evicts
+// pinned blocks last, keeps the free-space floor, and on a full disk goes on serving from the network.
+import test from 'ava';
+import { execFile } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { BlockCache, type BlockCacheOptions } from '../src/cache/block-cache.js';
+import { fileBackend } from './helpers/cache-backend.js';
+import { blockFilesOf } from './helpers/cache-model.js';
+import { tempDir } from './helpers/tmp.js';
+import { waitFor } from './helpers/wait.js';
+
+const run = promisify(execFile);
+const BS = 4096;
+
+async function setup(t: Parameters<typeof tempDir>[0], sizes: number[], extra: Partial<BlockCacheOptions> = {}) {
+  const root = await tempDir(t);
+  const backend = await fileBackend(path.join(root, 'data'), sizes);
+  const options: BlockCacheOptions = { dir: path.join(root, 'cache'), source: backend.source, blockSize: BS, memoryBytes: 0, minFreeBytes: 0, ...extra };
+  const cache = await BlockCache.open(options);
+  t.teardown(() => cache.close());
+  return { backend, options, cache };
+}
+
+/** Reads block n of the object and waits until it is on disk (writes are in the background). */
+async function readBlock(cache: BlockCache, obj: Parameters<BlockCache['read']>[0], n: number): Promise<void> {
+  await cache.read(obj, n * BS, BS);
+}
+
+test('eviction keeps the disk tier within diskBytes, least recently used first', async (t) => {
+  const { cache, backend, options } = await setup(t, [40 * BS], { diskBytes: 4 * BS });
+  const { obj, bytes } = backend.objects[0]!;
+  for (const n of [0, 1, 2, 3]) await readBlock(cache, obj, n);
+  await waitFor('4 blocks on disk', () => cache.stats().diskBlocks === 4);
+  await readBlock(cache, obj, 0); // block 0 is now the most recently used
+  const before = backend.source.requests;
+  await readBlock(cache, obj, 0);
+  t.is(backend.source.requests, before, 'block 0 came from disk');
+  await readBlock(cache, obj, 10);
+  await waitFor('block 10 stored', () => cache.stats().evictions === 1 && cache.stats().diskBlocks === 4);
+  await cache.close();
+  t.deepEqual(await blockFilesOf(options.dir, obj), [0, 2, 3, 10], 'block 1, the least recently used, was evicted');
+  const again = await BlockCache.open(options);
+  t.teardown(() => again.close());
+  for (let n = 0; n < 40; n++) t.true((await again.read(obj, n * BS, BS)).equals(bytes.subarray(n * BS, (n + 1) * BS)));
+  // Each block from the source was stored (and is there or was evicted) or skipped while earlier writes held the room.
+  await waitFor('writes to settle', () => {
+    const s = again.stats();
+    return s.evictions + s.diskWritesSkipped + s.diskBlocks === s.networkRequests + 4;
+  });
+  t.true(again.stats().evictions > 0);
+  t.true(again.stats().diskBytes <= 4 * BS);
+});
+
+test('pinned blocks survive eviction pressure from other reads', async (t) => {
+  const { cache, backend } = await setup(t, [4 * BS, 64 * BS], { diskBytes: 8 * BS });
+  const [index, data] = backend.objects.map((o) => o.obj) as [Parameters<BlockCache['read']>[0], Parameters<BlockCache['read']>[0]];
+  await cache.pin(index, 0, 2 * BS + 10); // blocks 0..2
+  t.is(cache.stats().pinnedBytes, 3 * BS);
+  for (let n = 0; n < 64; n++) await readBlock(cache, data, n);
+  await waitFor('the data reads to be stored', () => {
+    const s = cache.stats();
+    return s.evictions + s.diskWritesSkipped + s.diskBlocks - 3 === 64;
+  });
+  t.true(cache.stats().evictions > 0);
+  t.is(cache.stats().pinnedBytes, 3 * BS);
+  const before = backend.source.requests;
+  await cache.read(index, 0, 3 * BS);
+  t.is(backend.source.requests, before, 'the pinned blocks came from disk');
+  t.true(cache.stats().diskBytes <= 8 * BS);
+});
+
+/** A tmpfs mounted for the test (root only); undefined where mounting is not allowed. */
+async function smallFilesystem(t: Parameters<typeof tempDir>[0], size: number, inodes?: number): Promise<string | undefined> {
+  const dir = path.join(await tempDir(t), 'small-fs');
+  await mkdir(dir);
+  try {
+    await run('mount', ['-t', 'tmpfs', '-o', `size=${size}${inodes ? `,nr_inodes=${inodes}` : ''}`, 'tmpfs', dir]);
+  } catch (err) {
+    t.log(`cannot mount a tmpfs here: ${String(err)}`);
+    return undefined;
+  }
+  t.teardown(() => run('umount', ['-l', dir]).then(() => undefined));
+  return dir;
+}
+
+test('a full disk makes the cache skip writes (counted), never fail a read the source can serve', async (t) => {
+  // Room for bytes but not for files: statfs says there is space, creating a block file gets ENOSPC.
+  const fsDir = await smallFilesystem(t, 64 * 1024 * 1024, 40);
+  if (!fsDir) return t.pass('no tmpfs: skipped');
+  const { cache, backend } = await setup(t, [4 * 1024 * 1024], { dir: path.join(fsDir, 'cache'), blockSize: 64 * 1024, diskBytes: 1 << 30 });
+  const { obj, bytes } = backend.objects[0]!;
+  for (let off = 0; off < obj.size; off += 100_000) t.true((await cache.read(obj, off, 100_000)).equals(bytes.subarray(off, off + 100_000)));
+  await waitFor('the failed writes', () => cache.stats().diskWriteErrors > 0);
+  t.true((await cache.read(obj, 0, obj.size)).equals(bytes));
+  t.is(cache.stats().readErrors, 0);
+});
+
+test('the free-space floor is kept: writes beyond it evict or are skipped', async (t) => {
+  const fsDir = await smallFilesystem(t, 4 * 1024 * 1024);
+  if (!fsDir) return t.pass('no tmpfs: skipped');
+  const floor = 3 * 1024 * 1024;
+  const { cache, backend } = await setup(t, [4 * 1024 * 1024], { dir: path.join(fsDir, 'cache'), blockSize: 64 * 1024, diskBytes: 1 << 30, minFreeBytes: floor });
+  const { obj, bytes } = backend.objects[0]!;
+  t.true((await cache.read(obj, 0, obj.size)).equals(bytes));
+  await waitFor('writes to settle', () => cache.stats().diskWritesSkipped + cache.stats().evictions > 0 && cache.stats().diskBlocks > 0);
+  const { stdout } = await run('df', ['-B1', '--output=avail', fsDir]);
+  const avail = Number(stdout.trim().split('\n').pop());
+  t.true(avail >= floor - 64 * 1024, `free ${avail} stays about at or above the floor ${floor}`);
+  t.is(cache.stats().diskWriteErrors, 0);
+});

@@ -1,0 +1,155 @@
+// The cache never serves bytes it has not verified: a block file that fails its checksum or is gone
+// is a miss fetched again; complete parts and objects are MD5-checked and dropped on a mismatch; a
+// changed object gets new blocks; and a re-read after restart sends no object byte over the network.
+import test from 'ava';
+import { writeFile, utimes, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { BlockCache, type BlockCacheOptions } from '../src/cache/block-cache.js';
+import { objectKey } from '../src/cache/object-key.js';
+import type { ObjectIdentity } from '../src/model.js';
+import { httpBackend, md5 } from './helpers/cache-backend.js';
+import { blockFile, blockFilesOf, damageBlock } from './helpers/cache-model.js';
+import { tempDir } from './helpers/tmp.js';
+import { waitFor } from './helpers/wait.js';
+
+const BS = 4096;
+const SIZE = 10 * BS + 321; // 11 blocks
+const PART = 3 * BS + 100; // parts that do not line up with blocks
+
+async function setup(t: Parameters<typeof tempDir>[0], extra: Partial<BlockCacheOptions> = {}) {
+  const root = await tempDir(t);
+  const backend = await httpBackend(t, path.join(root, 'data'), [SIZE, 5000], { partSize: PART });
+  const options: BlockCacheOptions = { dir: path.join(root, 'cache'), source: backend.source, blockSize: BS, minFreeBytes: 0, memoryBytes: 0, ...extra };
+  const cache = await BlockCache.open(options);
+  t.teardown(() => cache.close());
+  return { backend, options, cache, obj: backend.objects[0]!.obj, bytes: backend.objects[0]!.bytes };
+}
+
+test('a re-read after restart sends no object byte over the network', async (t) => {
+  const { backend, options, cache, obj, bytes } = await setup(t);
+  t.true((await cache.read(obj, 0, SIZE)).equals(bytes));
+  await cache.close();
+  const sent = await backend.server.objectBytesSent();
+  const again = await BlockCache.open(options);
+  t.teardown(() => again.close());
+  t.true((await again.read(obj, 0, SIZE + 10)).equals(bytes));
+  t.is(await backend.server.objectBytesSent(), sent);
+  t.like(again.stats(), { bytesFromDisk: SIZE, bytesFromNetwork: 0, networkRequests: 0, checksumFailures: 0 });
+});
+
+test('a damaged or missing block file is a miss: counted and fetched again, correct bytes served', async (t) => {
+  const { backend, options, cache, obj, bytes } = await setup(t);
+  await cache.read(obj, 0, SIZE);
+  await cache.close();
+  t.true(await damageBlock(options.dir, obj, 2, 'flip'));
+  t.true(await damageBlock(options.dir, obj, 5, 'truncate'));
+  t.true(await damageBlock(options.dir, obj, 7, 'delete'));
+  const sent = await backend.server.objectBytesSent();
+  const again = await BlockCache.open(options);
+  t.teardown(() => again.close());
+  t.true((await again.read(obj, 0, SIZE)).equals(bytes));
+  t.like(again.stats(), { checksumFailures: 2, missingBlocks: 1, networkRequests: 3, bytesFromNetwork: 3 * BS });
+  t.is((await backend.server.objectBytesSent()) - sent, 3 * BS);
+  await again.close();
+  t.deepEqual(await blockFilesOf(options.dir, obj), [...Array(11).keys()], 'the refetched blocks are stored again');
+});
+
+test('complete parts and the whole object are MD5-checked in the background', async (t) => {
+  const { cache, obj } = await setup(t);
+  t.is(obj.parts?.length, Math.ceil(SIZE / PART));
+  await cache.read(obj, 0, SIZE);
+  await waitFor('MD5 checks', () => cache.stats().objectsVerified === 1 && cache.stats().partsVerified === obj.parts!.length).catch((e) => { t.log(cache.stats(), obj.parts); throw e; });
+  t.is(cache.stats().md5Failures, 0);
+});
+
+test('bytes that do not match the catalog MD5 are dropped, counted and fetched again on the next read', async (t) => {
+  // The server's bytes are what they are; the identity claims another object MD5 (e.g. a stale catalog).
+  const { cache, obj: real, bytes, options } = await setup(t);
+  const obj: ObjectIdentity = { ...real, md5: md5(Buffer.from('something else')) };
+  t.true((await cache.read(obj, 0, SIZE)).equals(bytes), 'the read itself returns what the source verified');
+  await waitFor('the MD5 mismatch', () => cache.stats().md5Failures === 1);
+  await waitFor('the dropped blocks', async () => (await cache.objects()).every((o) => o.obj.id !== obj.id));
+  const requests = cache.stats().networkRequests;
+  await cache.read(obj, 0, SIZE);
+  t.true(cache.stats().networkRequests > requests, 'fetched again');
+  t.is((await blockFilesOf(options.dir, real)).length, 0, 'no block of the true identity was written');
+});
+
+test('a part that fails its MD5 loses only its own blocks', async (t) => {
+  const { cache, obj: real, bytes, options } = await setup(t);
+  // Block-aligned parts (3 blocks each), the second with a wrong MD5.
+  const parts = [0, 3, 6, 9].map((b, i) => {
+    const offset = b * BS;
+    const size = Math.min(3 * BS, SIZE - offset);
+    return { offset, size, md5: i === 1 ? md5(Buffer.from('wrong')) : md5(bytes.subarray(offset, offset + size)) };
+  });
+  const obj: ObjectIdentity = { ...real, md5: null, parts };
+  await cache.read(obj, 0, SIZE);
+  await waitFor('the part MD5 checks', () => cache.stats().md5Failures === 1 && cache.stats().partsVerified === 3);
+  await cache.close();
+  t.deepEqual(await blockFilesOf(options.dir, obj), [0, 1, 2, 6, 7, 8, 9, 10]);
+});
+
+test('a changed object gets new blocks: its old bytes are never served for it', async (t) => {
+  const { backend, cache, obj, bytes } = await setup(t);
+  await cache.read(obj, 0, SIZE);
+  const changed = Buffer.from(bytes);
+  changed.fill(7, 100, 9000);
+  await writeFile(backend.objects[0]!.path, changed);
+  await utimes(backend.objects[0]!.path, new Date(), new Date(Date.now() + 5000));
+  await waitFor('the server to list the new version', async () => {
+    const c = await backend.client.fetchCatalog();
+    return c.files.find((f) => f.id === obj.id)!.md5 === md5(changed);
+  });
+  const now = (await backend.client.fetchCatalog()).files.find((f) => f.id === obj.id)!;
+  t.not(objectKey(now, BS), objectKey(obj, BS));
+  t.true((await cache.read(now, 0, SIZE)).equals(changed));
+});
+
+test('verify() re-checks every block and the MD5 of every complete object, and drops what fails', async (t) => {
+  const { cache, obj, options, backend } = await setup(t);
+  const small = backend.objects[1]!.obj;
+  await cache.read(obj, 0, SIZE);
+  await cache.read(small, 0, small.size);
+  await cache.close();
+  t.true(await damageBlock(options.dir, obj, 4, 'flip'));
+  const again = await BlockCache.open(options);
+  t.teardown(() => again.close());
+  const report = await again.verify();
+  t.deepEqual(report, { checkedBlocks: 13, badBlocks: 1, objectsChecked: 2, badObjects: [] });
+  const left = new Map((await again.objects()).map((o) => [o.obj.id, [o.blocks, o.complete]]));
+  t.deepEqual(left.get(obj.id), [10, false]);
+  t.deepEqual(left.get(small.id), [2, true]);
+  t.is(again.stats().checksumFailures, 1);
+});
+
+test('clear(), objects(), the catalog snapshot, and orphan files cleaned after open', async (t) => {
+  const { cache, obj, options, backend } = await setup(t);
+  const small = backend.objects[1]!.obj;
+  await cache.read(obj, 0, SIZE);
+  await cache.read(small, 0, 10);
+  await cache.saveCatalog({ files: [], fetchedAt: 123 });
+  await cache.close();
+  // Leftovers of a crash: a temp file and a block file the index never named.
+  const dir = path.dirname(blockFile(options.dir, obj, 0));
+  await mkdir(dir, { recursive: true });
+  await writeFile(path.join(dir, '3.999.1.tmp'), 'partial');
+  await writeFile(blockFile(options.dir, small, 1), 'stray');
+  const old = new Date(Date.now() - 60_000);
+  await utimes(path.join(dir, '3.999.1.tmp'), old, old);
+  await utimes(blockFile(options.dir, small, 1), old, old);
+  const again = await BlockCache.open(options);
+  t.teardown(() => again.close());
+  await waitFor('the orphan sweep', () => again.stats().orphansRemoved === 2);
+  t.deepEqual(await blockFilesOf(options.dir, small), [0]);
+  t.deepEqual(await again.loadCatalog(), { files: [], fetchedAt: 123 });
+  const listed = new Map((await again.objects()).map((o) => [o.obj.id, o]));
+  t.like(listed.get(obj.id), { blocks: 11, cachedBytes: SIZE, complete: true });
+  t.like(listed.get(small.id), { blocks: 1, cachedBytes: BS, complete: false });
+  await again.clear([small.id]);
+  t.deepEqual([...(await again.objects()).map((o) => o.obj.id)], [obj.id]);
+  await again.clear();
+  t.deepEqual(await again.objects(), []);
+  t.like(again.stats(), { diskBytes: 0, diskBlocks: 0 });
+  t.true((await again.read(obj, 0, SIZE)).equals(backend.objects[0]!.bytes));
+});

@@ -12,8 +12,9 @@ import type { Counters } from './stats.js';
 const log = logger('cache');
 /** Bytes of block writes queued beyond which prefetching waits (see writeBacklogged). */
 const WRITE_BACKLOG_BYTES = 64 * 1024 * 1024;
-/** Bytes of block writes queued beyond which demand fetches wait too — or, if the disk has stopped
- * completing writes, new writes are skipped (bounds memory; readers have the bytes). */
+/** Bytes of block writes queued beyond which demand fetches wait too (unless the disk is stuck). */
+const SATURATED_WRITE_BYTES = 128 * 1024 * 1024;
+/** Bytes of block writes queued beyond which new ones are skipped (bounds memory; readers have the bytes). */
 const MAX_PENDING_WRITE_BYTES = 256 * 1024 * 1024;
 /** A disk that completed no write for this long is stuck: reads go on without it. */
 const STUCK_AFTER_MS = 5000;
@@ -129,7 +130,7 @@ export class DiskTier {
 
   /** So much is queued that demand fetches should wait too — unless the disk is stuck. */
   get writeSaturated(): boolean {
-    return this.pendingWriteBytes > MAX_PENDING_WRITE_BYTES && Date.now() - this.lastWriteDone < STUCK_AFTER_MS;
+    return this.pendingWriteBytes > SATURATED_WRITE_BYTES && Date.now() - this.lastWriteDone < STUCK_AFTER_MS;
   }
 
   /** Calls `listener` whenever the write backlog has gone down. */

@@ -40,6 +40,17 @@ export interface RangeSource {
     length: number,
     opts?: { deadline?: number; signal?: AbortSignal },
   ): Promise<Buffer>;
+  /**
+   * The same bytes as fetchRange, in buffers of `segmentBytes` each (the last one shorter), each a
+   * buffer of its own: the block cache keeps them as blocks without copying or pinning a larger one.
+   */
+  fetchSegments(
+    obj: ObjectIdentity,
+    offset: number,
+    length: number,
+    segmentBytes: number,
+    opts?: { deadline?: number; signal?: AbortSignal },
+  ): Promise<Buffer[]>;
 }
 
 /** The reads of one open file, grouped so the cache can detect sequential access and prefetch. */

@@ -62,6 +62,28 @@ test('complete parts and the whole object are MD5-checked in the background', as
   t.is(cache.stats().md5Failures, 0);
 });
 
+test('an object read part after part from the start is MD5-checked in one pass: parts and object together', async (t) => {
+  const { cache, obj } = await setup(t);
+  const parts = obj.parts!;
+  for (const [i, p] of parts.entries()) {
+    await cache.read(obj, p.offset, p.size);
+    await waitFor(`part ${i + 1} checked`, () => cache.stats().partsVerified === i + 1);
+  }
+  await waitFor('the object check', () => cache.stats().objectsVerified === 1);
+  t.like(cache.stats(), { md5Failures: 0, bytesHashed: SIZE });
+});
+
+test('an object read out of order is still checked whole once complete (a second pass)', async (t) => {
+  const { cache, obj } = await setup(t);
+  const parts = obj.parts!;
+  for (const [i, p] of [...parts.entries()].reverse()) {
+    await cache.read(obj, p.offset, p.size);
+    await waitFor(`part ${i + 1} checked`, () => cache.stats().partsVerified === parts.length - i);
+  }
+  await waitFor('the object check', () => cache.stats().objectsVerified === 1);
+  t.like(cache.stats(), { md5Failures: 0, bytesHashed: 2 * SIZE });
+});
+
 test('bytes that do not match the catalog MD5 are dropped, counted and fetched again on the next read', async (t) => {
   // The server's bytes are what they are; the identity claims another object MD5 (e.g. a stale catalog).
   const { cache, obj: real, bytes, options } = await setup(t);

@@ -160,20 +160,27 @@ test('an abort signal ends a read at once with its reason', async (t) => {
 test('responses that are not exactly the requested range are never returned', (t) => {
   const obj = { id: 'obj-1', size: 100, md5: null, lastModified: 0 };
   const body = (n: number): Buffer => Buffer.alloc(n, 7);
-  const res = (status: number, contentRange: string | undefined, b: Buffer) => ({ status, headers: contentRange ? { 'content-range': contentRange } : {}, body: b });
-  t.is(checkRangeResponse(res(206, 'bytes 10-19/100', body(10)), obj, 10, 20).length, 10);
+  const res = (status: number, contentRange: string | undefined, b: Buffer) => ({
+    status,
+    headers: contentRange ? { 'content-range': contentRange } : {},
+    segments: b.length > 0 ? [b] : [],
+    length: b.length,
+  });
+  const check = (r: ReturnType<typeof res>, from: number, to: number, segmentBytes = 1000) => checkRangeResponse(r, obj, from, to, segmentBytes);
+  t.is(Buffer.concat(check(res(206, 'bytes 10-19/100', body(10)), 10, 20)).length, 10);
   const whole = Buffer.from(Array.from({ length: 100 }, (_, i) => i));
-  t.deepEqual([...checkRangeResponse(res(200, undefined, whole), obj, 10, 13)], [10, 11, 12]);
+  t.deepEqual(check(res(200, undefined, whole), 10, 13).map((b) => [...b]), [[10, 11, 12]]);
+  t.deepEqual(check(res(200, undefined, whole), 10, 15, 2).map((b) => [...b]), [[10, 11], [12, 13], [14]], 'a whole body is cut into the asked segments');
 
-  t.throws(() => checkRangeResponse(res(206, undefined, body(10)), obj, 10, 20), { instanceOf: ProtocolError });
-  t.throws(() => checkRangeResponse(res(206, 'bytes 0-9/100', body(10)), obj, 10, 20), { instanceOf: ProtocolError });
-  t.throws(() => checkRangeResponse(res(206, 'bytes 10-20/100', body(10)), obj, 10, 20), { instanceOf: ProtocolError });
-  t.throws(() => checkRangeResponse(res(206, 'bytes 10-19/101', body(10)), obj, 10, 20), { instanceOf: ProtocolError, message: /101 bytes/ });
-  t.throws(() => checkRangeResponse(res(206, 'bytes 10-19/*', body(10)), obj, 10, 20), { instanceOf: ProtocolError });
-  t.throws(() => checkRangeResponse(res(206, 'bytes 10-19/100', body(9)), obj, 10, 20), { instanceOf: TransientError });
-  t.throws(() => checkRangeResponse(res(200, undefined, body(99)), obj, 10, 20), { instanceOf: TransientError });
-  t.throws(() => checkRangeResponse(res(416, 'bytes */90', body(0)), obj, 10, 20), { instanceOf: ProtocolError });
-  t.throws(() => checkRangeResponse(res(404, undefined, body(0)), obj, 10, 20), { instanceOf: NotFound });
-  for (const status of [400, 429, 500, 503]) t.throws(() => checkRangeResponse(res(status, undefined, body(0)), obj, 10, 20), { instanceOf: TransientError });
-  t.throws(() => checkRangeResponse(res(302, undefined, body(0)), obj, 10, 20), { instanceOf: ProtocolError });
+  t.throws(() => check(res(206, undefined, body(10)), 10, 20), { instanceOf: ProtocolError });
+  t.throws(() => check(res(206, 'bytes 0-9/100', body(10)), 10, 20), { instanceOf: ProtocolError });
+  t.throws(() => check(res(206, 'bytes 10-20/100', body(10)), 10, 20), { instanceOf: ProtocolError });
+  t.throws(() => check(res(206, 'bytes 10-19/101', body(10)), 10, 20), { instanceOf: ProtocolError, message: /101 bytes/ });
+  t.throws(() => check(res(206, 'bytes 10-19/*', body(10)), 10, 20), { instanceOf: ProtocolError });
+  t.throws(() => check(res(206, 'bytes 10-19/100', body(9)), 10, 20), { instanceOf: TransientError });
+  t.throws(() => check(res(200, undefined, body(99)), 10, 20), { instanceOf: TransientError });
+  t.throws(() => check(res(416, 'bytes */90', body(0)), 10, 20), { instanceOf: ProtocolError });
+  t.throws(() => check(res(404, undefined, body(0)), 10, 20), { instanceOf: NotFound });
+  for (const status of [400, 429, 500, 503]) t.throws(() => check(res(status, undefined, body(0)), 10, 20), { instanceOf: TransientError });
+  t.throws(() => check(res(302, undefined, body(0)), 10, 20), { instanceOf: ProtocolError });
 });

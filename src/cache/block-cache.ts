@@ -72,7 +72,7 @@ export class BlockCache implements ByteReader {
       this.counters,
       (obj, okey, n) => this.integrity.blockStored(obj, okey, n),
     );
-    this.integrity = new IntegrityChecker(index, this.disk, this.memory, opts.blockSize, this.counters);
+    this.integrity = new IntegrityChecker(index, this.disk, this.files, this.memory, opts.blockSize, this.counters);
     // Prefetch waits while block writes lag behind, rather than fetch bytes the disk cannot take.
     const scheduler = new FetchScheduler(opts.fetchConcurrency, (p) => (p === 'prefetch' ? this.disk.writeBacklogged : this.disk.writeSaturated));
     this.disk.onDrain(() => scheduler.pump());
@@ -119,9 +119,9 @@ export class BlockCache implements ByteReader {
       throw err;
     }
     let usedDisk = false;
-    const only = blocks.length === 1 ? blocks[0]! : undefined;
-    // A block buffer nobody else holds (memory tier off) is handed out as is; shared ones are copied.
-    const out = only && !this.memory.enabled ? undefined : Buffer.allocUnsafe(end - offset);
+    // A read within one block is that block's bytes (callers must not modify them); a read across
+    // blocks is joined into a buffer of its own.
+    const out = blocks.length === 1 ? undefined : Buffer.allocUnsafe(end - offset);
     for (let i = 0; i < blocks.length; i++) {
       const { bytes, from } = blocks[i]!;
       const blockStart = (first + i) * this.opts.blockSize;
@@ -139,7 +139,7 @@ export class BlockCache implements ByteReader {
       this.rechecked.add(okey);
       this.integrity.recheck(obj, okey);
     }
-    return out ?? only!.bytes.subarray(offset - first * this.opts.blockSize, end - first * this.opts.blockSize);
+    return out ?? blocks[0]!.bytes.subarray(offset - first * this.opts.blockSize, end - first * this.opts.blockSize);
   }
 
   openStream(obj: ObjectIdentity): ReadStreamHandle {
@@ -296,6 +296,9 @@ export class BlockCache implements ByteReader {
     const [first, last] = blockSpan(range.offset, to - range.offset, blockSize);
     const bytes = (last - first + 1) * blockSize;
     this.prefetchInFlight += bytes;
-    void this.loader.prefetch(stream.obj, okey, first, last, Date.now() + this.opts.readDeadlineMs).finally(() => (this.prefetchInFlight -= bytes));
+    this.loader
+      .prefetch(stream.obj, okey, first, last, Date.now() + this.opts.readDeadlineMs)
+      .catch(() => undefined) // a prefetch has no reader to tell; the demand read that needs the bytes retries
+      .finally(() => (this.prefetchInFlight -= bytes));
   }
 }

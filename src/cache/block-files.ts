@@ -2,7 +2,7 @@
 // into place, so a crash leaves either no file or a whole one (the index names it only afterwards).
 // Callers rename and unlink block files only inside the index's exclusive section, so a rename
 // and the index entry naming it can never be split by an eviction's unlink.
-import { mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 const TMP_SUFFIX = '.tmp';
@@ -47,13 +47,26 @@ export class BlockFiles {
     await unlink(tmp).catch(() => undefined);
   }
 
-  /** The file's bytes, or undefined when it is missing. */
-  async read(okey: string, n: number): Promise<Buffer | undefined> {
+  /**
+   * The file's first `size` bytes (fewer if it is shorter), or undefined when it is missing. The
+   * index knows the size, so this is one open, one read and a close (readFile would stat and read
+   * in pieces); the caller checks length and checksum.
+   */
+  async read(okey: string, n: number, size: number): Promise<Buffer | undefined> {
+    let fh;
     try {
-      return await readFile(this.pathOf(okey, n));
+      fh = await open(this.pathOf(okey, n), 'r');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
+    }
+    try {
+      const buf = Buffer.allocUnsafeSlow(size);
+      let got = 0;
+      for (let r; got < size && (r = await fh.read(buf, got, size - got, got)).bytesRead > 0; ) got += r.bytesRead;
+      return got === size ? buf : buf.subarray(0, got);
+    } finally {
+      await fh.close();
     }
   }
 

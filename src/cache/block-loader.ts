@@ -79,7 +79,10 @@ export class BlockLoader {
       return;
     }
     const wanted: number[] = [];
-    for (let n = first; n <= last; n++) if (!this.loading.has(`${okey}:${n}`) && !(await this.disk.has(okey, n))) wanted.push(n);
+    for (let n = first; n <= last; n++) {
+      if (this.abort.signal.aborted) return;
+      if (!this.loading.has(`${okey}:${n}`) && !(await this.disk.has(okey, n).catch(() => true))) wanted.push(n);
+    }
     const loads: Promise<LoadedBlock>[] = [];
     for (let i = 0; i < wanted.length; ) {
       let j = i + 1;
@@ -157,14 +160,15 @@ export class BlockLoader {
         const { blockSize } = this.opts;
         const offset = first * blockSize;
         const length = Math.min(obj.size, (first + count) * blockSize) - offset;
-        let bytes: Buffer;
+        let blocks: Buffer[];
         try {
           if (this.abort.signal.aborted) throw new Unavailable('block cache closed');
           if (Date.now() >= job.deadline) throw new Unavailable(`object ${obj.id}: read deadline passed before the fetch could start`);
           this.counters.networkRequests++;
           if (job.priority === 'prefetch') this.counters.prefetchRequests++;
-          bytes = await this.source.fetchRange(obj, offset, length, { deadline: job.deadline, signal: this.abort.signal });
-          if (bytes.length !== length) throw new ProtocolError(`object ${obj.id}: asked for ${length} bytes at ${offset}, got ${bytes.length}`);
+          blocks = await this.source.fetchSegments(obj, offset, length, blockSize, { deadline: job.deadline, signal: this.abort.signal });
+          const wrong = blocks.length !== count || blocks.some((b, i) => b.length !== blockLength(obj.size, blockSize, first + i));
+          if (wrong) throw new ProtocolError(`object ${obj.id}: asked for ${length} bytes at ${offset} in ${count} blocks, got ${blocks.map((b) => b.length).join('+')}`);
         } catch (err) {
           for (const p of pendings) p.reject(err);
           return;
@@ -173,8 +177,7 @@ export class BlockLoader {
         if (job.priority === 'prefetch') this.counters.prefetchBytes += length;
         for (let i = 0; i < count; i++) {
           const n = first + i;
-          const start = i * blockSize;
-          const block = ownBytes(bytes, start, start + blockLength(obj.size, blockSize, n));
+          const block = blocks[i]!;
           this.memory.set(okey, n, block);
           pendings[i]!.resolve({ bytes: block, from: 'network' });
           void this.disk.write(obj, okey, n, block);
@@ -184,12 +187,4 @@ export class BlockLoader {
     for (const p of pendings) p.job = job;
     this.scheduler.submit(job);
   }
-}
-
-/** bytes[start, end) in a buffer of its own, so a cached block does not keep a whole GET's buffer alive. */
-function ownBytes(bytes: Buffer, start: number, end: number): Buffer {
-  if (start === 0 && end === bytes.length && bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.length) return bytes;
-  const out = Buffer.allocUnsafeSlow(end - start);
-  bytes.copy(out, 0, start, end);
-  return out;
 }

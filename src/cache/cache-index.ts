@@ -87,23 +87,32 @@ export class CacheIndex {
 
   /** Call inside exclusive(). `object` is written too when given (first block of an object, flag changes). */
   async addBlock(ref: BlockRef, rec: BlockRecord, object?: ObjectRecord): Promise<void> {
+    await this.addBlocks([{ ref, rec, ...(object ? { object } : {}) }]);
+  }
+
+  /** Call inside exclusive(). Several blocks (and their object records) in one batch. */
+  async addBlocks(entries: Array<{ ref: BlockRef; rec: BlockRecord; object?: ObjectRecord }>): Promise<void> {
+    if (entries.length === 0) return;
     const ops: Op[] = [];
-    const old = await this.getBlock(ref.okey, ref.n);
+    const olds = await Promise.all(entries.map((e) => this.getBlock(e.ref.okey, e.ref.n)));
     const next = { ...this.usage };
-    if (old) {
-      ops.push({ type: 'del', key: lruKey(ref.okey, ref.n, old) });
-      next.bytes -= old.s;
-      next.blocks -= 1;
-      if (old.p) next.pinnedBytes -= old.s;
-    }
-    next.bytes += rec.s;
-    next.blocks += 1;
-    if (rec.p) next.pinnedBytes += rec.s;
-    ops.push({ type: 'put', key: blockKey(ref.okey, ref.n), value: rec }, { type: 'put', key: lruKey(ref.okey, ref.n, rec), value: '' });
-    if (object) ops.push({ type: 'put', key: objKey(ref.okey), value: object });
+    entries.forEach(({ ref, rec, object }, i) => {
+      const old = olds[i];
+      if (old) {
+        ops.push({ type: 'del', key: lruKey(ref.okey, ref.n, old) });
+        next.bytes -= old.s;
+        next.blocks -= 1;
+        if (old.p) next.pinnedBytes -= old.s;
+      }
+      next.bytes += rec.s;
+      next.blocks += 1;
+      if (rec.p) next.pinnedBytes += rec.s;
+      ops.push({ type: 'put', key: blockKey(ref.okey, ref.n), value: rec }, { type: 'put', key: lruKey(ref.okey, ref.n, rec), value: '' });
+      if (object) ops.push({ type: 'put', key: objKey(ref.okey), value: object });
+    });
     ops.push({ type: 'put', key: USAGE, value: next });
     await this.db.batch(ops);
-    this.records.set(blockKey(ref.okey, ref.n), rec);
+    for (const { ref, rec } of entries) this.records.set(blockKey(ref.okey, ref.n), rec);
     Object.assign(this.usage, next);
   }
 

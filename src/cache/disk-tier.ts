@@ -1,26 +1,38 @@
 // The disk tier: checked block reads, crash-safe block writes, and eviction on insert against the
 // size cap and the free-space floor (unpinned blocks first, least recently used first).
 import { statfs } from 'node:fs/promises';
-import { crc32 } from 'node:zlib';
 import type { ObjectIdentity } from '../model.js';
 import { logger } from '../util/log.js';
 import type { BlockFiles } from './block-files.js';
+import { blockChecksum } from './checksum.js';
 import type { BlockRef, CacheIndex, ObjectRecord } from './cache-index.js';
 import { partsOverlapping } from './parts.js';
 import type { Counters } from './stats.js';
 
 const log = logger('cache');
 /** Bytes of block writes queued beyond which prefetching waits (see writeBacklogged). */
-const WRITE_BACKLOG_BYTES = 64 * 1024 * 1024;
+const WRITE_BACKLOG_BYTES = 32 * 1024 * 1024;
 /** Bytes of block writes queued beyond which demand fetches wait too (unless the disk is stuck). */
-const SATURATED_WRITE_BYTES = 128 * 1024 * 1024;
+const SATURATED_WRITE_BYTES = 64 * 1024 * 1024;
 /** Bytes of block writes queued beyond which new ones are skipped (bounds memory; readers have the bytes). */
-const MAX_PENDING_WRITE_BYTES = 256 * 1024 * 1024;
+const MAX_PENDING_WRITE_BYTES = 96 * 1024 * 1024;
 /** A disk that completed no write for this long is stuck: reads go on without it. */
 const STUCK_AFTER_MS = 5000;
 const STATFS_EVERY_MS = 1000;
+/** Block files written at once: more would only queue in libuv's pool ahead of reads and index work. */
+const WRITE_SLOTS = 4;
 const EVICT_BATCH = 64;
 const MAX_PINNED_SHARE = 0.5;
+
+interface PendingCommit {
+  obj: ObjectIdentity;
+  okey: string;
+  n: number;
+  tmp: string;
+  size: number;
+  crc: number;
+  resolve(stored: boolean): void;
+}
 
 export interface DiskTierOptions {
   diskBytes: number;
@@ -40,6 +52,11 @@ export class DiskTier {
   private readonly loggedWriteErrors = new Set<string>();
   private readonly drainListeners: Array<() => void> = [];
   private lastWriteDone = Date.now();
+  /** Written temp files waiting to be renamed into place and indexed (see commitAll). */
+  private toCommit: PendingCommit[] = [];
+  private freeWriteSlots = WRITE_SLOTS;
+  private readonly slotWaiters: Array<() => void> = [];
+  private committing: Promise<void> | undefined;
 
   constructor(
     private readonly index: CacheIndex,
@@ -61,7 +78,7 @@ export class DiskTier {
     if (!rec) return undefined;
     let bytes: Buffer | undefined;
     try {
-      bytes = await this.files.read(okey, n);
+      bytes = await this.files.read(okey, n, rec.s);
     } catch (err) {
       log.warn({ err, okey, block: n }, 'cache block unreadable; fetching it again');
     }
@@ -71,7 +88,7 @@ export class DiskTier {
       await this.drop([{ okey, n }]);
       return undefined;
     }
-    if (bytes.length !== rec.s || crc32(bytes) !== rec.c) {
+    if (bytes.length !== rec.s || blockChecksum(bytes) !== rec.c) {
       this.counters.checksumFailures++;
       log.warn({ okey, block: n }, 'cache block failed its checksum; fetching it again');
       await this.drop([{ okey, n }]);
@@ -195,41 +212,115 @@ export class DiskTier {
 
   private async store(obj: ObjectIdentity, okey: string, n: number, bytes: Buffer): Promise<boolean> {
     const size = bytes.length;
-    const crc = crc32(bytes);
-    const room = await this.index.exclusive(() => this.makeRoom(size));
-    if (!room) {
+    const crc = blockChecksum(bytes);
+    if (!(await this.reserve(size))) {
       this.counters.diskWritesSkipped++;
       return false;
     }
-    let holding = true; // the reservation, until the block is counted in the index totals
-    let tmp: string | undefined;
+    let tmp: string;
+    await this.writeSlot();
     try {
       tmp = await this.files.writeTemp(okey, n, bytes);
-      const written = tmp;
-      await this.index.exclusive(async () => {
-        this.reserved -= size;
-        holding = false;
-        await this.files.place(written, okey, n);
-        this.storedAt.set(`${okey}:${n}`, ++this.stores);
-        const object = await this.objectRecordChangedBy(obj, okey, n);
-        try {
-          await this.index.addBlock({ okey, n }, { s: size, c: crc, t: Date.now(), p: 0 }, object);
-        } catch (err) {
-          await this.index.removeBlocks([{ okey, n }]).catch(() => undefined);
-          await this.files.remove(okey, n); // never leave a file the index may name with another crc
-          throw err;
-        }
-        tmp = undefined;
-        if (this.free) this.free.bytes -= size;
-      });
     } catch (err) {
-      if (holding) this.reserved -= size;
-      if (tmp) await this.files.discard(tmp);
+      this.reserved -= size;
       this.writeFailed(err);
       return false;
+    } finally {
+      this.releaseWriteSlot();
     }
-    this.onStored(obj, okey, n);
-    return true;
+    const stored = await new Promise<boolean>((resolve) => {
+      this.toCommit.push({ obj, okey, n, tmp, size, crc, resolve });
+      this.committing ??= this.commitAll().finally(() => (this.committing = undefined));
+    });
+    if (stored) this.onStored(obj, okey, n);
+    return stored;
+  }
+
+  /**
+   * Renames written temp files into place and indexes them, as many as are ready in one exclusive
+   * section and one index batch (a section and a batch per block would serialise the writes).
+   */
+  private async commitAll(): Promise<void> {
+    while (this.toCommit.length > 0) {
+      const batch = this.toCommit.splice(0);
+      const results = await this.index
+        .exclusive(async () => {
+          try {
+            return await this.commitBatch(batch);
+          } finally {
+            // Counted by the index from now on, or dropped; not before, or a reservation made
+            // meanwhile (reserve() runs outside this section) would see room that is not there.
+            for (const c of batch) this.reserved -= c.size;
+          }
+        })
+        .catch((err: unknown) => {
+          this.writeFailed(err);
+          return batch.map(() => false);
+        });
+      this.lastWriteDone = Date.now();
+      batch.forEach((c, i) => c.resolve(results[i]!));
+    }
+  }
+
+  private async writeSlot(): Promise<void> {
+    if (this.freeWriteSlots > 0) {
+      this.freeWriteSlots--;
+      return;
+    }
+    await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
+  }
+
+  private releaseWriteSlot(): void {
+    const next = this.slotWaiters.shift();
+    if (next) next();
+    else this.freeWriteSlots++;
+  }
+
+  /** Called inside exclusive(): renames a batch into place and indexes it; per entry, whether it is stored. */
+  private async commitBatch(batch: PendingCommit[]): Promise<boolean[]> {
+    const placed = await Promise.all(
+      batch.map((c) =>
+        this.files.place(c.tmp, c.okey, c.n).then(
+          () => true,
+          async (err: unknown) => {
+            await this.files.discard(c.tmp);
+            this.writeFailed(err);
+            return false;
+          },
+        ),
+      ),
+    );
+    const ok = batch.filter((_, i) => placed[i]);
+    const entries = [];
+    for (const c of ok) {
+      this.storedAt.set(`${c.okey}:${c.n}`, ++this.stores);
+      const object = await this.objectRecordChangedBy(c.obj, c.okey, c.n);
+      entries.push({ ref: { okey: c.okey, n: c.n }, rec: { s: c.size, c: c.crc, t: Date.now(), p: 0 as const }, ...(object ? { object } : {}) });
+    }
+    try {
+      await this.index.addBlocks(entries);
+    } catch (err) {
+      // Never leave a file the index may name with another crc.
+      await this.index.removeBlocks(entries.map((e) => e.ref)).catch(() => undefined);
+      await Promise.all(ok.map((c) => this.files.remove(c.okey, c.n)));
+      this.writeFailed(err);
+      return batch.map(() => false);
+    }
+    if (this.free) this.free.bytes -= ok.reduce((a, c) => a + c.size, 0);
+    return placed;
+  }
+
+  /** Reserves room for `size` more bytes: at once while both limits clearly allow it, else by evicting. */
+  private async reserve(size: number): Promise<boolean> {
+    if (size > this.opts.diskBytes) return false;
+    const fresh = this.free && Date.now() - this.free.at <= STATFS_EVERY_MS;
+    const fits =
+      this.index.usage.bytes + this.reserved + size <= this.opts.diskBytes && fresh && this.free!.bytes - this.reserved - size >= this.opts.minFreeBytes;
+    if (fits) {
+      this.reserved += size;
+      return true;
+    }
+    return this.index.exclusive(() => this.makeRoom(size));
   }
 
   /** The object record to write with block n: new, or with the MD5 verdicts it invalidates cleared. */
@@ -257,7 +348,6 @@ export class DiskTier {
    * floor, a disk emergency, evicts pinned ones too once no unpinned block is left.
    */
   private async makeRoom(size: number): Promise<boolean> {
-    if (size > this.opts.diskBytes) return false;
     await this.index.flushTouches();
     let free = await this.freeBytes();
     for (;;) {

@@ -1,11 +1,13 @@
 // Background MD5 checks: once every block of a Score part (or of the whole object) is on disk, hash
-// those bytes (streaming, block by block, off the read path) against Score's MD5. A mismatch drops
-// the blocks, so the next read fetches them again.
-import { createHash } from 'node:crypto';
+// those bytes (in the MD5 worker, off the event loop) against Score's MD5. A mismatch drops the
+// blocks, so the next read fetches them again. Parts checked in order from the start also feed a
+// running MD5 of the object, so a sequentially read object is hashed once, not twice.
 import type { ObjectIdentity } from '../model.js';
 import { logger } from '../util/log.js';
 import type { CacheIndex } from './cache-index.js';
+import type { BlockFiles } from './block-files.js';
 import type { DiskTier } from './disk-tier.js';
+import { Md5Hasher, type HashBlock, type RunningHash } from './md5-hasher.js';
 import type { MemoryTier } from './memory-tier.js';
 import { blockSpan, partsOverlapping } from './parts.js';
 import type { Counters } from './stats.js';
@@ -17,16 +19,31 @@ interface Wanted {
   parts: Set<number>;
 }
 
+/** Parts hashed so far into an object's running MD5: which part comes next, and what to re-check at the end. */
+interface ObjectRun {
+  nextPart: number;
+  hashed: Array<{ stamp: number; first: number; last: number }>;
+}
+
+interface RangeMd5 {
+  md5: string;
+  /** The object's MD5, when this range finished a running hash. */
+  objectMd5?: string;
+}
+
 export class IntegrityChecker {
   /** Block numbers on disk per object, loaded by one index scan when first needed. */
   private readonly present = new Map<string, Promise<Set<number>>>();
   private readonly queued = new Map<string, Wanted>();
+  private readonly runs = new Map<string, ObjectRun>();
+  private readonly hasher = new Md5Hasher();
   private running: Promise<void> | undefined;
   private closed = false;
 
   constructor(
     private readonly index: CacheIndex,
     private readonly disk: DiskTier,
+    private readonly files: BlockFiles,
     private readonly memory: MemoryTier,
     private readonly blockSize: number,
     private readonly counters: Counters,
@@ -44,22 +61,40 @@ export class IntegrityChecker {
     this.enqueue(obj, okey, (obj.parts ?? []).map((_, i) => i));
   }
 
-  /** MD5 of [offset, offset+length) from checked disk blocks; undefined if one is missing. */
+  /** MD5 of [offset, offset+length) from checked disk blocks; undefined if one is missing or bad. */
   async md5Of(okey: string, offset: number, length: number): Promise<string | undefined> {
-    const hash = createHash('md5');
+    return (await this.hashRange(okey, offset, length))?.md5;
+  }
+
+  private async hashRange(okey: string, offset: number, length: number, run?: RunningHash): Promise<RangeMd5 | undefined> {
     const [first, last] = blockSpan(offset, length, this.blockSize);
+    const blocks: HashBlock[] = [];
     for (let n = first; n <= last; n++) {
-      if (this.closed) return undefined;
-      // The memory copy is the buffer the disk file was written (and its crc taken) from.
-      const bytes = this.memory.get(okey, n, { touch: false }) ?? (await this.disk.read(okey, n, { touch: false }));
-      if (!bytes) {
-        this.present.get(okey)?.then((s) => s.delete(n));
-        return undefined;
-      }
+      const rec = await this.index.getBlock(okey, n);
+      if (!rec) return this.lost(okey, n);
       const start = n * this.blockSize;
-      hash.update(bytes.subarray(Math.max(0, offset - start), Math.min(bytes.length, offset + length - start)));
+      blocks.push({ n, path: this.files.pathOf(okey, n), size: rec.s, crc: rec.c, from: Math.max(0, offset - start), to: Math.min(rec.s, offset + length - start) });
     }
-    return hash.digest('hex');
+    if (this.closed) return undefined;
+    this.counters.bytesHashed += length;
+    const r = await this.hasher.hash(blocks, run);
+    switch (r.kind) {
+      case 'md5':
+        return { md5: r.md5, ...(r.objectMd5 ? { objectMd5: r.objectMd5 } : {}) };
+      case 'missing':
+        return this.lost(okey, r.block);
+      case 'corrupt':
+        await this.disk.read(okey, r.block, { touch: false }); // the checked read drops and counts it
+        return this.lost(okey, r.block);
+      case 'run-lost':
+        this.runs.delete(okey);
+        return undefined;
+    }
+  }
+
+  private lost(okey: string, n: number): undefined {
+    this.present.get(okey)?.then((s) => s.delete(n));
+    return undefined;
   }
 
   /** Drops the blocks of [offset, offset+length) from both tiers. */
@@ -77,11 +112,13 @@ export class IntegrityChecker {
   forget(okey: string): void {
     this.present.delete(okey);
     this.queued.delete(okey);
+    this.dropRun(okey);
   }
 
   async close(): Promise<void> {
     this.closed = true;
     this.queued.clear();
+    await this.hasher.close(); // fails a job under way, so the drain ends at once
     await this.running;
   }
 
@@ -99,51 +136,98 @@ export class IntegrityChecker {
       if (next.done) return;
       const [okey, wanted] = next.value;
       this.queued.delete(okey);
-      await this.check(okey, wanted).catch((err: unknown) => log.warn({ err, object: wanted.obj.id }, 'cache MD5 check failed to run'));
+      await this.check(okey, wanted).catch((err: unknown) => {
+        if (!this.closed) log.warn({ err, object: wanted.obj.id }, 'cache MD5 check failed to run');
+      });
     }
   }
 
   private async check(okey: string, { obj, parts }: Wanted): Promise<void> {
-    const rec = await this.disk.objectRecord(okey);
-    if (!rec) return;
+    if (!(await this.disk.objectRecord(okey))) return;
     const present = await this.presentSet(okey);
     const complete = (offset: number, length: number) => {
       const [first, last] = blockSpan(offset, length, this.blockSize);
       for (let n = first; n <= last; n++) if (!present.has(n)) return false;
       return true;
     };
-    for (const i of [...parts].sort((a, b) => a - b)) {
+    const checkPart = async (i: number): Promise<void> => {
       const part = obj.parts?.[i];
-      if (!part || part.size === 0 || rec.verifiedParts.includes(i) || !complete(part.offset, part.size)) continue;
+      const rec = await this.disk.objectRecord(okey);
+      if (!rec || !part || part.size === 0 || rec.verifiedParts.includes(i) || !complete(part.offset, part.size)) return;
       await this.verifyRange(obj, okey, i, part.offset, part.size, part.md5);
+    };
+    for (const i of [...parts].sort((a, b) => a - b)) {
+      await checkPart(i);
       if (this.closed) return;
     }
-    if (obj.md5 && !rec.verified && complete(0, obj.size)) {
-      await this.verifyRange(obj, okey, 'object', 0, obj.size, obj.md5);
+    // Carry the object's running hash on through parts that completed without being asked about.
+    for (let run = this.runs.get(okey); run && !this.closed; run = this.runs.get(okey)) {
+      const before = run.nextPart;
+      await checkPart(before);
+      if (this.runs.get(okey)?.nextPart === before) break; // stalled: that part is not complete yet
     }
+    const rec = await this.disk.objectRecord(okey);
+    if (!obj.md5 || !rec || rec.verified || this.closed || !complete(0, obj.size)) return;
+    this.dropRun(okey); // complete, yet no running hash finished it: hash the object whole
+    await this.verifyRange(obj, okey, 'object', 0, obj.size, obj.md5);
   }
 
   private async verifyRange(obj: ObjectIdentity, okey: string, which: number | 'object', offset: number, length: number, expected: string): Promise<void> {
     const stamp = this.disk.storeCount;
-    const md5 = await this.md5Of(okey, offset, length);
-    if (md5 === undefined) return; // a block went missing: its next store brings the check back
-    if (this.disk.storedSince(stamp, okey, ...blockSpan(offset, length, this.blockSize))) {
-      // Blocks of the object were stored while hashing (maybe these): judge again on stable bytes.
+    const span = blockSpan(offset, length, this.blockSize);
+    const run = which === 'object' ? undefined : this.runFor(obj, okey, which, offset, length);
+    const hashed = await this.hashRange(okey, offset, length, run);
+    if (!hashed) return this.dropRun(okey); // a block went missing: its next store brings the check back
+    if (this.disk.storedSince(stamp, okey, ...span)) {
+      // Blocks of the range were stored while hashing (maybe these): judge again on stable bytes.
+      this.dropRun(okey);
       this.enqueue(obj, okey, which === 'object' ? [] : [which]);
       return;
     }
-    if (md5 === expected.toLowerCase()) {
+    const passed = await this.judge(obj, okey, which, offset, length, hashed.md5 === expected.toLowerCase());
+    if (!run || which === 'object') return;
+    const objectRun = this.runs.get(okey);
+    if (!passed || !objectRun) return this.dropRun(okey);
+    objectRun.nextPart = which + 1;
+    objectRun.hashed.push({ stamp, first: span[0], last: span[1] });
+    if (!hashed.objectMd5) return;
+    this.runs.delete(okey);
+    // The running hash stands for the object only if no part's bytes were stored again since hashed.
+    if (objectRun.hashed.some((h) => this.disk.storedSince(h.stamp, okey, h.first, h.last))) return;
+    if ((await this.disk.objectRecord(okey))?.verified) return;
+    await this.judge(obj, okey, 'object', 0, obj.size, hashed.objectMd5 === obj.md5!.toLowerCase());
+  }
+
+  /** Whether a check of part i can feed the object's running MD5: it starts the object or follows the last part fed. */
+  private runFor(obj: ObjectIdentity, okey: string, i: number, offset: number, length: number): RunningHash | undefined {
+    if (!obj.md5) return undefined;
+    const finish = offset + length === obj.size;
+    if (offset === 0) {
+      this.runs.set(okey, { nextPart: 0, hashed: [] });
+      return { key: okey, mode: 'start', finish };
+    }
+    return this.runs.get(okey)?.nextPart === i ? { key: okey, mode: 'continue', finish } : undefined;
+  }
+
+  private dropRun(okey: string): void {
+    if (this.runs.delete(okey)) this.hasher.forget(okey);
+  }
+
+  /** Records a verdict: verified, or counted, logged and evicted. Returns whether it passed. */
+  private async judge(obj: ObjectIdentity, okey: string, which: number | 'object', offset: number, length: number, ok: boolean): Promise<boolean> {
+    if (ok) {
       if (which === 'object') this.counters.objectsVerified++;
       else this.counters.partsVerified++;
       await this.disk.updateObjectRecord(okey, (r) =>
         which === 'object' ? { ...r, verified: true } : { ...r, verifiedParts: [...new Set([...r.verifiedParts, which])] },
       );
-      return;
+      return true;
     }
     this.counters.md5Failures++;
     const what = which === 'object' ? 'object' : `part ${which + 1}`;
     log.warn({ object: obj.id, offset, length }, `cached ${what} of object ${obj.id} failed its MD5 check; dropped, it will be fetched again`);
     await this.evict(okey, offset, length);
+    return false;
   }
 
   private presentSet(okey: string): Promise<Set<number>> {

@@ -8,7 +8,10 @@ export interface BlockCacheOptions {
   source: RangeSource;
   /** Cache block size; default 1 MiB. Changing it starts a fresh layout (blocks are keyed by it). */
   blockSize?: number;
-  /** Memory tier size, bytes; default 256 MiB; 0 disables the memory tier. */
+  /**
+   * Memory tier size, bytes; default 64 MiB; 0 disables the memory tier. Mounted files also sit in
+   * the kernel's page cache, so a large tier would mostly hold a second copy.
+   */
   memoryBytes?: number;
   /** Disk tier size (`--cache-size`), bytes; default 10 GiB; 0 = memory only (nothing written). */
   diskBytes?: number;
@@ -22,7 +25,7 @@ export interface BlockCacheOptions {
   fetchConcurrency?: number;
   /** Largest prefetch window of one stream; default 64 MiB. */
   prefetchMaxBytes?: number;
-  /** Prefetched bytes in flight over all streams; default 128 MiB. */
+  /** Prefetched bytes in flight over all streams; default 64 MiB. */
   prefetchBudgetBytes?: number;
 }
 
@@ -36,14 +39,14 @@ export function resolveOptions(o: BlockCacheOptions): ResolvedOptions {
     dir: o.dir,
     source: o.source,
     blockSize: o.blockSize ?? MiB,
-    memoryBytes: o.memoryBytes ?? 256 * MiB,
+    memoryBytes: o.memoryBytes ?? 64 * MiB,
     diskBytes: o.diskBytes ?? 10 * GiB,
     minFreeBytes: o.minFreeBytes,
     readDeadlineMs: o.readDeadlineMs ?? 60_000,
     maxFetchBytes: o.maxFetchBytes ?? 16 * MiB,
     fetchConcurrency: o.fetchConcurrency ?? 8,
     prefetchMaxBytes: o.prefetchMaxBytes ?? 64 * MiB,
-    prefetchBudgetBytes: o.prefetchBudgetBytes ?? 128 * MiB,
+    prefetchBudgetBytes: o.prefetchBudgetBytes ?? 64 * MiB,
   };
   if (!Number.isInteger(r.blockSize) || r.blockSize < 4096) throw new RangeError('blockSize must be an integer ≥ 4096');
   if (r.maxFetchBytes < r.blockSize) r.maxFetchBytes = r.blockSize;

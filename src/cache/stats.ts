@@ -15,6 +15,8 @@ export interface Counters {
   md5Failures: number;
   partsVerified: number;
   objectsVerified: number;
+  /** Bytes read back and hashed by MD5 checks (a sequentially read object is hashed once). */
+  bytesHashed: number;
   evictions: number;
   diskWriteErrors: number;
   /** Block writes not attempted: no room under the cap/floor, or too many queued. */
@@ -49,6 +51,7 @@ export function newCounters(): Counters {
     md5Failures: 0,
     partsVerified: 0,
     objectsVerified: 0,
+    bytesHashed: 0,
     evictions: 0,
     diskWriteErrors: 0,
     diskWritesSkipped: 0,

@@ -1,5 +1,5 @@
-// The cache as `scorefs cache` opens it: the directory from --cache-dir, the config file or the
-// default, and a clear word on who holds it when a mount (or another command) has it open.
+// The cache as `scorefs cache` opens it: the directory from --cache-dir, SCOREFS_CACHE_DIR, the config
+// file or the default, and a clear word on who holds it when a mount (or another command) has it open.
 import path from 'node:path';
 import type { Argv } from 'yargs';
 import { BlockCache, type BlockCacheOptions } from '../cache/block-cache.js';
@@ -25,19 +25,18 @@ export function cacheDirOption<T>(yargs: Argv<T>): Argv<T> {
   return yargs.option('cache-dir', { type: 'string', describe: 'the cache (default $XDG_CACHE_HOME/scorefs or ~/.cache/scorefs)' }) as Argv<T>;
 }
 
-/** Flags, then the config file (`cache-dir`, `cache-size`), then the default. */
+/** Flags, then the environment (as `scorefs mount` reads it), then the config file, then the default. */
 export async function resolveCacheLocation(args: CacheDirArgs, env: NodeJS.ProcessEnv): Promise<CacheLocation> {
   const configFile = args.config ?? (env.SCOREFS_CONFIG || undefined);
   const file = configFile ? await readConfigFile(configFile) : new Map<string, string>();
-  const dir = path.resolve(args.cacheDir ?? (file.get('cache-dir') || undefined) ?? defaultCacheDir(env));
-  const size = args.cacheSize ?? (file.get('cache-size') || undefined);
+  const dir = path.resolve(args.cacheDir ?? (env.SCOREFS_CACHE_DIR || file.get('cache-dir') || undefined) ?? defaultCacheDir(env));
+  const size = args.cacheSize ?? (env.SCOREFS_CACHE_SIZE || file.get('cache-size') || undefined);
   return { dir, ...(size !== undefined ? { sizeBytes: parseSize(size) } : {}) };
 }
 
 /** For the commands that read no object bytes (stats, verify, clear). */
-export const NO_NETWORK: RangeSource = {
-  fetchRange: () => Promise.reject(new Unavailable('this command reads no object bytes from the network')),
-};
+const noNetwork = (): Promise<never> => Promise.reject(new Unavailable('this command reads no object bytes from the network'));
+export const NO_NETWORK: RangeSource = { fetchRange: noNetwork, fetchSegments: noNetwork };
 
 export async function openCache(opts: BlockCacheOptions): Promise<BlockCache> {
   try {

@@ -127,8 +127,18 @@ function childArgs(s: MountSettings): string[] {
 export async function resolveMountSettings(args: MountArgs, env: NodeJS.ProcessEnv): Promise<MountSettings> {
   const absolute = (p: string | undefined): string | undefined => (p === undefined ? undefined : path.resolve(p));
   const configFile = absolute(args.config ?? (env.SCOREFS_CONFIG || undefined));
-  const client = await resolveClientConfig({ ...args, config: configFile, 'token-file': absolute(args.tokenFile) }, env);
   const file = configFile ? await readConfigFile(configFile) : new Map<string, string>();
+  if (configFile) checkConfigKeys(file, configFile);
+  // resolveClientConfig reads flags, then the file: the SCOREFS_ environment goes in as flags
+  const client = await resolveClientConfig(
+    {
+      ...args,
+      config: configFile,
+      'token-file': absolute(args.tokenFile ?? (env.SCOREFS_TOKEN_FILE || undefined)),
+      'read-deadline': args.readDeadline ?? (env.SCOREFS_READ_DEADLINE || undefined),
+    },
+    env,
+  );
   // flags, then the environment (SCOREFS_CACHE_DIR for cache-dir, …), then the config file
   const pick = (flag: string | undefined, key: string): string | undefined =>
     flag ?? (env[`SCOREFS_${key.toUpperCase().replace(/-/g, '_')}`] || file.get(key) || undefined);
@@ -151,12 +161,35 @@ export async function resolveMountSettings(args: MountArgs, env: NodeJS.ProcessE
     ...(cacheSize !== undefined ? { cacheSizeBytes: parseSize(cacheSize) } : {}),
     layout: parseLayout(pick(args.layout, 'layout') ?? 'bundle'),
     ...(pick(args.manifest, 'manifest') ? { manifest: path.resolve(pick(args.manifest, 'manifest')!) } : {}),
-    allowOther: args.allowOther ?? pick(undefined, 'allow-other') === 'true',
+    allowOther: args.allowOther ?? parseBoolean(pick(undefined, 'allow-other'), 'allow-other'),
     logFile: path.resolve(pick(args.logFile, 'log-file') ?? path.join(cacheDir, 'scorefs.log')),
     logLevel: logLevel as LogLevel,
     refreshIntervalMs: refresh * 1000,
     ...(metricsPort !== undefined ? { metricsPort } : {}),
   };
+}
+
+/** The keys a config file may hold: the long options of `scorefs mount` that make sense in a file. */
+const CONFIG_KEYS = [
+  'storage-url', 'metadata-url', 'token-file', 'cache-dir', 'cache-size', 'layout', 'manifest', 'allow-other',
+  'log-file', 'log-level', 'read-deadline', 'refresh-interval', 'metrics-port', 'stall-timeout', 'connections',
+] as const;
+/** score-client's application.properties keys that scorefs reads; its other (dotted) keys are ignored. */
+const SCORE_CLIENT_KEYS = ['storage.url', 'metadata.url', 'accessToken', 'client.accessToken'];
+
+/** A misspelt key would silently fall back to a default: refuse it, naming it. */
+function checkConfigKeys(file: Map<string, string>, source: string): void {
+  for (const key of file.keys()) {
+    if ((CONFIG_KEYS as readonly string[]).includes(key) || SCORE_CLIENT_KEYS.includes(key) || key.includes('.')) continue;
+    const hint = (CONFIG_KEYS as readonly string[]).includes(key.replace(/_/g, '-')) ? ` (did you mean ${key.replace(/_/g, '-')}?)` : '';
+    throw new InvalidInput(`${source}: unknown key "${key}"${hint}; the keys are ${CONFIG_KEYS.join(', ')}`);
+  }
+}
+
+function parseBoolean(value: string | undefined, key: string): boolean {
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true') return true;
+  throw new InvalidInput(`${key} must be true or false, not "${value}"`);
 }
 
 async function fail(err: unknown): Promise<void> {

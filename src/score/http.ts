@@ -1,7 +1,7 @@
 // The one HTTP client of the Score layer: an undici Agent with keep-alive, a bounded number of
 // connections per origin and a stall timeout. It knows nothing of tokens: callers add headers.
 import type { IncomingHttpHeaders } from 'node:http';
-import { Agent, errors as undiciErrors } from 'undici';
+import { Agent, errors as undiciErrors, type Dispatcher } from 'undici';
 import { ProtocolError, TransientError } from '../errors.js';
 import { redact } from '../util/log.js';
 
@@ -9,6 +9,14 @@ export interface HttpResponse {
   status: number;
   headers: IncomingHttpHeaders;
   body: Buffer;
+}
+
+export interface SegmentedResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  /** The body in segments of the requested size (the last one shorter); none when empty. */
+  segments: Buffer[];
+  length: number;
 }
 
 export interface HttpGetOptions {
@@ -40,39 +48,64 @@ export class HttpClient {
    * a URL may carry a signature.
    */
   async get(url: string, opts: HttpGetOptions): Promise<HttpResponse> {
+    const res = await this.getSegmented(url, { ...opts, segmentBytes: Number.MAX_SAFE_INTEGER });
+    return { status: res.status, headers: res.headers, body: res.segments.length === 1 ? res.segments[0]! : Buffer.concat(res.segments) };
+  }
+
+  /**
+   * GET `url` with a 2xx body delivered in buffers of `segmentBytes` (the last one shorter), each
+   * filled straight from the socket's chunks: no whole-body buffer, no second copy.
+   */
+  getSegmented(url: string, opts: HttpGetOptions & { segmentBytes: number }): Promise<SegmentedResponse> {
     const target = new URL(url);
     const where = target.origin;
-    let res;
-    try {
-      res = await this.agent.request({
-        origin: target.origin,
-        path: `${target.pathname}${target.search}`,
-        method: 'GET',
-        headers: opts.headers,
-        signal: opts.signal,
-      });
-    } catch (err) {
-      throw asTransportError(err, where, opts.signal);
-    }
-    const ok = res.statusCode >= 200 && res.statusCode < 300;
-    const limit = ok ? opts.maxBytes : (opts.maxErrorBytes ?? 64 * 1024);
-    const chunks: Buffer[] = [];
-    let received = 0;
-    try {
-      for await (const chunk of res.body as AsyncIterable<Buffer>) {
-        received += chunk.length;
-        if (received > limit) {
-          res.body.destroy();
-          if (ok) throw new ProtocolError(`${where} sent a larger response than expected (over ${limit} bytes)`);
-          break; // an error body is only informative: keep its head
-        }
-        chunks.push(chunk);
-      }
-    } catch (err) {
-      if (err instanceof ProtocolError) throw err;
-      throw asTransportError(err, where, opts.signal);
-    }
-    return { status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) };
+    const { signal } = opts;
+    if (signal?.aborted) return Promise.reject(asTransportError(signal.reason, where, signal));
+    // undici's dispatch API: chunks arrive in callbacks, without a stream and an async iterator
+    // around them (that machinery costs more CPU than the bytes themselves).
+    return new Promise<SegmentedResponse>((resolve, reject) => {
+      let controller: Dispatcher.DispatchController | undefined;
+      let settled = false;
+      let res: { status: number; headers: IncomingHttpHeaders; ok: boolean; limit: number; sink: SegmentSink } | undefined;
+      const onAbort = (): void => controller?.abort(signal!.reason as Error);
+      const settle = (err: unknown, value?: SegmentedResponse): void => {
+        if (settled) return;
+        settled = true;
+        signal?.removeEventListener('abort', onAbort);
+        if (value) resolve(value);
+        else reject(err instanceof ProtocolError ? err : asTransportError(err, where, signal));
+      };
+      const done = (): void => {
+        if (res) settle(undefined, { status: res.status, headers: res.headers, segments: res.sink.segments(), length: res.sink.length });
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.agent.dispatch(
+        { origin: target.origin, path: `${target.pathname}${target.search}`, method: 'GET', headers: opts.headers },
+        {
+          onRequestStart: (c) => {
+            controller = c;
+            if (signal?.aborted) c.abort(signal.reason as Error);
+          },
+          onResponseStart: (_c, status, headers) => {
+            const ok = status >= 200 && status < 300;
+            const limit = ok ? opts.maxBytes : (opts.maxErrorBytes ?? 64 * 1024);
+            const declared = Number(header(headers, 'content-length'));
+            const expected = Number.isSafeInteger(declared) && declared >= 0 && declared <= limit ? declared : undefined;
+            res = { status, headers, ok, limit, sink: new SegmentSink(ok ? opts.segmentBytes : limit, expected) };
+          },
+          onResponseData: (c, chunk) => {
+            if (!res || settled) return;
+            if (res.sink.length + chunk.length <= res.limit) return res.sink.push(chunk);
+            if (res.ok) return c.abort(new ProtocolError(`${where} sent a larger response than expected (over ${res.limit} bytes)`));
+            res.sink.push(chunk.subarray(0, res.limit - res.sink.length)); // an error body is only informative: keep its head
+            done();
+            c.abort(new Error('error body cut short'));
+          },
+          onResponseEnd: done,
+          onResponseError: (_c, err) => settle(err),
+        },
+      );
+    });
   }
 
   async close(): Promise<void> {
@@ -98,4 +131,56 @@ function asTransportError(err: unknown, where: string, signal: AbortSignal | und
 export function header(headers: IncomingHttpHeaders, name: string): string | undefined {
   const v = headers[name];
   return Array.isArray(v) ? v[0] : v;
+}
+
+/**
+ * Collects a body into fixed-size segments. With the total length known (Content-Length), each
+ * segment is allocated at its final size; otherwise chunks are gathered and joined per segment.
+ */
+class SegmentSink {
+  private readonly done: Buffer[] = [];
+  /** The segment being filled: a buffer of its final size (length known), else the chunks seen. */
+  private current: Buffer | undefined;
+  private chunks: Buffer[] = [];
+  private filled = 0;
+  length = 0;
+
+  constructor(
+    private readonly segmentBytes: number,
+    private readonly expected: number | undefined,
+  ) {}
+
+  push(chunk: Buffer): void {
+    let at = 0;
+    while (at < chunk.length) {
+      const take = Math.min(this.segmentBytes - this.filled, chunk.length - at);
+      const piece = chunk.subarray(at, at + take);
+      if (this.expected !== undefined && this.length + take <= this.expected && this.chunks.length === 0) {
+        // Off the pool (allocUnsafeSlow): a cached segment must not pin a shared slab.
+        this.current ??= Buffer.allocUnsafeSlow(Math.min(this.segmentBytes, this.expected - this.length + this.filled));
+        piece.copy(this.current, this.filled);
+      } else {
+        // Length unknown or overrun (the caller rejects the body): gather and join when done.
+        if (this.current) this.chunks.push(this.current.subarray(0, this.filled));
+        this.current = undefined;
+        this.chunks.push(piece);
+      }
+      this.filled += take;
+      this.length += take;
+      at += take;
+      if (this.filled === this.segmentBytes) this.close();
+    }
+  }
+
+  segments(): Buffer[] {
+    if (this.filled > 0) this.close();
+    return this.done;
+  }
+
+  private close(): void {
+    this.done.push(this.current ? this.current.subarray(0, this.filled) : Buffer.concat(this.chunks, this.filled));
+    this.current = undefined;
+    this.chunks = [];
+    this.filled = 0;
+  }
 }

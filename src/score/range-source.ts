@@ -3,7 +3,7 @@
 import { AccessDenied, InvalidInput, NotFound, ProtocolError, TransientError, Unavailable } from '../errors.js';
 import type { ObjectIdentity, RangeSource } from '../model.js';
 import { logger } from '../util/log.js';
-import { header, type HttpClient, type HttpResponse } from './http.js';
+import { header, type HttpClient, type SegmentedResponse } from './http.js';
 import { withRetry } from './retry.js';
 import type { UrlCache, UrlSubject } from './url-cache.js';
 
@@ -25,6 +25,11 @@ export interface RangeSourceStats {
 /** Objects up to this size may come back whole (a 200 to a ranged GET) and are sliced. */
 const MAX_WHOLE_BODY = 64 * 1024 * 1024;
 
+export interface FetchOptions {
+  deadline?: number;
+  signal?: AbortSignal;
+}
+
 export class ScoreRangeSource implements RangeSource {
   private readonly counters = { requests: 0, retries: 0, bytesFetched: 0, errors: 0 };
 
@@ -38,16 +43,21 @@ export class ScoreRangeSource implements RangeSource {
     return { ...this.counters, refreshes: this.urls.refreshes };
   }
 
-  async fetchRange(obj: ObjectIdentity, offset: number, length: number, opts: { deadline?: number; signal?: AbortSignal } = {}): Promise<Buffer> {
-    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
+  async fetchRange(obj: ObjectIdentity, offset: number, length: number, opts: FetchOptions = {}): Promise<Buffer> {
+    const segments = await this.fetchSegments(obj, offset, length, Number.MAX_SAFE_INTEGER, opts);
+    return segments[0] ?? Buffer.alloc(0);
+  }
+
+  async fetchSegments(obj: ObjectIdentity, offset: number, length: number, segmentBytes: number, opts: FetchOptions = {}): Promise<Buffer[]> {
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || !(segmentBytes >= 1)) {
       throw new InvalidInput(`invalid range of object ${obj.id}: offset ${offset}, length ${length}`);
     }
     const end = Math.min(obj.size, offset + length); // exclusive
-    if (end <= offset) return Buffer.alloc(0);
+    if (end <= offset) return [];
     const subject: UrlSubject = { id: obj.id, ...('studyId' in obj && typeof obj.studyId === 'string' ? { studyId: obj.studyId } : {}) };
     const deadline = opts.deadline ?? Date.now() + this.readDeadlineMs;
     try {
-      return await withRetry((signal) => this.tryOnce(obj, subject, offset, end, deadline, signal), {
+      return await withRetry((signal) => this.tryOnce(obj, subject, offset, end, segmentBytes, deadline, signal), {
         deadline,
         signal: opts.signal,
         what: `reading object ${obj.id}`,
@@ -64,17 +74,26 @@ export class ScoreRangeSource implements RangeSource {
   }
 
   /** One try: a GET on the current URL, plus one more on a fresh URL if the store refused the first. */
-  private async tryOnce(obj: ObjectIdentity, subject: UrlSubject, offset: number, end: number, deadline: number, signal: AbortSignal): Promise<Buffer> {
+  private async tryOnce(
+    obj: ObjectIdentity,
+    subject: UrlSubject,
+    offset: number,
+    end: number,
+    segmentBytes: number,
+    deadline: number,
+    signal: AbortSignal,
+  ): Promise<Buffer[]> {
     for (let fresh = false; ; fresh = true) {
       const url = await this.urls.get(subject, { deadline, signal });
       this.counters.requests++;
-      const res = await this.http.get(url, {
+      const res = await this.http.getSegmented(url, {
         headers: { range: `bytes=${offset}-${end - 1}` },
         signal,
         maxBytes: obj.size <= MAX_WHOLE_BODY ? obj.size : end - offset,
+        segmentBytes,
       });
-      this.counters.bytesFetched += res.body.length;
-      if (res.status !== 403) return checkRangeResponse(res, obj, offset, end);
+      this.counters.bytesFetched += res.length;
+      if (res.status !== 403) return checkRangeResponse(res, obj, offset, end, segmentBytes);
       if (fresh) throw new AccessDenied(`the object store refused object ${obj.id} even with a fresh URL (HTTP 403)`, 'scope');
       log.debug({ object: obj.id }, 'object store answered 403: refreshing the URL');
       this.urls.invalidate(obj.id, url);
@@ -82,8 +101,8 @@ export class ScoreRangeSource implements RangeSource {
   }
 }
 
-/** The bytes [offset, end) from an object store's response, or an error if it is not exactly that. */
-export function checkRangeResponse(res: HttpResponse, obj: ObjectIdentity, offset: number, end: number): Buffer {
+/** The bytes [offset, end) from an object store's response, in segments, or an error if it is not exactly that. */
+export function checkRangeResponse(res: SegmentedResponse, obj: ObjectIdentity, offset: number, end: number, segmentBytes: number): Buffer[] {
   const what = `object ${obj.id} bytes ${offset}-${end - 1}`;
   const expected = end - offset;
   switch (res.status) {
@@ -93,12 +112,12 @@ export function checkRangeResponse(res: HttpResponse, obj: ObjectIdentity, offse
       if (!m) throw new ProtocolError(`${what}: 206 without a valid Content-Range`);
       if (m[3] !== String(obj.size)) throw new ProtocolError(`${what}: the object store says the object has ${m[3]} bytes, Score said ${obj.size}`);
       if (Number(m[1]) !== offset || Number(m[2]) !== end - 1) throw new ProtocolError(`${what}: the object store sent bytes ${m[1]}-${m[2]} instead`);
-      if (res.body.length !== expected) throw new TransientError(`${what}: body of ${res.body.length} bytes, expected ${expected}`);
-      return res.body;
+      if (res.length !== expected) throw new TransientError(`${what}: body of ${res.length} bytes, expected ${expected}`);
+      return res.segments;
     }
-    case 200: // the store ignored Range and sent the whole object
-      if (res.body.length !== obj.size) throw new TransientError(`${what}: whole-object body of ${res.body.length} bytes, expected ${obj.size}`);
-      return res.body.subarray(offset, end);
+    case 200: // the store ignored Range and sent the whole object (small objects only): cut our range out
+      if (res.length !== obj.size) throw new TransientError(`${what}: whole-object body of ${res.length} bytes, expected ${obj.size}`);
+      return resegment(Buffer.concat(res.segments, res.length).subarray(offset, end), segmentBytes);
     case 416:
       throw new ProtocolError(`${what}: range not satisfiable, so the object is smaller than the ${obj.size} bytes Score said`);
     case 404:
@@ -110,4 +129,11 @@ export function checkRangeResponse(res: HttpResponse, obj: ObjectIdentity, offse
       }
       throw new ProtocolError(`${what}: unexpected HTTP ${res.status} from the object store`);
   }
+}
+
+/** Copies of bytes in pieces of segmentBytes (each in a buffer of its own). */
+function resegment(bytes: Buffer, segmentBytes: number): Buffer[] {
+  const out: Buffer[] = [];
+  for (let at = 0; at < bytes.length; at += segmentBytes) out.push(Buffer.from(bytes.subarray(at, Math.min(bytes.length, at + segmentBytes))));
+  return out;
 }

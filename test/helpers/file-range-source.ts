@@ -19,6 +19,13 @@ export class FileRangeSource implements RangeSource {
     return out;
   }
 
+  async fetchSegments(obj: ObjectIdentity, offset: number, length: number, segmentBytes: number): Promise<Buffer[]> {
+    const bytes = await this.fetchRange(obj, offset, length);
+    const out: Buffer[] = [];
+    for (let at = 0; at < bytes.length; at += segmentBytes) out.push(Buffer.from(bytes.subarray(at, at + segmentBytes)));
+    return out;
+  }
+
   stats(): { requests: number; bytes: number } {
     return { requests: this.requests, bytes: this.bytes };
   }

@@ -114,7 +114,8 @@ export async function isMounted(mnt: string): Promise<boolean> {
   return (await mountpointsUnder(mnt)).includes(mnt);
 }
 
-async function mountpointsUnder(dir: string): Promise<string[]> {
+/** Mountpoints at or under `dir` (per /proc/self/mountinfo). */
+export async function mountpointsUnder(dir: string): Promise<string[]> {
   const text = await readFile('/proc/self/mountinfo', 'utf8');
   return text
     .split('\n')

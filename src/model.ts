@@ -70,7 +70,8 @@ export interface ReadOptions {
 export interface ByteReader {
   /** Bytes [offset, offset+length) of the object, clamped to its size (short at EOF, never an error). */
   read(obj: ObjectIdentity, offset: number, length: number, opts?: ReadOptions): Promise<Buffer>;
-  openStream(obj: ObjectIdentity): ReadStreamHandle;
+  /** A stream of reads of obj; prefetch never goes past `end` (default: the object's end). */
+  openStream(obj: ObjectIdentity, opts?: { end?: number }): ReadStreamHandle;
   /** Keep these bytes cached as long as possible (indexes, headers); fetches them if missing. */
   pin(obj: ObjectIdentity, offset: number, length: number): Promise<void>;
 }

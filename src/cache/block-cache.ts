@@ -142,8 +142,9 @@ export class BlockCache implements ByteReader {
     return out ?? blocks[0]!.bytes.subarray(offset - first * this.opts.blockSize, end - first * this.opts.blockSize);
   }
 
-  openStream(obj: ObjectIdentity): ReadStreamHandle {
-    return new CacheStream(obj, new PrefetchWindow(obj.size, MiB, this.opts.prefetchMaxBytes));
+  openStream(obj: ObjectIdentity, opts: { end?: number } = {}): ReadStreamHandle {
+    const end = Math.min(obj.size, opts.end ?? obj.size);
+    return new CacheStream(obj, new PrefetchWindow(end, MiB, this.opts.prefetchMaxBytes));
   }
 
   async pin(obj: ObjectIdentity, offset: number, length: number): Promise<void> {

@@ -5,6 +5,12 @@ import type { ObjectIdentity, ReadStreamHandle } from '../model.js';
 /** A read this far behind or ahead of the stream's front still counts as sequential. */
 const BACKWARD_SLACK = 2 * 1024 * 1024;
 const FORWARD_SLACK = 2 * 1024 * 1024;
+/**
+ * Bytes a stream must have read in one sequential run before anything is prefetched: a region
+ * query reads a few BGZF blocks (plus the kernel's readahead of them) and then seeks; prefetching
+ * for it would fetch megabytes nobody reads.
+ */
+export const SEQUENTIAL_EVIDENCE = 4 * 1024 * 1024;
 
 export interface ByteRange {
   offset: number;
@@ -14,12 +20,15 @@ export interface ByteRange {
 export class PrefetchWindow {
   /** End of the furthest read so far; -1 before the first. */
   private front = -1;
+  /** Where the current sequential run began. */
+  private runStart = 0;
   /** End of what has been prefetched (or asked for). */
   private ahead = 0;
   /** Current window; 0 = off (random access or too early to tell). */
   private window = 0;
 
   constructor(
+    /** Prefetch stops here (the object's end, or a slice's last original byte). */
     private readonly size: number,
     private readonly minWindow: number,
     private readonly maxWindow: number,
@@ -27,17 +36,15 @@ export class PrefetchWindow {
 
   /** Notes a read of [offset, end) and returns what to prefetch now, if anything. */
   onRead(offset: number, end: number): ByteRange | undefined {
-    if (this.front < 0) {
-      this.front = this.ahead = end;
-      return undefined;
-    }
-    const sequential = offset >= this.front - BACKWARD_SLACK && offset <= Math.max(this.front, this.ahead) + FORWARD_SLACK;
+    const sequential = this.front >= 0 && offset >= this.front - BACKWARD_SLACK && offset <= Math.max(this.front, this.ahead) + FORWARD_SLACK;
     if (!sequential) {
       this.window = 0;
+      this.runStart = offset;
       this.front = this.ahead = end;
       return undefined;
     }
     this.front = Math.max(this.front, end);
+    if (this.front - this.runStart < SEQUENTIAL_EVIDENCE) return undefined;
     if (this.window === 0) this.window = this.minWindow;
     // Ask for more only once half of what is ahead has been consumed.
     if (this.ahead - this.front > this.window / 2) return undefined;

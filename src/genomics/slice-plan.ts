@@ -23,6 +23,13 @@ export interface SlicePlan {
 
 export const segmentLength = (s: SliceSegment): number => (s.kind === 'bytes' ? s.data.length : s.length);
 
+/** End (exclusive) of the last range of the original a slice reads; 0 if it reads none. */
+export function lastOriginalByte(plan: SlicePlan): number {
+  let end = 0;
+  for (const s of plan.segments) if (s.kind === 'range') end = Math.max(end, s.offset + s.length);
+  return end;
+}
+
 /** Bytes [offset, offset+length) of the slice (short only at its end), original ranges read from src. */
 export async function readSlice(plan: SlicePlan, src: RandomAccess, offset: number, length: number): Promise<Buffer> {
   const end = Math.min(plan.size, offset + length);

@@ -1,7 +1,7 @@
 // The files of a slice directory: a slice (bytes assembled from its plan, original ranges read through
 // the block cache) and the slice's own index (held in the plan).
 import type { ByteReader, ObjectIdentity } from '../model.js';
-import { readSlice, type SlicePlan } from '../genomics/slice-plan.js';
+import { lastOriginalByte, readSlice, type SlicePlan } from '../genomics/slice-plan.js';
 import type { FileHandle, FileNode, NodeStat } from './node.js';
 
 export type PlanSource = () => Promise<SlicePlan>;
@@ -23,8 +23,9 @@ export class SliceFile implements FileNode {
   async open(): Promise<FileHandle> {
     const plan = await this.plan();
     const { data, reader } = this;
-    // One stream per open: the slice's original ranges come in file order, so the cache can prefetch.
-    const stream = reader.openStream(data);
+    // One stream per open: the slice's original ranges come in file order, so the cache can prefetch,
+    // but never past the last of them.
+    const stream = reader.openStream(data, { end: lastOriginalByte(plan) });
     const src = { size: data.size, read: (offset: number, length: number) => reader.read(data, offset, length, { stream }) };
     return {
       read: (offset, length) => readSlice(plan, src, offset, length),

@@ -25,6 +25,8 @@ export interface CatalogFile extends ObjectIdentity {
 export interface Catalog {
   files: CatalogFile[];
   fetchedAt: number; // epoch millis
+  /** The Score server (storage URL) it came from: a snapshot of one server never stands in for another. */
+  server?: string;
 }
 
 /** Where the bytes of an object come from when the cache misses (implemented by src/score/). */
@@ -49,7 +51,7 @@ export interface RangeSource {
     offset: number,
     length: number,
     segmentBytes: number,
-    opts?: { deadline?: number; signal?: AbortSignal },
+    opts?: { deadline?: number; signal?: AbortSignal; allocate?: (size: number) => Buffer },
   ): Promise<Buffer[]>;
 }
 
@@ -70,6 +72,8 @@ export interface ReadOptions {
 export interface ByteReader {
   /** Bytes [offset, offset+length) of the object, clamped to its size (short at EOF, never an error). */
   read(obj: ObjectIdentity, offset: number, length: number, opts?: ReadOptions): Promise<Buffer>;
+  /** The same bytes copied into `target` (length = target.length); resolves to how many there were. */
+  readInto(obj: ObjectIdentity, offset: number, target: Buffer, opts?: ReadOptions): Promise<number>;
   /** A stream of reads of obj; prefetch never goes past `end` (default: the object's end). */
   openStream(obj: ObjectIdentity, opts?: { end?: number }): ReadStreamHandle;
   /** Keep these bytes cached as long as possible (indexes, headers); fetches them if missing. */

@@ -92,7 +92,7 @@ test('an unreachable server with nothing cached fails the mount and says so', as
   await mkdir(mnt);
   const r = await runScorefs(['mount', mnt, '--storage-url', url, '--cache-dir', path.join(work, 'cache'), '--read-deadline', '2']);
   t.not(r.code, 0);
-  t.regex(r.stderr, /cannot reach .*no listing is cached/);
+  t.regex(r.stderr, /cannot reach .*no listing of this server is cached/);
   t.is(r.stderr.trim().split('\n').length, 1, r.stderr);
   t.false(await isMounted(mnt));
 });

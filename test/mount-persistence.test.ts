@@ -1,10 +1,10 @@
 // The cache survives remounts: a re-read after a remount sends no object byte over the network, and
 // with the server gone the mount comes up offline from the cached listing and serves cached bytes.
 import test from 'ava';
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { exec, output } from './helpers/exec.js';
-import { mountScorefs, mountWorkDir } from './helpers/mount.js';
+import { isMounted, mountScorefs, mountWorkDir, runScorefs } from './helpers/mount.js';
 import { SAMPLE, sampleData } from './helpers/sample-data.js';
 import { startServer } from './helpers/server.js';
 
@@ -62,4 +62,23 @@ test('offline, what was never cached fails with EIO within the read deadline', a
   const r = await exec('cat', [path.join(offline.mnt, SAMPLE.refAnalysis, 'ex1.fa')], { timeoutMs: 60_000 });
   t.not(r.code, null, 'cat was not left hanging');
   t.regex(r.stderr, /Input\/output error/);
+});
+
+test("the cached listing of one server is no offline fallback for another", async (t) => {
+  const data = sampleData();
+  const server = await startServer(t, { data });
+  const cacheDir = path.join(await mountWorkDir(t), 'cache');
+  const first = await mountScorefs(t, { serverUrl: server.url, cacheDir });
+  await first.stop();
+  const other = await startServer(t, { data });
+  const otherUrl = other.url;
+  await other.stop();
+
+  const mnt = path.join(await mountWorkDir(t), 'other-mnt');
+  await mkdir(mnt);
+  const r = await runScorefs(['mount', mnt, '--storage-url', otherUrl, '--cache-dir', cacheDir, '--read-deadline', '2']);
+  t.not(r.code, 0);
+  t.regex(r.stderr, /no listing of this server is cached/);
+  t.true(r.stderr.includes(server.url), `names the server the cached listing is of: ${r.stderr}`);
+  t.false(await isMounted(mnt));
 });

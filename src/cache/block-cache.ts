@@ -6,6 +6,7 @@ import path from 'node:path';
 import { InvalidInput, ProtocolError, TransientError, Unavailable } from '../errors.js';
 import type { ByteReader, Catalog, ObjectIdentity, ReadOptions, ReadStreamHandle } from '../model.js';
 import { BlockFiles } from './block-files.js';
+import { BlockBufferPool } from './buffer-pool.js';
 import { BlockLoader, type LoadedBlock } from './block-loader.js';
 import { CacheIndex } from './cache-index.js';
 import { sleep, withDeadline } from './deadline.js';
@@ -43,12 +44,19 @@ export interface VerifyReport {
   badObjects: string[];
 }
 
+/** The blocks one read holds until it has copied them. */
+interface BlockClaim {
+  held: Buffer[];
+  open: boolean;
+}
+
 export class BlockCache implements ByteReader {
   private readonly counters: Counters = newCounters();
   private readonly keys = new WeakMap<ObjectIdentity, string>();
   private readonly rechecked = new Set<string>();
   private prefetchInFlight = 0;
   private closed = false;
+  private readonly pool: BlockBufferPool;
   private readonly memory: MemoryTier;
   private readonly disk: DiskTier;
   private readonly files: BlockFiles;
@@ -63,11 +71,14 @@ export class BlockCache implements ByteReader {
     root: string,
     minFreeBytes: number,
   ) {
-    this.memory = new MemoryTier(opts.memoryBytes);
+    // Room for the memory tier's blocks plus those in flight, so a steady read allocates nothing.
+    this.pool = new BlockBufferPool(opts.blockSize, Math.ceil((opts.memoryBytes + opts.maxFetchBytes * opts.fetchConcurrency) / opts.blockSize));
+    this.memory = new MemoryTier(opts.memoryBytes, this.pool);
     this.files = new BlockFiles(path.join(root, 'blocks'));
     this.disk = new DiskTier(
       index,
       this.files,
+      this.pool,
       { diskBytes: opts.diskBytes, minFreeBytes, blockSize: opts.blockSize },
       this.counters,
       (obj, okey, n) => this.integrity.blockStored(obj, okey, n),
@@ -76,7 +87,7 @@ export class BlockCache implements ByteReader {
     // Prefetch waits while block writes lag behind, rather than fetch bytes the disk cannot take.
     const scheduler = new FetchScheduler(opts.fetchConcurrency, (p) => (p === 'prefetch' ? this.disk.writeBacklogged : this.disk.writeSaturated));
     this.disk.onDrain(() => scheduler.pump());
-    this.loader = new BlockLoader(opts, this.memory, this.disk, opts.source, scheduler, this.counters);
+    this.loader = new BlockLoader(opts, this.memory, this.disk, opts.source, scheduler, this.pool, this.counters);
     this.sweeper = new OrphanSweeper(index, this.files, this.counters);
     this.flushTimer = setInterval(() => void this.index.exclusive(() => this.index.flushTouches()).catch(() => undefined), TOUCH_FLUSH_MS);
     this.flushTimer.unref();
@@ -99,16 +110,25 @@ export class BlockCache implements ByteReader {
     return cache;
   }
 
-  /** Bytes [offset, offset+length) clamped to the object; the buffer may be the cache's: do not modify it. */
+  /** Bytes [offset, offset+length) clamped to the object, in a buffer of the caller's own. */
   async read(obj: ObjectIdentity, offset: number, length: number, opts: ReadOptions = {}): Promise<Buffer> {
+    const end = Math.min(obj.size, offset + Math.max(0, length));
+    const out = Buffer.allocUnsafe(Math.max(0, end - offset));
+    const n = await this.readInto(obj, offset, out, opts);
+    return n === out.length ? out : out.subarray(0, n);
+  }
+
+  /** Copies bytes [offset, offset+target.length), clamped to the object, into target; returns how many. */
+  async readInto(obj: ObjectIdentity, offset: number, target: Buffer, opts: ReadOptions = {}): Promise<number> {
     if (this.closed) throw new Unavailable('block cache is closed');
     if (!Number.isSafeInteger(offset) || offset < 0) throw new InvalidInput(`bad read offset ${offset} of object ${obj.id}`);
-    const end = Math.min(obj.size, offset + Math.max(0, length));
-    if (end <= offset) return Buffer.alloc(0);
+    const end = Math.min(obj.size, offset + target.length);
+    if (end <= offset) return 0;
     const deadline = opts.deadline ?? Date.now() + this.opts.readDeadlineMs;
     const okey = this.keyOf(obj);
     const [first, last] = blockSpan(offset, end - offset, this.opts.blockSize);
-    const demand = this.loadDemand(obj, okey, first, last, deadline); // issued before any prefetch
+    const claim: BlockClaim = { held: [], open: true };
+    const demand = this.loadDemand(obj, okey, first, last, deadline, claim); // issued before any prefetch
     const stream = opts.stream instanceof CacheStream && !opts.stream.closed ? opts.stream : undefined;
     if (stream) this.prefetch(stream, okey, offset, end);
     let blocks: LoadedBlock[];
@@ -116,30 +136,29 @@ export class BlockCache implements ByteReader {
       blocks = await withDeadline(demand, deadline, `reading object ${obj.id}`);
     } catch (err) {
       this.counters.readErrors++;
+      this.releaseClaim(claim); // blocks that still come are released as they come
       throw err;
     }
     let usedDisk = false;
-    // A read within one block is that block's bytes (callers must not modify them); a read across
-    // blocks is joined into a buffer of its own.
-    const out = blocks.length === 1 ? undefined : Buffer.allocUnsafe(end - offset);
     for (let i = 0; i < blocks.length; i++) {
       const { bytes, from } = blocks[i]!;
       const blockStart = (first + i) * this.opts.blockSize;
       const s = Math.max(offset, blockStart);
       const e = Math.min(end, blockStart + bytes.length);
-      if (out) bytes.copy(out, s - offset, s - blockStart, e - blockStart);
+      bytes.copy(target, s - offset, s - blockStart, e - blockStart);
       if (from === 'memory') this.counters.bytesFromMemory += e - s;
       else if (from === 'disk') this.counters.bytesFromDisk += e - s;
       else this.counters.bytesFromNetwork += e - s;
       usedDisk ||= from === 'disk';
     }
+    this.releaseClaim(claim);
     this.counters.bytesRead += end - offset;
     if (usedDisk && !this.rechecked.has(okey)) {
       // First disk hit of this object in this process: MD5-check what a crash may have left unchecked.
       this.rechecked.add(okey);
       this.integrity.recheck(obj, okey);
     }
-    return out ?? blocks[0]!.bytes.subarray(offset - first * this.opts.blockSize, end - first * this.opts.blockSize);
+    return end - offset;
   }
 
   openStream(obj: ObjectIdentity, opts: { end?: number } = {}): ReadStreamHandle {
@@ -166,6 +185,7 @@ export class BlockCache implements ByteReader {
       diskBlocks: this.index.usage.blocks,
       pinnedBytes: this.index.usage.pinnedBytes,
       memoryBytes: this.memory.bytes,
+      buffersReused: this.pool.reused,
       diskCapacityBytes: this.opts.diskBytes,
       memoryCapacityBytes: this.opts.memoryBytes,
       ...(typeof source.stats === 'function' ? { source: source.stats() } : {}),
@@ -271,16 +291,33 @@ export class BlockCache implements ByteReader {
   }
 
   /** Loads blocks first..last for a reader; a failure shared with an earlier reader is retried until the deadline. */
-  private async loadDemand(obj: ObjectIdentity, okey: string, first: number, last: number, deadline: number): Promise<LoadedBlock[]> {
+  /**
+   * Loads blocks first..last for a reader; a failure shared with an earlier reader is retried until
+   * the deadline. Each block is held (in the claim) the moment it arrives, so the buffer pool cannot
+   * reuse it before the reader has copied it.
+   */
+  private async loadDemand(obj: ObjectIdentity, okey: string, first: number, last: number, deadline: number, claim: BlockClaim): Promise<LoadedBlock[]> {
+    const hold = (b: LoadedBlock): LoadedBlock => {
+      if (claim.open) {
+        this.pool.hold(b.bytes);
+        claim.held.push(b.bytes);
+      }
+      return b;
+    };
     for (;;) {
       try {
-        return await Promise.all(this.loader.load(obj, okey, first, last, 'demand', deadline));
+        return await Promise.all(this.loader.load(obj, okey, first, last, 'demand', deadline).map((p) => p.then(hold)));
       } catch (err) {
         const retryable = err instanceof Unavailable || err instanceof TransientError || err instanceof ProtocolError;
-        if (!retryable || this.closed || Date.now() + RETRY_PAUSE_MS >= deadline) throw err;
+        if (!retryable || this.closed || !claim.open || Date.now() + RETRY_PAUSE_MS >= deadline) throw err;
         await sleep(RETRY_PAUSE_MS);
       }
     }
+  }
+
+  private releaseClaim(claim: BlockClaim): void {
+    claim.open = false;
+    for (const b of claim.held.splice(0)) this.pool.release(b);
   }
 
   private prefetch(stream: CacheStream, okey: string, offset: number, end: number): void {

@@ -52,7 +52,7 @@ export class BlockFiles {
    * index knows the size, so this is one open, one read and a close (readFile would stat and read
    * in pieces); the caller checks length and checksum.
    */
-  async read(okey: string, n: number, size: number): Promise<Buffer | undefined> {
+  async read(okey: string, n: number, size: number, allocate: (size: number) => Buffer = Buffer.allocUnsafeSlow): Promise<Buffer | undefined> {
     let fh;
     try {
       fh = await open(this.pathOf(okey, n), 'r');
@@ -61,7 +61,7 @@ export class BlockFiles {
       throw err;
     }
     try {
-      const buf = Buffer.allocUnsafeSlow(size);
+      const buf = allocate(size);
       let got = 0;
       for (let r; got < size && (r = await fh.read(buf, got, size - got, got)).bytesRead > 0; ) got += r.bytesRead;
       return got === size ? buf : buf.subarray(0, got);

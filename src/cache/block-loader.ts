@@ -2,6 +2,7 @@
 // readers want it, and each run of adjacent missing blocks fetched with one range GET.
 import { ProtocolError, Unavailable } from '../errors.js';
 import type { ObjectIdentity, RangeSource } from '../model.js';
+import type { BlockBufferPool } from './buffer-pool.js';
 import type { DiskTier } from './disk-tier.js';
 import type { FetchJob, FetchScheduler, Priority } from './fetch-scheduler.js';
 import type { MemoryTier } from './memory-tier.js';
@@ -38,6 +39,7 @@ export class BlockLoader {
     private readonly disk: DiskTier,
     private readonly source: RangeSource,
     private readonly scheduler: FetchScheduler,
+    private readonly pool: BlockBufferPool,
     private readonly counters: Counters,
   ) {}
 
@@ -93,6 +95,19 @@ export class BlockLoader {
     await Promise.allSettled(loads);
   }
 
+  /**
+   * Gives a fresh block to its keepers (memory tier, disk write, readers), holding it meanwhile: if
+   * none of them keeps it, it goes back to the pool (after the readers' copies, see BlockBufferPool).
+   */
+  private handOut(block: Buffer, give: () => void): void {
+    this.pool.hold(block);
+    try {
+      give();
+    } finally {
+      this.pool.release(block);
+    }
+  }
+
   /** Fails every fetch still waiting or running (close). */
   cancel(): void {
     this.abort.abort();
@@ -130,8 +145,10 @@ export class BlockLoader {
         try {
           const bytes = await this.disk.read(okey, n);
           if (bytes) {
-            this.memory.set(okey, n, bytes);
-            pending.resolve({ bytes, from: 'disk' });
+            this.handOut(bytes, () => {
+              this.memory.set(okey, n, bytes);
+              pending.resolve({ bytes, from: 'disk' });
+            });
             return;
           }
         } catch {
@@ -166,7 +183,11 @@ export class BlockLoader {
           if (Date.now() >= job.deadline) throw new Unavailable(`object ${obj.id}: read deadline passed before the fetch could start`);
           this.counters.networkRequests++;
           if (job.priority === 'prefetch') this.counters.prefetchRequests++;
-          blocks = await this.source.fetchSegments(obj, offset, length, blockSize, { deadline: job.deadline, signal: this.abort.signal });
+          blocks = await this.source.fetchSegments(obj, offset, length, blockSize, {
+            deadline: job.deadline,
+            signal: this.abort.signal,
+            allocate: (size) => this.pool.acquire(size),
+          });
           const wrong = blocks.length !== count || blocks.some((b, i) => b.length !== blockLength(obj.size, blockSize, first + i));
           if (wrong) throw new ProtocolError(`object ${obj.id}: asked for ${length} bytes at ${offset} in ${count} blocks, got ${blocks.map((b) => b.length).join('+')}`);
         } catch (err) {
@@ -178,9 +199,11 @@ export class BlockLoader {
         for (let i = 0; i < count; i++) {
           const n = first + i;
           const block = blocks[i]!;
-          this.memory.set(okey, n, block);
-          pendings[i]!.resolve({ bytes: block, from: 'network' });
-          void this.disk.write(obj, okey, n, block);
+          this.handOut(block, () => {
+            this.memory.set(okey, n, block);
+            pendings[i]!.resolve({ bytes: block, from: 'network' });
+            void this.disk.write(obj, okey, n, block);
+          });
         }
       },
     };

@@ -4,6 +4,7 @@ import { statfs } from 'node:fs/promises';
 import type { ObjectIdentity } from '../model.js';
 import { logger } from '../util/log.js';
 import type { BlockFiles } from './block-files.js';
+import type { BlockBufferPool } from './buffer-pool.js';
 import { blockChecksum } from './checksum.js';
 import type { BlockRef, CacheIndex, ObjectRecord } from './cache-index.js';
 import { partsOverlapping } from './parts.js';
@@ -52,6 +53,7 @@ export class DiskTier {
   private readonly loggedWriteErrors = new Set<string>();
   private readonly drainListeners: Array<() => void> = [];
   private lastWriteDone = Date.now();
+  private closing = false;
   /** Written temp files waiting to be renamed into place and indexed (see commitAll). */
   private toCommit: PendingCommit[] = [];
   private freeWriteSlots = WRITE_SLOTS;
@@ -61,6 +63,7 @@ export class DiskTier {
   constructor(
     private readonly index: CacheIndex,
     private readonly files: BlockFiles,
+    private readonly pool: BlockBufferPool,
     private readonly opts: DiskTierOptions,
     private readonly counters: Counters,
     /** Called after a block is indexed (drives part/object MD5 checks). */
@@ -78,7 +81,7 @@ export class DiskTier {
     if (!rec) return undefined;
     let bytes: Buffer | undefined;
     try {
-      bytes = await this.files.read(okey, n, rec.s);
+      bytes = await this.files.read(okey, n, rec.s, (size) => this.pool.acquire(size));
     } catch (err) {
       log.warn({ err, okey, block: n }, 'cache block unreadable; fetching it again');
     }
@@ -110,7 +113,7 @@ export class DiskTier {
 
   /** Stores a block in the background; resolves true once it is indexed, false when skipped or failed. */
   write(obj: ObjectIdentity, okey: string, n: number, bytes: Buffer): Promise<boolean> {
-    if (!this.enabled) return Promise.resolve(false);
+    if (!this.enabled || this.closing) return Promise.resolve(false);
     const key = `${okey}:${n}`;
     const running = this.writing.get(key);
     if (running) return running;
@@ -119,15 +122,17 @@ export class DiskTier {
       return Promise.resolve(false);
     }
     this.pendingWriteBytes += bytes.length;
+    this.pool.hold(bytes); // until its file is written
     const done = this.store(obj, okey, n, bytes)
       .catch((err: unknown) => {
         this.writeFailed(err);
         return false;
       })
       .finally(() => {
-      this.pendingWriteBytes -= bytes.length;
-      this.writing.delete(key);
-    });
+        this.pendingWriteBytes -= bytes.length;
+        this.writing.delete(key);
+        this.pool.release(bytes);
+      });
     this.writing.set(key, done);
     return done;
   }
@@ -205,9 +210,10 @@ export class DiskTier {
     return false;
   }
 
-  /** Waits for the block writes under way. */
+  /** Takes no more block writes and waits for those under way (close). */
   async settle(): Promise<void> {
-    await Promise.all([...this.writing.values()]);
+    this.closing = true;
+    while (this.writing.size > 0) await Promise.all([...this.writing.values()]);
   }
 
   private async store(obj: ObjectIdentity, okey: string, n: number, bytes: Buffer): Promise<boolean> {

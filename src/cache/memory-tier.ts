@@ -1,11 +1,19 @@
-// The memory tier: recently used blocks, bounded by bytes (lru-cache). Size 0 turns it off.
+// The memory tier: recently used blocks, bounded by bytes (lru-cache). Size 0 turns it off. Each
+// block it keeps is held in the buffer pool, and released when it leaves.
 import { LRUCache } from 'lru-cache';
+import type { BlockBufferPool } from './buffer-pool.js';
 
 export class MemoryTier {
   private readonly lru: LRUCache<string, Buffer> | undefined;
 
-  constructor(readonly capacity: number) {
-    this.lru = capacity > 0 ? new LRUCache<string, Buffer>({ maxSize: capacity, sizeCalculation: (b) => Math.max(1, b.length) }) : undefined;
+  constructor(
+    readonly capacity: number,
+    private readonly pool: BlockBufferPool,
+  ) {
+    this.lru =
+      capacity > 0
+        ? new LRUCache<string, Buffer>({ maxSize: capacity, sizeCalculation: (b) => Math.max(1, b.length), dispose: (b) => pool.release(b) })
+        : undefined;
   }
 
   get enabled(): boolean {
@@ -21,7 +29,11 @@ export class MemoryTier {
   }
 
   set(okey: string, n: number, bytes: Buffer): void {
-    this.lru?.set(`${okey}:${n}`, bytes);
+    if (!this.lru) return;
+    const key = `${okey}:${n}`;
+    if (this.lru.peek(key) === bytes) return;
+    this.pool.hold(bytes);
+    this.lru.set(key, bytes);
   }
 
   delete(okey: string, n: number): void {

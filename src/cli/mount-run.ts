@@ -94,6 +94,10 @@ export async function runMount(s: MountSettings): Promise<void> {
   }
 }
 
+/** How long the server may take to answer at mount: less when a cached listing can stand in. */
+const ONLINE_CHECK_MS = 15_000;
+const OFFLINE_CHECK_MS = 5_000;
+
 /**
  * The catalog to mount: fetched from the server when it answers; the last snapshot when it is
  * unreachable (offline mount). A rejected token or a refused request fails the mount.
@@ -104,16 +108,20 @@ async function initialCatalog(
   cache: BlockCache,
   s: MountSettings,
 ): Promise<{ catalog: Catalog; offline: boolean }> {
+  const saved = await cache.loadCatalog();
+  // A listing of another server (the same cache dir used with another --storage-url) is no fallback.
+  const snapshot = saved && (saved.server ?? s.client.storageUrl) === s.client.storageUrl ? saved : undefined;
   try {
-    await client.checkConnection();
+    // With a listing to fall back on, a server that does not answer is given less time.
+    await client.checkConnection({ deadline: Date.now() + Math.min(snapshot ? OFFLINE_CHECK_MS : ONLINE_CHECK_MS, s.client.readDeadlineMs) });
     const catalog = await fetch();
     await cache.saveCatalog(catalog);
     return { catalog, offline: false };
   } catch (err) {
     if (!(err instanceof Unavailable)) throw err;
-    const snapshot = await cache.loadCatalog();
     if (!snapshot) {
-      throw new Error(`${err.message}, and no listing is cached in ${s.cacheDir} to mount offline from`);
+      const other = saved ? ` (the listing cached there is of ${saved.server})` : '';
+      throw new Error(`${err.message}, and no listing of this server is cached in ${s.cacheDir} to mount offline from${other}`);
     }
     log.warn({ err: err instanceof Error ? err.message : String(err), fetchedAt: snapshot.fetchedAt }, 'server unreachable: mounting offline from the cached listing');
     return { catalog: snapshot, offline: true };

@@ -57,7 +57,9 @@ export class VfsFuseOps {
         const handle = this.handles.get(fd);
         if (!handle) return cb(this.stopped ? EIO : EBADF);
         // The buffer is libfuse memory, valid only until cb: copy into it, then call cb once.
-        this.run(path, 'io', () => handle.read(pos, len), (data) => cb(data.copy(buf, 0, 0, Math.min(len, data.length))), cb);
+        const target = buf.length > len ? buf.subarray(0, len) : buf;
+        if (handle.readInto) this.run(path, 'io', () => handle.readInto!(pos, target), (n) => cb(n), cb);
+        else this.run(path, 'io', () => handle.read(pos, len), (data) => cb(data.copy(buf, 0, 0, Math.min(len, data.length))), cb);
       },
       release: (_path, fd, cb) => {
         this.handles.get(fd)?.release();

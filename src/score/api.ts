@@ -30,7 +30,7 @@ const MAX_API_BODY = 512 * 1024 * 1024;
 export class ScoreApi {
   constructor(
     private readonly http: HttpClient,
-    private readonly config: Pick<ClientConfig, 'storageUrl' | 'metadataUrl' | 'token' | 'readDeadlineMs'>,
+    readonly config: Pick<ClientConfig, 'storageUrl' | 'metadataUrl' | 'token' | 'readDeadlineMs'>,
   ) {}
 
   /** Score GET /listing: every object with its size and lastModified. */

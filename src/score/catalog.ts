@@ -45,7 +45,7 @@ export async function fetchCatalog(api: ScoreApi, opts: CatalogOptions = {}): Pr
   files.sort((a, b) => compare(a.studyId, b.studyId) || compare(a.analysisId, b.analysisId) || compare(a.fileName, b.fileName));
   await forEachConcurrently(files, opts.concurrency ?? 8, (f) => addChecksums(api, f, opts));
   log.info({ files: files.length, entities: entities.size, objects: listing.length, ms: Date.now() - fetchedAt }, 'catalog fetched');
-  return { files, fetchedAt };
+  return { files, fetchedAt, server: api.config.storageUrl };
 }
 
 /** Every SONG entity (all studies, published or not), deduplicated by id across pages. */

@@ -56,7 +56,7 @@ export class HttpClient {
    * GET `url` with a 2xx body delivered in buffers of `segmentBytes` (the last one shorter), each
    * filled straight from the socket's chunks: no whole-body buffer, no second copy.
    */
-  getSegmented(url: string, opts: HttpGetOptions & { segmentBytes: number }): Promise<SegmentedResponse> {
+  getSegmented(url: string, opts: HttpGetOptions & { segmentBytes: number; allocate?: (size: number) => Buffer }): Promise<SegmentedResponse> {
     const target = new URL(url);
     const where = target.origin;
     const { signal } = opts;
@@ -91,7 +91,7 @@ export class HttpClient {
             const limit = ok ? opts.maxBytes : (opts.maxErrorBytes ?? 64 * 1024);
             const declared = Number(header(headers, 'content-length'));
             const expected = Number.isSafeInteger(declared) && declared >= 0 && declared <= limit ? declared : undefined;
-            res = { status, headers, ok, limit, sink: new SegmentSink(ok ? opts.segmentBytes : limit, expected) };
+            res = { status, headers, ok, limit, sink: new SegmentSink(ok ? opts.segmentBytes : limit, expected, ok ? opts.allocate : undefined) };
           },
           onResponseData: (c, chunk) => {
             if (!res || settled) return;
@@ -148,6 +148,8 @@ class SegmentSink {
   constructor(
     private readonly segmentBytes: number,
     private readonly expected: number | undefined,
+    // Off the pool by default (allocUnsafeSlow): a kept segment must not pin a shared slab.
+    private readonly allocate: (size: number) => Buffer = Buffer.allocUnsafeSlow,
   ) {}
 
   push(chunk: Buffer): void {
@@ -156,8 +158,7 @@ class SegmentSink {
       const take = Math.min(this.segmentBytes - this.filled, chunk.length - at);
       const piece = chunk.subarray(at, at + take);
       if (this.expected !== undefined && this.length + take <= this.expected && this.chunks.length === 0) {
-        // Off the pool (allocUnsafeSlow): a cached segment must not pin a shared slab.
-        this.current ??= Buffer.allocUnsafeSlow(Math.min(this.segmentBytes, this.expected - this.length + this.filled));
+        this.current ??= this.allocate(Math.min(this.segmentBytes, this.expected - this.length + this.filled));
         piece.copy(this.current, this.filled);
       } else {
         // Length unknown or overrun (the caller rejects the body): gather and join when done.

@@ -28,6 +28,8 @@ const MAX_WHOLE_BODY = 64 * 1024 * 1024;
 export interface FetchOptions {
   deadline?: number;
   signal?: AbortSignal;
+  /** Where segments are allocated (the block cache's buffer pool); default fresh buffers. */
+  allocate?: (size: number) => Buffer;
 }
 
 export class ScoreRangeSource implements RangeSource {
@@ -57,7 +59,7 @@ export class ScoreRangeSource implements RangeSource {
     const subject: UrlSubject = { id: obj.id, ...('studyId' in obj && typeof obj.studyId === 'string' ? { studyId: obj.studyId } : {}) };
     const deadline = opts.deadline ?? Date.now() + this.readDeadlineMs;
     try {
-      return await withRetry((signal) => this.tryOnce(obj, subject, offset, end, segmentBytes, deadline, signal), {
+      return await withRetry((signal) => this.tryOnce(obj, subject, offset, end, { segmentBytes, allocate: opts.allocate }, deadline, signal), {
         deadline,
         signal: opts.signal,
         what: `reading object ${obj.id}`,
@@ -79,7 +81,7 @@ export class ScoreRangeSource implements RangeSource {
     subject: UrlSubject,
     offset: number,
     end: number,
-    segmentBytes: number,
+    segments: { segmentBytes: number; allocate: ((size: number) => Buffer) | undefined },
     deadline: number,
     signal: AbortSignal,
   ): Promise<Buffer[]> {
@@ -90,10 +92,10 @@ export class ScoreRangeSource implements RangeSource {
         headers: { range: `bytes=${offset}-${end - 1}` },
         signal,
         maxBytes: obj.size <= MAX_WHOLE_BODY ? obj.size : end - offset,
-        segmentBytes,
+        ...segments,
       });
       this.counters.bytesFetched += res.length;
-      if (res.status !== 403) return checkRangeResponse(res, obj, offset, end, segmentBytes);
+      if (res.status !== 403) return checkRangeResponse(res, obj, offset, end, segments.segmentBytes);
       if (fresh) throw new AccessDenied(`the object store refused object ${obj.id} even with a fresh URL (HTTP 403)`, 'scope');
       log.debug({ object: obj.id }, 'object store answered 403: refreshing the URL');
       this.urls.invalidate(obj.id, url);

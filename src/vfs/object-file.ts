@@ -34,6 +34,7 @@ export class ObjectFile implements FileNode {
     const stream = reader.openStream(obj);
     return {
       read: (offset, length) => reader.read(obj, offset, length, { stream }),
+      readInto: (offset, target) => reader.readInto(obj, offset, target, { stream }),
       release: () => stream.close(),
     };
   }

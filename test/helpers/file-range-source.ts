@@ -19,10 +19,22 @@ export class FileRangeSource implements RangeSource {
     return out;
   }
 
-  async fetchSegments(obj: ObjectIdentity, offset: number, length: number, segmentBytes: number): Promise<Buffer[]> {
+  async fetchSegments(
+    obj: ObjectIdentity,
+    offset: number,
+    length: number,
+    segmentBytes: number,
+    opts: { allocate?: (size: number) => Buffer } = {},
+  ): Promise<Buffer[]> {
     const bytes = await this.fetchRange(obj, offset, length);
+    const allocate = opts.allocate ?? Buffer.allocUnsafeSlow;
     const out: Buffer[] = [];
-    for (let at = 0; at < bytes.length; at += segmentBytes) out.push(Buffer.from(bytes.subarray(at, at + segmentBytes)));
+    for (let at = 0; at < bytes.length; at += segmentBytes) {
+      const piece = bytes.subarray(at, at + segmentBytes);
+      const seg = allocate(piece.length);
+      piece.copy(seg);
+      out.push(seg);
+    }
     return out;
   }
 

@@ -45,6 +45,11 @@ export class LocalByteReader implements ByteReader {
     }
   }
 
+  async readInto(obj: ObjectIdentity, offset: number, target: Buffer): Promise<number> {
+    const bytes = await this.read(obj, offset, target.length);
+    return bytes.copy(target);
+  }
+
   openStream(obj: ObjectIdentity): ReadStreamHandle {
     this.openStreams++;
     return { obj, close: () => void this.openStreams-- };

@@ -3,7 +3,7 @@
 import test from 'ava';
 import path from 'node:path';
 import { BlockCache } from '../src/cache/block-cache.js';
-import { fileBackend } from './helpers/cache-backend.js';
+import { fileBackend, httpBackend } from './helpers/cache-backend.js';
 import { tempDir } from './helpers/tmp.js';
 
 const BS = 16 * 1024;
@@ -43,3 +43,18 @@ for (const [label, memoryBytes, diskBytes] of [
     t.true(cache.stats().buffersReused > 0, 'block buffers were reused');
   });
 }
+
+test('blocks fetched over HTTP from scorefs serve are reused too, and stay exact', async (t) => {
+  const root = await tempDir(t);
+  const backend = await httpBackend(t, path.join(root, 'data'), [64 * BS + 3]);
+  const cache = await BlockCache.open({ dir: path.join(root, 'cache'), source: backend.source, blockSize: BS, memoryBytes: 2 * BS, diskBytes: 0, minFreeBytes: 0, maxFetchBytes: 4 * BS });
+  t.teardown(() => cache.close());
+  const { obj, bytes } = backend.objects[0]!;
+  for (let pass = 0; pass < 3; pass++) {
+    for (let offset = 0; offset < obj.size; offset += BS / 2) {
+      const got = await cache.read(obj, offset, BS);
+      if (!got.equals(bytes.subarray(offset, offset + BS))) t.fail(`pass ${pass}: read(${offset}) returned other bytes`);
+    }
+  }
+  t.true(cache.stats().buffersReused > 0, 'fetched block buffers were reused');
+});

@@ -23,7 +23,7 @@ export interface BlockCacheOptions {
   maxFetchBytes?: number;
   /** Range GETs in flight at once; default 8. */
   fetchConcurrency?: number;
-  /** Largest prefetch window of one stream; default 64 MiB. */
+  /** Largest prefetch window of one stream; default 64 MiB, at most half the memory tier. */
   prefetchMaxBytes?: number;
   /** Prefetched bytes in flight over all streams; default 64 MiB. */
   prefetchBudgetBytes?: number;
@@ -35,17 +35,20 @@ export const GiB = 1024 * MiB;
 export type ResolvedOptions = Required<Omit<BlockCacheOptions, 'minFreeBytes'>> & { minFreeBytes: number | undefined };
 
 export function resolveOptions(o: BlockCacheOptions): ResolvedOptions {
+  const memoryBytes = o.memoryBytes ?? 64 * MiB;
   const r: ResolvedOptions = {
     dir: o.dir,
     source: o.source,
     blockSize: o.blockSize ?? MiB,
-    memoryBytes: o.memoryBytes ?? 64 * MiB,
+    memoryBytes,
     diskBytes: o.diskBytes ?? 10 * GiB,
     minFreeBytes: o.minFreeBytes,
     readDeadlineMs: o.readDeadlineMs ?? 60_000,
     maxFetchBytes: o.maxFetchBytes ?? 16 * MiB,
     fetchConcurrency: o.fetchConcurrency ?? 8,
-    prefetchMaxBytes: o.prefetchMaxBytes ?? 64 * MiB,
+    // Prefetched blocks wait in the memory tier until read: a window as big as the tier would evict
+    // them before their reader comes (and read them back from disk).
+    prefetchMaxBytes: o.prefetchMaxBytes ?? (memoryBytes > 0 ? Math.min(64 * MiB, Math.max(MiB, Math.floor(memoryBytes / 2))) : 64 * MiB),
     prefetchBudgetBytes: o.prefetchBudgetBytes ?? 64 * MiB,
   };
   if (!Number.isInteger(r.blockSize) || r.blockSize < 4096) throw new RangeError('blockSize must be an integer ≥ 4096');

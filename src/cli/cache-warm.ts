@@ -1,6 +1,5 @@
 // `scorefs cache warm PATH…`: pre-fills the cache with whole files, so a later mount reads them from
 // disk. Ctrl-C stops after the reads under way; running it again resumes (cached blocks are kept).
-import path from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import type { BlockCache } from '../cache/block-cache.js';
 import { InvalidInput } from '../errors.js';
@@ -10,7 +9,7 @@ import { selectWarmPaths } from '../download/warm-paths.js';
 import { formatBytes } from '../util/progress.js';
 import { cacheDirOption, openCache, resolveCacheLocation, type CacheDirArgs } from './cache-open.js';
 import { quietLogger, reportFailure } from './command-errors.js';
-import { connectionOptions, type ConnectionArgs } from './connection-options.js';
+import { connectionOptions, resolveConnection, type ConnectionArgs } from './connection-options.js';
 import { onInterrupt } from './interrupt.js';
 
 interface WarmArgs extends CacheDirArgs, ConnectionArgs {
@@ -33,9 +32,8 @@ export const warmCommand: CommandModule<object, WarmArgs> = {
     let client: ScoreClient | undefined;
     try {
       if (!Number.isInteger(args.parallel) || args.parallel < 1) throw new InvalidInput('--parallel must be a positive integer');
-      const config = args.config === undefined ? undefined : path.resolve(args.config);
-      const location = await resolveCacheLocation({ ...args, config }, process.env);
-      client = await ScoreClient.fromOptions({ ...args, config }, process.env);
+      const location = await resolveCacheLocation(args, process.env);
+      client = new ScoreClient(await resolveConnection(args, process.env));
       const source = client.source;
       const readDeadlineMs = client.config.readDeadlineMs;
       const open = (): Promise<BlockCache> =>

@@ -11,7 +11,7 @@ import { ScoreClient } from '../score/client.js';
 import { readManifest } from '../score/manifest.js';
 import { formatBytes } from '../util/progress.js';
 import { quietLogger, reportFailure } from './command-errors.js';
-import { connectionOptions, type ConnectionArgs } from './connection-options.js';
+import { connectionOptions, resolveConnection, type ConnectionArgs } from './connection-options.js';
 import { onInterrupt } from './interrupt.js';
 
 interface DownloadArgs extends ConnectionArgs {
@@ -66,7 +66,7 @@ export const downloadCommand: CommandModule<object, DownloadArgs> = {
       if (args.offset !== undefined && (!Number.isSafeInteger(args.offset) || args.offset < 0)) throw new InvalidInput('--offset must be a byte offset ≥ 0');
       if (args.length !== undefined && (!Number.isSafeInteger(args.length) || args.length < -1)) throw new InvalidInput('--length must be a byte count, or -1 for the rest');
 
-      client = await ScoreClient.fromOptions({ ...args, config: args.config && path.resolve(args.config) }, process.env);
+      client = new ScoreClient(await resolveConnection(args, process.env));
       if (args.verifyConnection) await client.checkConnection({ signal: abort.signal });
       const ids = args.manifest !== undefined ? [...(await readManifest(args.manifest))] : objectIds;
       const targets = await resolveTargets(

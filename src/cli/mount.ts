@@ -6,16 +6,13 @@ import { InvalidInput } from '../errors.js';
 import { readConfigFile, resolveClientConfig, type ClientConfig } from '../score/config.js';
 import { configureLogger, type LogLevel } from '../util/log.js';
 import { LAYOUTS, type Layout } from '../vfs/layout.js';
+import { connectionFlags, connectionOptions, type ConnectionArgs } from './connection-options.js';
 import { isDaemonChild, readDaemonSecret, reportToParent, startDaemon } from './mount-daemon.js';
 import { defaultCacheDir, LOG_LEVELS, parseLayout, parseSize } from './mount-options.js';
 import { runMount } from './mount-run.js';
 
-interface MountArgs {
+interface MountArgs extends ConnectionArgs {
   mountpoint: string;
-  storageUrl?: string;
-  metadataUrl?: string;
-  tokenFile?: string;
-  config?: string;
   cacheDir?: string;
   cacheSize?: string;
   layout?: string;
@@ -24,7 +21,6 @@ interface MountArgs {
   foreground: boolean;
   logFile?: string;
   logLevel?: string;
-  readDeadline?: number;
   refreshInterval?: number;
   metricsPort?: number;
   readyTimeout: number;
@@ -51,13 +47,9 @@ export const mountCommand: CommandModule<object, MountArgs> = {
   command: 'mount <mountpoint>',
   describe: 'Mount the objects of a Score server as a read-only filesystem',
   builder: (yargs: Argv) =>
-    yargs
+    connectionOptions(yargs)
       .usage('$0 mount MOUNTPOINT [options]\n\nMounts Score objects read-only; returns once the mount is ready unless --foreground.')
       .positional('mountpoint', { type: 'string', demandOption: true, describe: 'an existing empty directory' })
-      .option('storage-url', { type: 'string', describe: 'Score URL (env STORAGE_URL)' })
-      .option('metadata-url', { type: 'string', describe: 'SONG URL (env METADATA_URL; default: the Score URL)' })
-      .option('token-file', { type: 'string', describe: 'file holding the access token, mode 600 (or env ACCESSTOKEN)' })
-      .option('config', { type: 'string', describe: 'config file of key = value lines (also application.properties)' })
       .option('cache-dir', { type: 'string', describe: 'persistent cache (default $XDG_CACHE_HOME/scorefs or ~/.cache/scorefs)' })
       .option('cache-size', { type: 'string', describe: 'disk cache bound, e.g. 50G, 512M (default 10G)' })
       .option('layout', { type: 'string', choices: LAYOUTS, describe: 'bundle: /<analysisId>/<file>; study: /<studyId>/<analysisId>/<file>; object-id: /<objectId>' })
@@ -66,7 +58,6 @@ export const mountCommand: CommandModule<object, MountArgs> = {
       .option('foreground', { type: 'boolean', default: false, describe: 'stay attached (for systemd); SIGTERM unmounts' })
       .option('log-file', { type: 'string', describe: 'log file (default <cache-dir>/scorefs.log)' })
       .option('log-level', { type: 'string', choices: LOG_LEVELS, describe: 'log level (default info)' })
-      .option('read-deadline', { type: 'number', describe: 'seconds a read may wait for the network before EIO (default 60)' })
       .option('refresh-interval', { type: 'number', describe: 'seconds between catalog refreshes (default 300)' })
       .option('metrics-port', { type: 'number', describe: 'serve Prometheus metrics on 127.0.0.1:PORT/metrics' })
       .option('ready-timeout', { type: 'number', default: 60, describe: 'seconds to wait for the daemon to mount' }) as unknown as Argv<MountArgs>,
@@ -125,20 +116,11 @@ function childArgs(s: MountSettings): string[] {
 }
 
 export async function resolveMountSettings(args: MountArgs, env: NodeJS.ProcessEnv): Promise<MountSettings> {
-  const absolute = (p: string | undefined): string | undefined => (p === undefined ? undefined : path.resolve(p));
-  const configFile = absolute(args.config ?? (env.SCOREFS_CONFIG || undefined));
+  const connection = connectionFlags(args, env);
+  const configFile = connection.config;
   const file = configFile ? await readConfigFile(configFile) : new Map<string, string>();
-  if (configFile) checkConfigKeys(file, configFile);
-  // resolveClientConfig reads flags, then the file: the SCOREFS_ environment goes in as flags
-  const client = await resolveClientConfig(
-    {
-      ...args,
-      config: configFile,
-      'token-file': absolute(args.tokenFile ?? (env.SCOREFS_TOKEN_FILE || undefined)),
-      'read-deadline': args.readDeadline ?? (env.SCOREFS_READ_DEADLINE || undefined),
-    },
-    env,
-  );
+  if (configFile) checkConfigKeys(file, configFile); // before the client settings, which a misspelt key may lack
+  const client = await resolveClientConfig({ ...connection }, env);
   // flags, then the environment (SCOREFS_CACHE_DIR for cache-dir, …), then the config file
   const pick = (flag: string | undefined, key: string): string | undefined =>
     flag ?? (env[`SCOREFS_${key.toUpperCase().replace(/-/g, '_')}`] || file.get(key) || undefined);

@@ -4,7 +4,7 @@ import { AccessDenied, BadRequest, InvalidInput, NotFound, ProtocolError, Unavai
 import type { Catalog } from '../model.js';
 import { ScoreApi } from './api.js';
 import { fetchCatalog, type CatalogOptions } from './catalog.js';
-import { resolveClientConfig, type ClientConfig } from './config.js';
+import type { ClientConfig } from './config.js';
 import { HttpClient } from './http.js';
 import { readManifest } from './manifest.js';
 import { ScoreRangeSource, type RangeSourceStats } from './range-source.js';
@@ -26,11 +26,6 @@ export class ScoreClient {
     this.api = new ScoreApi(this.http, config);
     this.urls = new UrlCache(this.api, config.readDeadlineMs);
     this.source = new ScoreRangeSource(this.http, this.urls, config.readDeadlineMs);
-  }
-
-  /** A client from command-line flags, the environment and the config file (see resolveClientConfig). */
-  static async fromOptions(flags: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): Promise<ScoreClient> {
-    return new ScoreClient(await resolveClientConfig(flags, env));
   }
 
   /** The catalog; `manifest` (a score-client download manifest file) restricts it to its objects. */

@@ -179,7 +179,9 @@ class SegmentSink {
   }
 
   private close(): void {
-    this.done.push(this.current ? this.current.subarray(0, this.filled) : Buffer.concat(this.chunks, this.filled));
+    const { current, filled } = this;
+    // The allocated buffer itself when full (its identity matters to a buffer pool), else the part filled.
+    this.done.push(current ? (filled === current.length ? current : current.subarray(0, filled)) : Buffer.concat(this.chunks, filled));
     this.current = undefined;
     this.chunks = [];
     this.filled = 0;

@@ -59,9 +59,13 @@ test('offline, what was never cached fails with EIO within the read deadline', a
 
   const offline = await mountScorefs(t, { serverUrl: server.url, cacheDir, extraArgs: ['--read-deadline', '3'] });
   for (const [file, [got, want]] of await md5s(offline.mnt, data, [SAMPLE.bamAnalysis])) t.is(got, want, file);
+  const started = Date.now();
   const r = await exec('cat', [path.join(offline.mnt, SAMPLE.refAnalysis, 'ex1.fa')], { timeoutMs: 60_000 });
+  const waited = Date.now() - started;
   t.not(r.code, null, 'cat was not left hanging');
   t.regex(r.stderr, /Input\/output error/);
+  // One deadline, not one per attempt: the kernel asks again for a page its readahead could not get.
+  t.true(waited < 2 * 3000, `EIO after ${waited} ms with a 3 s read deadline`);
 });
 
 test("the cached listing of one server is no offline fallback for another", async (t) => {

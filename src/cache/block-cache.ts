@@ -28,6 +28,11 @@ export type { CacheStats } from './stats.js';
 const LAYOUT = 'v1';
 const TOUCH_FLUSH_MS = 5000;
 const RETRY_PAUSE_MS = 200;
+/**
+ * A block whose read ran out its deadline fails at once for this long: the kernel asks again for a
+ * page its readahead could not get, and that reader should not wait a whole deadline a second time.
+ */
+const FAILURE_MEMORY_MS = 5000;
 
 export interface CachedObject {
   obj: ObjectIdentity;
@@ -54,6 +59,7 @@ export class BlockCache implements ByteReader {
   private readonly counters: Counters = newCounters();
   private readonly keys = new WeakMap<ObjectIdentity, string>();
   private readonly rechecked = new Set<string>();
+  private readonly recentFailures = new Map<string, { until: number; err: Unavailable }>();
   private prefetchInFlight = 0;
   private closed = false;
   private readonly pool: BlockBufferPool;
@@ -127,6 +133,11 @@ export class BlockCache implements ByteReader {
     const deadline = opts.deadline ?? Date.now() + this.opts.readDeadlineMs;
     const okey = this.keyOf(obj);
     const [first, last] = blockSpan(offset, end - offset, this.opts.blockSize);
+    const failed = this.recentFailure(okey, first, last);
+    if (failed) {
+      this.counters.readErrors++;
+      throw failed;
+    }
     const claim: BlockClaim = { held: [], open: true };
     const demand = this.loadDemand(obj, okey, first, last, deadline, claim); // issued before any prefetch
     const stream = opts.stream instanceof CacheStream && !opts.stream.closed ? opts.stream : undefined;
@@ -137,6 +148,7 @@ export class BlockCache implements ByteReader {
     } catch (err) {
       this.counters.readErrors++;
       this.releaseClaim(claim); // blocks that still come are released as they come
+      if (err instanceof Unavailable) this.rememberFailure(okey, first, last, err);
       throw err;
     }
     let usedDisk = false;
@@ -312,6 +324,24 @@ export class BlockCache implements ByteReader {
         if (!retryable || this.closed || !claim.open || Date.now() + RETRY_PAUSE_MS >= deadline) throw err;
         await sleep(RETRY_PAUSE_MS);
       }
+    }
+  }
+
+  private recentFailure(okey: string, first: number, last: number): Unavailable | undefined {
+    if (this.recentFailures.size === 0) return undefined;
+    const now = Date.now();
+    for (let n = first; n <= last; n++) {
+      const f = this.recentFailures.get(`${okey}:${n}`);
+      if (f && f.until > now) return f.err;
+    }
+    return undefined;
+  }
+
+  private rememberFailure(okey: string, first: number, last: number, err: Unavailable): void {
+    if (this.recentFailures.size > 10_000) this.recentFailures.clear();
+    const until = Date.now() + FAILURE_MEMORY_MS;
+    for (let n = first; n <= last; n++) {
+      if (!this.memory.get(okey, n, { touch: false })) this.recentFailures.set(`${okey}:${n}`, { until, err });
     }
   }
 

@@ -2,12 +2,13 @@
 // Read-engine benchmark (ScoreRangeSource + BlockCache) against `scorefs serve` on 127.0.0.1, each
 // figure next to its baseline measured in the same run:
 //   cold sequential read through a stream (1 MiB reads)  vs  a plain undici GET of the external URL
-//   warm read from the disk tier (memory tier off)        vs  fs reads (1 MiB) of the local file
+//     (with this process's CPU seconds per GiB for each: the machine's cores are shared with the server)
+//   warm read from the disk tier (a new cache over it)    vs  fs reads (1 MiB) of the local file
 //   64 concurrent random 64 KiB reads, cold and warm: latency p50/p99, throughput
 //   peak RSS of this process.
 // Usage: npm run build && node scripts/bench-engine.mjs [FILE]   (default: a fresh 1 GiB random file)
 // Env: RUNS (default 2) sequential runs per pair, RANDOM_READS (default 2000), MEMORY_MIB (memory tier
-// size for the cold and random runs; default the cache's 256 MiB).
+// size for the cold and random runs; default the cache's 64 MiB).
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { link, copyFile, mkdir, mkdtemp, open, rm, stat } from 'node:fs/promises';
@@ -65,9 +66,11 @@ try {
   const results = { coldEngine: [], coldBaseline: [], warmEngine: [], warmBaseline: [] };
   for (let run = 1; run <= RUNS; run++) {
     results.coldBaseline.push(await mbps(size, () => undiciDownload(external)));
+    results.coldBaselineCpuSecPerGiB = (results.coldBaselineCpuSecPerGiB ?? []).concat(+cpuPerGiB.at(-1).toFixed(2));
     const dir = path.join(work, `cache-${run}`);
     let cache = await BlockCache.open({ dir, source: client.source, minFreeBytes: 0, ...(process.env.MEMORY_MIB ? { memoryBytes: Number(process.env.MEMORY_MIB) * MiB } : {}) });
     results.coldEngine.push(await mbps(size, () => readThroughStream(cache, obj)));
+    results.coldEngineCpuSecPerGiB = (results.coldEngineCpuSecPerGiB ?? []).concat(+cpuPerGiB.at(-1).toFixed(2));
     // The part/object MD5 checks run in the background; let them finish (a mount would) before closing.
     const t0 = Date.now();
     const blocks = Math.ceil(size / MiB);
@@ -78,7 +81,8 @@ try {
     results.skippedWrites = (results.skippedWrites ?? []).concat(cache.stats().diskWritesSkipped);
     results.verifyLagMs = (results.verifyLagMs ?? []).concat(Date.now() - t0);
     await cache.close();
-    cache = await BlockCache.open({ dir, source: client.source, memoryBytes: 0, minFreeBytes: 0 });
+    // Warm: a new process's cache (empty memory tier, default settings) over the filled disk tier.
+    cache = await BlockCache.open({ dir, source: client.source, minFreeBytes: 0 });
     results.warmEngine.push(await mbps(size, () => readThroughStream(cache, obj)));
     const fromNet = cache.stats().bytesFromNetwork;
     await cache.close();
@@ -111,7 +115,7 @@ try {
     randomCold: cold,
     randomWarm: warm,
     randomNetworkMiB: Math.round(rstats.networkBytes / MiB),
-    memoryTierMiB: Number(process.env.MEMORY_MIB ?? 256),
+    memoryTierMiB: Number(process.env.MEMORY_MIB ?? 64),
     peakRssMiB: Math.round(rssMiB),
   };
   console.log(JSON.stringify(summary, null, 2));
@@ -132,11 +136,16 @@ function last(xs) {
   return xs[xs.length - 1];
 }
 
+// MB/s of fn; also notes this process's CPU seconds per GiB for it (all threads: the MD5 worker too).
+const cpuPerGiB = [];
 async function mbps(bytes, fn) {
+  const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   const got = await fn();
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  const c = process.cpuUsage(c0);
   if (got !== bytes) throw new Error(`read ${got} bytes, expected ${bytes}`);
+  cpuPerGiB.push(((c.user + c.system) / 1e6) * (2 ** 30 / bytes));
   return Math.round(bytes / 1e6 / s);
 }
 

@@ -104,7 +104,7 @@ export class ScoreApi {
       return new AccessDenied(
         this.config.token
           ? `${what}: Score rejected the access token (HTTP 401: invalid or expired). Get a new API key from your data portal and put it in the token file (--token-file FILE, chmod 600) or in ACCESSTOKEN`
-          : `${what}: Score requires an access token (HTTP 401). Put an API key in a file, chmod 600 it, and pass --token-file FILE (or set ACCESSTOKEN)`,
+          : `${what}: Score requires an access token (HTTP 401). Put an API key in a file, chmod 600 it, and pass --token-file FILE (or set SCOREFS_TOKEN_FILE=FILE, or ACCESSTOKEN)`,
         'token',
       );
     }

@@ -25,6 +25,7 @@ const { CLIENT_DEFAULTS } = await import(path.join(repo, 'build/src/score/config
 
 const MiB = 1024 * 1024;
 const RUNS = Number(process.env.RUNS ?? 2);
+const cpuPerGiB = []; // filled by mbps()
 const RANDOM_READS = Number(process.env.RANDOM_READS ?? 2000);
 const work = await mkdtemp(path.join(os.tmpdir(), 'scorefs-bench-engine-'));
 let server;
@@ -137,7 +138,6 @@ function last(xs) {
 }
 
 // MB/s of fn; also notes this process's CPU seconds per GiB for it (all threads: the MD5 worker too).
-const cpuPerGiB = [];
 async function mbps(bytes, fn) {
   const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();

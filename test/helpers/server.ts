@@ -39,6 +39,10 @@ export async function startServer(t: ExecutionContext | undefined, opts: ServerO
   if (opts.testControls !== false) args.push('--enable-test-controls');
   args.push(...(opts.extraArgs ?? []));
   const child = spawn(process.execPath, [scorefsBin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // A test process that dies without its teardowns (an uncaught exception) takes its server along.
+  const killOnExit = (): void => void child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.off('exit', killOnExit));
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const url = await new Promise<string>((resolve, reject) => {

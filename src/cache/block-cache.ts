@@ -28,6 +28,7 @@ export type { CacheStats } from './stats.js';
 const LAYOUT = 'v1';
 const TOUCH_FLUSH_MS = 5000;
 const RETRY_PAUSE_MS = 200;
+const POOL_FREE_BYTES = 32 * MiB;
 /**
  * A block whose read ran out its deadline fails at once for this long: the kernel asks again for a
  * page its readahead could not get, and that reader should not wait a whole deadline a second time.
@@ -77,8 +78,9 @@ export class BlockCache implements ByteReader {
     root: string,
     minFreeBytes: number,
   ) {
-    // Room for the memory tier's blocks plus those in flight, so a steady read allocates nothing.
-    this.pool = new BlockBufferPool(opts.blockSize, Math.ceil((opts.memoryBytes + opts.maxFetchBytes * opts.fetchConcurrency) / opts.blockSize));
+    // Free buffers only bridge the gap between a block leaving the memory tier and the next fetch
+    // filling one: a few dozen MiB keep a steady read from allocating, without adding to RSS.
+    this.pool = new BlockBufferPool(opts.blockSize, Math.max(4, Math.floor(POOL_FREE_BYTES / opts.blockSize)));
     this.memory = new MemoryTier(opts.memoryBytes, this.pool);
     this.files = new BlockFiles(path.join(root, 'blocks'));
     this.disk = new DiskTier(

@@ -5,7 +5,7 @@
 //     (with this process's CPU seconds per GiB for each: the machine's cores are shared with the server)
 //   warm read from the disk tier (a new cache over it)    vs  fs reads (1 MiB) of the local file
 //   64 concurrent random 64 KiB reads, cold and warm: latency p50/p99, throughput
-//   peak RSS of this process.
+//   peak RSS of this process (the engine's; the undici baseline runs in a child process).
 // Usage: npm run build && node scripts/bench-engine.mjs [FILE]   (default: a fresh 1 GiB random file)
 // Env: RUNS (default 2) sequential runs per pair, RANDOM_READS (default 2000), MEMORY_MIB (memory tier
 // size for the cold and random runs; default the cache's 64 MiB).
@@ -13,10 +13,11 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { link, copyFile, mkdir, mkdtemp, open, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
-import { request } from 'undici';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { BlockCache } = await import(path.join(repo, 'build/src/cache/block-cache.js'));
@@ -26,6 +27,10 @@ const { CLIENT_DEFAULTS } = await import(path.join(repo, 'build/src/score/config
 const MiB = 1024 * 1024;
 const RUNS = Number(process.env.RUNS ?? 2);
 const cpuPerGiB = []; // filled by mbps()
+// Each phase opens a cache of its own; collect the last one's garbage before the next starts, so the
+// peak RSS is that of one cache at work, not of several waiting for the GC.
+v8.setFlagsFromString('--expose-gc');
+const collectGarbage = vm.runInNewContext('gc');
 const RANDOM_READS = Number(process.env.RANDOM_READS ?? 2000);
 const work = await mkdtemp(path.join(os.tmpdir(), 'scorefs-bench-engine-'));
 let server;
@@ -66,8 +71,9 @@ try {
 
   const results = { coldEngine: [], coldBaseline: [], warmEngine: [], warmBaseline: [] };
   for (let run = 1; run <= RUNS; run++) {
-    results.coldBaseline.push(await mbps(size, () => undiciDownload(external)));
-    results.coldBaselineCpuSecPerGiB = (results.coldBaselineCpuSecPerGiB ?? []).concat(+cpuPerGiB.at(-1).toFixed(2));
+    const baseline = await undiciDownload(external, size);
+    results.coldBaseline.push(baseline.mbps);
+    results.coldBaselineCpuSecPerGiB = (results.coldBaselineCpuSecPerGiB ?? []).concat(baseline.cpuSecPerGiB);
     const dir = path.join(work, `cache-${run}`);
     let cache = await BlockCache.open({ dir, source: client.source, minFreeBytes: 0, ...(process.env.MEMORY_MIB ? { memoryBytes: Number(process.env.MEMORY_MIB) * MiB } : {}) });
     results.coldEngine.push(await mbps(size, () => readThroughStream(cache, obj)));
@@ -82,11 +88,13 @@ try {
     results.skippedWrites = (results.skippedWrites ?? []).concat(cache.stats().diskWritesSkipped);
     results.verifyLagMs = (results.verifyLagMs ?? []).concat(Date.now() - t0);
     await cache.close();
+    collectGarbage();
     // Warm: a new process's cache (empty memory tier, default settings) over the filled disk tier.
     cache = await BlockCache.open({ dir, source: client.source, minFreeBytes: 0 });
     results.warmEngine.push(await mbps(size, () => readThroughStream(cache, obj)));
     const fromNet = cache.stats().bytesFromNetwork;
     await cache.close();
+    collectGarbage();
     results.warmBaseline.push(await mbps(size, () => readLocal(file)));
     log(
       `run ${run}: cold engine ${last(results.coldEngine)} MB/s vs undici ${last(results.coldBaseline)} MB/s; ` +
@@ -98,6 +106,7 @@ try {
   // Random reads: cold (fresh cache) then warm (the same offsets again, memory tier on).
   const offsets = Array.from({ length: RANDOM_READS }, () => Math.floor(Math.random() * (size - 65536)));
   const rdir = path.join(work, 'cache-random');
+  collectGarbage();
   const rcache = await BlockCache.open({ dir: rdir, source: client.source, minFreeBytes: 0, ...(process.env.MEMORY_MIB ? { memoryBytes: Number(process.env.MEMORY_MIB) * MiB } : {}) });
   const cold = await randomReads(rcache, obj, offsets);
   const warm = await randomReads(rcache, obj, offsets);
@@ -149,12 +158,23 @@ async function mbps(bytes, fn) {
   return Math.round(bytes / 1e6 / s);
 }
 
-async function undiciDownload(url) {
-  const res = await request(url);
-  if (res.statusCode !== 200) throw new Error(`GET external URL: HTTP ${res.statusCode}`);
-  let n = 0;
-  for await (const chunk of res.body) n += chunk.length;
-  return n;
+// The baseline runs in a child process, so that its memory does not count in this process's peak RSS.
+async function undiciDownload(url, size) {
+  const script = `
+    const { request } = await import(${JSON.stringify(path.join(repo, 'node_modules/undici/index.js'))});
+    const c0 = process.cpuUsage();
+    const t0 = process.hrtime.bigint();
+    const res = await request(process.argv[1]);
+    if (res.statusCode !== 200) throw new Error('GET external URL: HTTP ' + res.statusCode);
+    let n = 0;
+    for await (const chunk of res.body) n += chunk.length;
+    const s = Number(process.hrtime.bigint() - t0) / 1e9;
+    const c = process.cpuUsage(c0);
+    console.log(JSON.stringify({ n, s, cpu: (c.user + c.system) / 1e6 }));`;
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script, url], { encoding: 'utf8' });
+  const { n, s, cpu } = JSON.parse(out);
+  if (n !== size) throw new Error(`baseline read ${n} bytes, expected ${size}`);
+  return { mbps: Math.round(size / 1e6 / s), cpuSecPerGiB: +((cpu * 2 ** 30) / size).toFixed(2) };
 }
 
 async function readThroughStream(cache, obj) {

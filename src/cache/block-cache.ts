@@ -296,6 +296,8 @@ export class BlockCache implements ByteReader {
     await this.disk.settle();
     await this.integrity.close();
     await this.index.close();
+    this.memory.clear(); // a closed cache holds no block memory
+    this.pool.clear();
   }
 
   private keyOf(obj: ObjectIdentity): string {

@@ -50,6 +50,11 @@ export class BlockBufferPool {
     }
   }
 
+  /** Lets go of the free buffers (close). */
+  clear(): void {
+    this.free.length = 0;
+  }
+
   /** Buffers waiting in the pool. */
   get freeCount(): number {
     return this.free.length;

@@ -40,6 +40,11 @@ export class MemoryTier {
     this.lru?.delete(`${okey}:${n}`);
   }
 
+  /** Drops every block (close). */
+  clear(): void {
+    this.lru?.clear();
+  }
+
   /** Drops every block of the objects for which `matches(okey)` holds. */
   deleteObjects(matches: (okey: string) => boolean): void {
     if (!this.lru) return;

@@ -14,9 +14,9 @@ const log = logger('cache');
 /** Bytes of block writes queued beyond which prefetching waits (see writeBacklogged). */
 const WRITE_BACKLOG_BYTES = 32 * 1024 * 1024;
 /** Bytes of block writes queued beyond which demand fetches wait too (unless the disk is stuck). */
-const SATURATED_WRITE_BYTES = 48 * 1024 * 1024;
+const SATURATED_WRITE_BYTES = 64 * 1024 * 1024;
 /** Bytes of block writes queued beyond which new ones are skipped (bounds memory; readers have the bytes). */
-const MAX_PENDING_WRITE_BYTES = 64 * 1024 * 1024;
+const MAX_PENDING_WRITE_BYTES = 96 * 1024 * 1024;
 /** A disk that completed no write for this long is stuck: reads go on without it. */
 const STUCK_AFTER_MS = 5000;
 const STATFS_EVERY_MS = 1000;

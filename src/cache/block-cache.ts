@@ -61,6 +61,7 @@ export class BlockCache implements ByteReader {
   private readonly keys = new WeakMap<ObjectIdentity, string>();
   private readonly rechecked = new Set<string>();
   private readonly recentFailures = new Map<string, { until: number; err: Unavailable }>();
+  private lastReadAt = 0;
   private prefetchInFlight = 0;
   private closed = false;
   private readonly pool: BlockBufferPool;
@@ -91,7 +92,7 @@ export class BlockCache implements ByteReader {
       this.counters,
       (obj, okey, n) => this.integrity.blockStored(obj, okey, n),
     );
-    this.integrity = new IntegrityChecker(index, this.disk, this.files, this.memory, opts.blockSize, this.counters);
+    this.integrity = new IntegrityChecker(index, this.disk, this.files, this.memory, opts.blockSize, this.counters, () => this.lastReadAt);
     // Prefetch waits while block writes lag behind, rather than fetch bytes the disk cannot take.
     const scheduler = new FetchScheduler(opts.fetchConcurrency, (p) => (p === 'prefetch' ? this.disk.writeBacklogged : this.disk.writeSaturated));
     this.disk.onDrain(() => scheduler.pump());
@@ -132,7 +133,8 @@ export class BlockCache implements ByteReader {
     if (!Number.isSafeInteger(offset) || offset < 0) throw new InvalidInput(`bad read offset ${offset} of object ${obj.id}`);
     const end = Math.min(obj.size, offset + target.length);
     if (end <= offset) return 0;
-    const deadline = opts.deadline ?? Date.now() + this.opts.readDeadlineMs;
+    this.lastReadAt = Date.now();
+    const deadline = opts.deadline ?? this.lastReadAt + this.opts.readDeadlineMs;
     const okey = this.keyOf(obj);
     const [first, last] = blockSpan(offset, end - offset, this.opts.blockSize);
     const failed = this.recentFailure(okey, first, last);

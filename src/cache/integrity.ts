@@ -13,10 +13,20 @@ import { blockSpan, partsOverlapping } from './parts.js';
 import type { Counters } from './stats.js';
 
 const log = logger('cache');
+/**
+ * MD5 checks wait until no read has come for this long: hashing competes with readers for CPU and
+ * disk (a third of a cold read's speed on a 2-core machine), and every block is CRC-checked anyway.
+ */
+const QUIET_MS = 1000;
+/** ... but under reads that never pause, no check waits longer than this. */
+const MAX_DEFER_MS = 60_000;
+const QUIET_POLL_MS = 250;
 
 interface Wanted {
   obj: ObjectIdentity;
   parts: Set<number>;
+  /** When it was first asked for (bounds how long reads may defer it). */
+  since: number;
 }
 
 /** Parts hashed so far into an object's running MD5: which part comes next, and what to re-check at the end. */
@@ -39,6 +49,8 @@ export class IntegrityChecker {
   private readonly hasher = new Md5Hasher();
   private running: Promise<void> | undefined;
   private closed = false;
+  /** Ends the current wait for quiet at once (close). */
+  private wake: (() => void) | undefined;
 
   constructor(
     private readonly index: CacheIndex,
@@ -47,6 +59,8 @@ export class IntegrityChecker {
     private readonly memory: MemoryTier,
     private readonly blockSize: number,
     private readonly counters: Counters,
+    /** Epoch millis of the last read a user waited for. */
+    private readonly lastReadAt: () => number,
   ) {}
 
   /** Block n of obj was indexed: check the parts it may complete, and the whole object. */
@@ -118,13 +132,14 @@ export class IntegrityChecker {
   async close(): Promise<void> {
     this.closed = true;
     this.queued.clear();
+    this.wake?.();
     await this.hasher.close(); // fails a job under way, so the drain ends at once
     await this.running;
   }
 
   private enqueue(obj: ObjectIdentity, okey: string, parts: number[]): void {
     if (this.closed || obj.size === 0) return;
-    const wanted = this.queued.get(okey) ?? { obj, parts: new Set<number>() };
+    const wanted = this.queued.get(okey) ?? { obj, parts: new Set<number>(), since: Date.now() };
     for (const p of parts) wanted.parts.add(p);
     this.queued.set(okey, wanted);
     this.running ??= this.drain().finally(() => (this.running = undefined));
@@ -135,10 +150,32 @@ export class IntegrityChecker {
       const next = this.queued.entries().next();
       if (next.done) return;
       const [okey, wanted] = next.value;
+      await this.quiet(wanted.since);
+      if (this.closed) return;
       this.queued.delete(okey);
       await this.check(okey, wanted).catch((err: unknown) => {
         if (!this.closed) log.warn({ err, object: wanted.obj.id }, 'cache MD5 check failed to run');
       });
+    }
+  }
+
+  /** Resolves once reads have paused for QUIET_MS, or MAX_DEFER_MS after `since`, or on close. */
+  private async quiet(since: number): Promise<void> {
+    for (;;) {
+      const now = Date.now();
+      const idle = now - this.lastReadAt();
+      if (this.closed || idle >= QUIET_MS || now - since >= MAX_DEFER_MS) return;
+      // Unref'd: pending checks never keep a process alive (they are redone after the next open);
+      // close() cuts the wait short.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(QUIET_POLL_MS, QUIET_MS - idle));
+        timer.unref();
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wake = undefined;
     }
   }
 

@@ -85,6 +85,35 @@ test('parts carry their own MD5s when objects span several parts', async (t) => 
   }
 });
 
+test('a refresh reuses the MD5s of unchanged objects and asks Score only about changed ones', async (t) => {
+  const server = await startServer(t, { data: sampleData(), partSize: 20_000 });
+  const client = scoreClient(t, server.url);
+  const apiRequests = async (): Promise<number> => {
+    let n = 0;
+    for (const line of (await server.metricsText()).split('\n')) {
+      if (line.startsWith('scorefs_server_requests_total') && line.includes('route="api"')) n += Number(line.split(/\s+/).pop());
+    }
+    return n;
+  };
+  const r0 = await apiRequests();
+  const first = await client.fetchCatalog();
+  const r1 = await apiRequests();
+  t.true(r1 - r0 >= first.files.length, 'the first fetch asks for one specification per object');
+
+  const again = await client.fetchCatalog({ known: first });
+  const r2 = await apiRequests();
+  t.deepEqual(again.files, first.files, 'the same MD5s and parts');
+  t.is(r2 - r1, r1 - r0 - first.files.length, 'no specification asked for');
+
+  // An object that changed (here: the earlier catalog saw another last-modified time) is asked about again.
+  const changed = first.files.find((f) => f.fileName === 'ex1.bam')!;
+  const stale = { ...first, files: first.files.map((f) => (f === changed ? { ...f, lastModified: f.lastModified - 1000, md5: '0'.repeat(32), parts: [] } : f)) };
+  const third = await client.fetchCatalog({ known: stale });
+  const r3 = await apiRequests();
+  t.is(r3 - r2, r1 - r0 - first.files.length + 1, 'one specification asked for');
+  t.is(third.files.find((f) => f.id === changed.id)!.md5, changed.md5, "the changed object's MD5 comes from Score");
+});
+
 test('index pairing: <fileName>.bai|.crai|.csi|.tbi in the same analysis, case-insensitively', async (t) => {
   const server = await startServer(t, { data: sampleData() });
   const files = (await scoreClient(t, server.url).fetchCatalog()).files;

@@ -40,7 +40,8 @@ export async function runMount(s: MountSettings): Promise<void> {
     });
     const openCache = cache;
     const activeClient = client;
-    const fetch = (): Promise<Catalog> => activeClient.fetchCatalog(only ? { only } : {});
+    // Each fetch reuses the MD5s of unchanged objects from the catalog before it.
+    const fetch = (known?: Catalog): Promise<Catalog> => activeClient.fetchCatalog({ ...(only ? { only } : {}), ...(known ? { known } : {}) });
     const start = await initialCatalog(activeClient, fetch, openCache, s);
     let offline = start.offline;
 
@@ -55,7 +56,7 @@ export async function runMount(s: MountSettings): Promise<void> {
     await reportToParent({ ok: true, offline, files: tree.catalog.files.length, catalogFetchedAt: start.catalog.fetchedAt });
 
     const refresher = new CatalogRefresher({
-      fetch,
+      fetch: () => fetch(tree.catalog),
       onCatalog: async (c) => {
         tree.replace(select(c));
         if (offline) log.info('the server answers again: online');
@@ -104,7 +105,7 @@ const OFFLINE_CHECK_MS = 5_000;
  */
 async function initialCatalog(
   client: ScoreClient,
-  fetch: () => Promise<Catalog>,
+  fetch: (known?: Catalog) => Promise<Catalog>,
   cache: BlockCache,
   s: MountSettings,
 ): Promise<{ catalog: Catalog; offline: boolean }> {
@@ -114,7 +115,7 @@ async function initialCatalog(
   try {
     // With a listing to fall back on, a server that does not answer is given less time.
     await client.checkConnection({ deadline: Date.now() + Math.min(snapshot ? OFFLINE_CHECK_MS : ONLINE_CHECK_MS, s.client.readDeadlineMs) });
-    const catalog = await fetch();
+    const catalog = await fetch(snapshot);
     await cache.saveCatalog(catalog);
     return { catalog, offline: false };
   } catch (err) {

@@ -13,6 +13,12 @@ const log = logger('score.catalog');
 export interface CatalogOptions extends CallOptions {
   /** Keep only these objects (e.g. a manifest's ids) and the index files paired with them. */
   only?: ReadonlySet<string>;
+  /**
+   * An earlier catalog of the same server: an object listed with the same size and last-modified
+   * time keeps the MD5s it had there, so a refresh asks Score for the specifications of new and
+   * changed objects only (one request per object would make refreshing a large catalog slow).
+   */
+  known?: Catalog;
   /** Concurrent specification requests for MD5s (default 8). */
   concurrency?: number;
   /** SONG page size (default 2000, Spring's maximum). */
@@ -43,7 +49,9 @@ export async function fetchCatalog(api: ScoreApi, opts: CatalogOptions = {}): Pr
   }
   if (opts.only) files = restrictTo(files, opts.only);
   files.sort((a, b) => compare(a.studyId, b.studyId) || compare(a.analysisId, b.analysisId) || compare(a.fileName, b.fileName));
-  await forEachConcurrently(files, opts.concurrency ?? 8, (f) => addChecksums(api, f, opts));
+  const known = new Map((opts.known?.files ?? []).map((f) => [f.id, f]));
+  const unknown = files.filter((f) => !reuseChecksums(f, known.get(f.id)));
+  await forEachConcurrently(unknown, opts.concurrency ?? 8, (f) => addChecksums(api, f, opts));
   log.info({ files: files.length, entities: entities.size, objects: listing.length, ms: Date.now() - fetchedAt }, 'catalog fetched');
   return { files, fetchedAt, server: api.config.storageUrl };
 }
@@ -93,6 +101,14 @@ export function indexFor<T extends { fileName: string }>(file: T, filesOfSameAna
  * Object and part MD5s from the metadata-only specification. An object this token may not read, or
  * that Score cannot describe, stays in the catalog without MD5s (reads will say why).
  */
+/** Copies the MD5s of the same object (same size and last-modified) from an earlier catalog; true if it could. */
+function reuseChecksums(file: CatalogFile, before: CatalogFile | undefined): boolean {
+  if (!before || before.md5 === null || before.size !== file.size || before.lastModified !== file.lastModified) return false;
+  file.md5 = before.md5;
+  if (before.parts) file.parts = before.parts;
+  return true;
+}
+
 async function addChecksums(api: ScoreApi, file: CatalogFile, opts: CallOptions): Promise<void> {
   let spec;
   try {

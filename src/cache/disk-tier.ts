@@ -122,7 +122,7 @@ export class DiskTier {
       return Promise.resolve(false);
     }
     this.pendingWriteBytes += bytes.length;
-    this.pool.hold(bytes); // until its file is written
+    this.pool.hold(bytes); // until it is stored (or not)
     const done = this.store(obj, okey, n, bytes)
       .catch((err: unknown) => {
         this.writeFailed(err);
@@ -132,6 +132,7 @@ export class DiskTier {
         this.pendingWriteBytes -= bytes.length;
         this.writing.delete(key);
         this.pool.release(bytes);
+        for (const listener of this.drainListeners) listener(); // fetches held back by the backlog may go
       });
     this.writing.set(key, done);
     return done;

@@ -308,7 +308,6 @@ export class BlockCache implements ByteReader {
     return key;
   }
 
-  /** Loads blocks first..last for a reader; a failure shared with an earlier reader is retried until the deadline. */
   /**
    * Loads blocks first..last for a reader; a failure shared with an earlier reader is retried until
    * the deadline. Each block is held (in the claim) the moment it arrives, so the buffer pool cannot

@@ -8,6 +8,29 @@ import path from 'node:path';
 const TMP_SUFFIX = '.tmp';
 let tmpCounter = 0;
 
+/**
+ * The first `size` bytes of a block file (fewer if it is shorter) read into `buf` (at least `size`
+ * long), or undefined when the file is missing. The index knows the size, so this is one open, one
+ * read and a close (readFile would stat and read in pieces); the caller checks it with blockIntact.
+ * A full `buf` comes back as itself (its identity matters to the buffer pool).
+ */
+export async function readBlockFile(file: string, size: number, buf: Buffer): Promise<Buffer | undefined> {
+  let fh;
+  try {
+    fh = await open(file, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  try {
+    let got = 0;
+    for (let r; got < size && (r = await fh.read(buf, got, size - got, got)).bytesRead > 0; ) got += r.bytesRead;
+    return got === buf.length ? buf : buf.subarray(0, got);
+  } finally {
+    await fh.close();
+  }
+}
+
 export class BlockFiles {
   private readonly madeDirs = new Set<string>();
 
@@ -47,27 +70,9 @@ export class BlockFiles {
     await unlink(tmp).catch(() => undefined);
   }
 
-  /**
-   * The file's first `size` bytes (fewer if it is shorter), or undefined when it is missing. The
-   * index knows the size, so this is one open, one read and a close (readFile would stat and read
-   * in pieces); the caller checks length and checksum.
-   */
+  /** The block file's first `size` bytes, in a buffer from `allocate` (see readBlockFile). */
   async read(okey: string, n: number, size: number, allocate: (size: number) => Buffer = Buffer.allocUnsafeSlow): Promise<Buffer | undefined> {
-    let fh;
-    try {
-      fh = await open(this.pathOf(okey, n), 'r');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
-    }
-    try {
-      const buf = allocate(size);
-      let got = 0;
-      for (let r; got < size && (r = await fh.read(buf, got, size - got, got)).bytesRead > 0; ) got += r.bytesRead;
-      return got === size ? buf : buf.subarray(0, got);
-    } finally {
-      await fh.close();
-    }
+    return readBlockFile(this.pathOf(okey, n), size, allocate(size));
   }
 
   async remove(okey: string, n: number): Promise<void> {

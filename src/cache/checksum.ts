@@ -5,3 +5,8 @@ import { crc32 } from '@node-rs/crc32';
 export function blockChecksum(bytes: Buffer): number {
   return crc32(bytes);
 }
+
+/** Whether bytes read back are the block the index recorded (its size and checksum). */
+export function blockIntact(bytes: Buffer, rec: { size: number; crc: number }): boolean {
+  return bytes.length === rec.size && blockChecksum(bytes) === rec.crc;
+}

@@ -5,7 +5,7 @@ import type { ObjectIdentity } from '../model.js';
 import { logger } from '../util/log.js';
 import type { BlockFiles } from './block-files.js';
 import type { BlockBufferPool } from './buffer-pool.js';
-import { blockChecksum } from './checksum.js';
+import { blockChecksum, blockIntact } from './checksum.js';
 import type { BlockRef, CacheIndex, ObjectRecord } from './cache-index.js';
 import { partsOverlapping } from './parts.js';
 import type { Counters } from './stats.js';
@@ -91,7 +91,7 @@ export class DiskTier {
       await this.drop([{ okey, n }]);
       return undefined;
     }
-    if (bytes.length !== rec.s || blockChecksum(bytes) !== rec.c) {
+    if (!blockIntact(bytes, { size: rec.s, crc: rec.c })) {
       this.counters.checksumFailures++;
       log.warn({ okey, block: n }, 'cache block failed its checksum; fetching it again');
       await this.drop([{ okey, n }]);

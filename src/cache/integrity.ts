@@ -106,6 +106,7 @@ export class IntegrityChecker {
     }
   }
 
+  /** Block n of okey is no longer on disk (for the completeness checks); undefined, for returns. */
   private lost(okey: string, n: number): undefined {
     this.present.get(okey)?.then((s) => s.delete(n));
     return undefined;
@@ -118,7 +119,7 @@ export class IntegrityChecker {
     for (let n = first; n <= last; n++) {
       refs.push({ okey, n });
       this.memory.delete(okey, n);
-      this.present.get(okey)?.then((s) => s.delete(n));
+      this.lost(okey, n);
     }
     await this.disk.drop(refs);
   }

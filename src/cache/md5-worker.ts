@@ -3,10 +3,10 @@
 // CRC the index holds, and can carry a running hash of a whole object across consecutive ranges.
 import { createHash, type Hash } from 'node:crypto';
 import { readlinkSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
-import { blockChecksum } from './checksum.js';
+import { readBlockFile } from './block-files.js';
+import { blockIntact } from './checksum.js';
 import type { HashJob, HashResult } from './md5-hasher.js';
 
 const runs = new Map<string, Hash>();
@@ -21,27 +21,10 @@ try {
 }
 let scratch = Buffer.allocUnsafe(0);
 
-async function readBlock(path: string, size: number): Promise<Buffer | undefined> {
+/** A block file's bytes, in a buffer reused from one block to the next. */
+function readBlock(path: string, size: number): Promise<Buffer | undefined> {
   if (scratch.length < size) scratch = Buffer.allocUnsafe(size);
-  let fh;
-  try {
-    fh = await open(path, 'r');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-  try {
-    let got = 0;
-    for (;;) {
-      const { bytesRead } = await fh.read(scratch, got, Math.min(scratch.length, size + 1) - got, got);
-      if (bytesRead === 0) break;
-      got += bytesRead;
-      if (got > size) break;
-    }
-    return scratch.subarray(0, got);
-  } finally {
-    await fh.close();
-  }
+  return readBlockFile(path, size, scratch.subarray(0, size));
 }
 
 async function run(job: HashJob): Promise<HashResult> {
@@ -52,7 +35,7 @@ async function run(job: HashJob): Promise<HashResult> {
   if (job.run && !objectHash) return { id: job.id, kind: 'run-lost' };
   for (const b of job.blocks) {
     const bytes = await readBlock(b.path, b.size);
-    const kind = !bytes ? 'missing' : bytes.length !== b.size || blockChecksum(bytes) !== b.crc ? 'corrupt' : undefined;
+    const kind = !bytes ? 'missing' : !blockIntact(bytes, b) ? 'corrupt' : undefined;
     if (kind || !bytes) {
       if (job.run) runs.delete(job.run.key);
       return { id: job.id, kind: kind ?? 'missing', block: b.n };

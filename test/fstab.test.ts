@@ -32,6 +32,16 @@ async function installHelpers(t: ExecutionContext, work: string): Promise<void> 
   for (const h of HELPERS) t.regex(r.stdout, new RegExp(`(written|unchanged) ${SBIN}/${h}`));
 }
 
+/** The sample data served over HTTP, a work dir, and an empty mountpoint called `name` in it. */
+async function servedSample(t: ExecutionContext, name: string) {
+  const data = sampleData();
+  const server = await startServer(t, { data });
+  const work = await mountWorkDir(t);
+  const mnt = path.join(work, name);
+  await mkdir(mnt);
+  return { data, server, work, mnt };
+}
+
 async function md5(file: string): Promise<string> {
   return (await output('md5sum', [file])).split(' ')[0]!;
 }
@@ -81,12 +91,8 @@ test('mount options map to scorefs mount options; mount(8)/systemd options are i
 });
 
 test.serial('mount -t fuse.scorefs mounts through /sbin/mount.fuse.scorefs; umount stops the daemon', async (t) => {
-  const data = sampleData();
-  const server = await startServer(t, { data });
-  const work = await mountWorkDir(t);
+  const { data, server, work, mnt } = await servedSample(t, 'mnt');
   await installHelpers(t, work);
-  const mnt = path.join(work, 'mnt');
-  await mkdir(mnt);
   const config = path.join(work, 'etc', 'main.conf');
   await privateConfig(config, [`storage-url = ${server.url}`, `cache-dir = ${path.join(work, 'cache')}`]);
 
@@ -108,12 +114,8 @@ test.serial('mount -t fuse.scorefs mounts through /sbin/mount.fuse.scorefs; umou
 });
 
 test.serial('an fstab line (mount -T FILE): the Score URL as source, underscores, study layout; umount MOUNTPOINT', async (t) => {
-  const data = sampleData();
-  const server = await startServer(t, { data });
-  const work = await mountWorkDir(t);
+  const { data, server, work, mnt } = await servedSample(t, 'score');
   await installHelpers(t, work);
-  const mnt = path.join(work, 'score');
-  await mkdir(mnt);
   const fstab = path.join(work, 'fstab');
   await writeFile(fstab, `${server.url} ${mnt} fuse.scorefs _netdev,nofail,noauto,x-systemd.mount-timeout=30,cache_dir=${path.join(work, 'cache')},layout=study 0 0\n`);
 
@@ -151,14 +153,10 @@ test.serial('mount(8) refuses a token option and an unknown option with a clear 
 });
 
 test.serial('bin/mount.fuse.scorefs and bin/umount.fuse.scorefs work through a symlink (the ln -s install)', async (t) => {
-  const data = sampleData();
-  const server = await startServer(t, { data });
-  const work = await mountWorkDir(t);
+  const { data, server, work, mnt } = await servedSample(t, 'mnt');
   const sbin = path.join(work, 'sbin');
   await mkdir(sbin);
   for (const h of HELPERS) await symlink(path.join(repoRoot, 'bin', h), path.join(sbin, h));
-  const mnt = path.join(work, 'mnt');
-  await mkdir(mnt);
   const config = path.join(work, 'main.conf');
   await privateConfig(config, [`storage-url = ${server.url}`, `cache-dir = ${path.join(work, 'cache')}`]);
 

@@ -8,9 +8,9 @@ import { warmFiles } from '../download/warm.js';
 import { selectWarmPaths } from '../download/warm-paths.js';
 import { formatBytes } from '../util/progress.js';
 import { cacheDirOption, openCache, resolveCacheLocation, type CacheDirArgs } from './cache-open.js';
-import { quietLogger, reportFailure } from './command-errors.js';
+import { quietLogger } from './command-errors.js';
 import { connectionOptions, resolveConnection, type ConnectionArgs } from './connection-options.js';
-import { onInterrupt } from './interrupt.js';
+import { runInterruptible } from './interrupt.js';
 
 interface WarmArgs extends CacheDirArgs, ConnectionArgs {
   paths: string[];
@@ -27,26 +27,24 @@ export const warmCommand: CommandModule<object, WarmArgs> = {
       .option('parallel', { type: 'number', default: 4, describe: 'reads in flight (8 MiB each)' }) as unknown as Argv<WarmArgs>,
   handler: async (args: ArgumentsCamelCase<WarmArgs>) => {
     quietLogger();
-    const abort = new AbortController();
-    const stopInterrupts = onInterrupt(abort, 'warm: stopping after the reads under way (Ctrl-C again to quit at once)');
-    let client: ScoreClient | undefined;
-    try {
+    await runInterruptible('warm: stopping after the reads under way (Ctrl-C again to quit at once)', async (signal, atExit) => {
       if (!Number.isInteger(args.parallel) || args.parallel < 1) throw new InvalidInput('--parallel must be a positive integer');
       const location = await resolveCacheLocation(args, process.env);
-      client = new ScoreClient(await resolveConnection(args, process.env));
+      const client = new ScoreClient(await resolveConnection(args, process.env));
+      atExit(() => client.close());
       const source = client.source;
       const readDeadlineMs = client.config.readDeadlineMs;
       const open = (): Promise<BlockCache> =>
         openCache({ dir: location.dir, source, memoryBytes: 0, readDeadlineMs, ...(location.sizeBytes !== undefined ? { diskBytes: location.sizeBytes } : {}) });
       await (await open()).close(); // a cache in use by a mount says so before any network work
 
-      const catalog = await client.fetchCatalog({ signal: abort.signal });
+      const catalog = await client.fetchCatalog({ signal });
       const selection = selectWarmPaths(catalog, args.paths.map(String));
       for (const note of selection.notes) process.stderr.write(`scorefs: ${note}\n`);
       const snapshot = await open();
       await snapshot.saveCatalog(catalog).finally(() => snapshot.close()); // names for `cache stats`, listing for offline mounts
 
-      const r = await warmFiles(selection.files, { openCache: open, parallel: args.parallel, signal: abort.signal });
+      const r = await warmFiles(selection.files, { openCache: open, parallel: args.parallel, signal });
       for (const { file, error } of r.failed) {
         process.stderr.write(`scorefs: ${file.analysisId}/${file.fileName}: ${error instanceof Error ? error.message : String(error)}\n`);
       }
@@ -61,12 +59,6 @@ export const warmCommand: CommandModule<object, WarmArgs> = {
         if (r.incomplete.length > 0) process.stderr.write(`scorefs: ${r.incomplete.length} file(s) could not be kept whole: is the cache full (--cache-size, free disk space)?\n`);
         process.exitCode = 1;
       }
-    } catch (err) {
-      reportFailure(abort.signal.aborted ? new Error('interrupted') : err);
-      if (abort.signal.aborted) process.exitCode = 130;
-    } finally {
-      stopInterrupts();
-      await client?.close();
-    }
+    });
   },
 };

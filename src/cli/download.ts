@@ -10,9 +10,9 @@ import { InvalidInput } from '../errors.js';
 import { ScoreClient } from '../score/client.js';
 import { readManifest } from '../score/manifest.js';
 import { formatBytes } from '../util/progress.js';
-import { quietLogger, reportFailure } from './command-errors.js';
+import { quietLogger } from './command-errors.js';
 import { connectionOptions, resolveConnection, type ConnectionArgs } from './connection-options.js';
-import { onInterrupt } from './interrupt.js';
+import { runInterruptible } from './interrupt.js';
 
 interface DownloadArgs extends ConnectionArgs {
   objectId?: string[];
@@ -53,10 +53,7 @@ export const downloadCommand: CommandModule<object, DownloadArgs> = {
       .option('verify-connection', { type: 'boolean', default: true, describe: 'check that Score and SONG answer before starting' }) as unknown as Argv<DownloadArgs>,
   handler: async (args: ArgumentsCamelCase<DownloadArgs>) => {
     quietLogger();
-    const abort = new AbortController();
-    const stopInterrupts = onInterrupt(abort, 'download: stopping; run the same command again to resume (Ctrl-C again to quit at once)');
-    let client: ScoreClient | undefined;
-    try {
+    await runInterruptible('download: stopping; run the same command again to resume (Ctrl-C again to quit at once)', async (signal, atExit) => {
       const ranged = args.offset !== undefined || args.length !== undefined;
       const objectIds = (args.objectId ?? []).map(String);
       const sources = [objectIds.length > 0, args.manifest !== undefined, args.analysisId !== undefined].filter(Boolean).length;
@@ -66,13 +63,14 @@ export const downloadCommand: CommandModule<object, DownloadArgs> = {
       if (args.offset !== undefined && (!Number.isSafeInteger(args.offset) || args.offset < 0)) throw new InvalidInput('--offset must be a byte offset ≥ 0');
       if (args.length !== undefined && (!Number.isSafeInteger(args.length) || args.length < -1)) throw new InvalidInput('--length must be a byte count, or -1 for the rest');
 
-      client = new ScoreClient(await resolveConnection(args, process.env));
-      if (args.verifyConnection) await client.checkConnection({ signal: abort.signal });
+      const client = new ScoreClient(await resolveConnection(args, process.env));
+      atExit(() => client.close());
+      if (args.verifyConnection) await client.checkConnection({ signal });
       const ids = args.manifest !== undefined ? [...(await readManifest(args.manifest))] : objectIds;
       const targets = await resolveTargets(
         client.api,
         { objectIds: ids, analysisId: args.analysisId, studyId: args.studyId, index: args.index && !ranged },
-        { signal: abort.signal },
+        { signal },
       );
       const outputDir = path.resolve(args.outputDir);
       await mkdir(outputDir, { recursive: true });
@@ -84,30 +82,20 @@ export const downloadCommand: CommandModule<object, DownloadArgs> = {
         parallel: args.parallel,
         chunkDeadlineMs: client.config.readDeadlineMs,
         ...(ranged ? { range: { offset: args.offset ?? 0, ...(args.length !== undefined ? { length: args.length } : {}) } } : {}),
-        signal: abort.signal,
+        signal,
       });
       for (const d of r.downloaded) process.stdout.write(`${d.dest}\t${VALIDATION_WORDS[d.validation]}\n`);
       const resumed = r.bytesResumed > 0 ? ` (${formatBytes(r.bytesResumed)} resumed from an earlier run)` : '';
       process.stdout.write(
         `download: ${r.downloaded.length} downloaded, ${r.skipped.length} skipped, ${r.failed.length} failed; ${formatBytes(r.bytesFetched)} fetched${resumed}\n`,
       );
-      if (abort.signal.aborted) {
+      if (signal.aborted) {
         process.stderr.write('scorefs: interrupted: run the same command again to resume\n');
         process.exitCode = 130;
       } else if (r.failed.length > 0) {
         process.exitCode = 1;
       }
-    } catch (err) {
-      if (abort.signal.aborted) {
-        process.stderr.write('scorefs: interrupted\n');
-        process.exitCode = 130;
-      } else {
-        reportFailure(err);
-      }
-    } finally {
-      stopInterrupts();
-      await client?.close();
-    }
+    });
   },
 };
 

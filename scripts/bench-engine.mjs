@@ -26,7 +26,6 @@ const { CLIENT_DEFAULTS } = await import(path.join(repo, 'build/src/score/config
 
 const MiB = 1024 * 1024;
 const RUNS = Number(process.env.RUNS ?? 2);
-const cpuPerGiB = []; // filled by mbps()
 // Each phase opens a cache of its own; collect the last one's garbage before the next starts, so the
 // peak RSS is that of one cache at work, not of several waiting for the GC.
 v8.setFlagsFromString('--expose-gc');
@@ -69,15 +68,16 @@ try {
   const obj = catalog.files[0];
   const external = await client.urls.get({ id: obj.id, studyId: obj.studyId });
 
-  const results = { coldEngine: [], coldBaseline: [], warmEngine: [], warmBaseline: [] };
+  const results = { coldEngine: [], coldBaseline: [], coldEngineCpuSecPerGiB: [], coldBaselineCpuSecPerGiB: [], warmEngine: [], warmBaseline: [] };
   for (let run = 1; run <= RUNS; run++) {
     const baseline = await undiciDownload(external, size);
     results.coldBaseline.push(baseline.mbps);
-    results.coldBaselineCpuSecPerGiB = (results.coldBaselineCpuSecPerGiB ?? []).concat(baseline.cpuSecPerGiB);
+    results.coldBaselineCpuSecPerGiB.push(baseline.cpuSecPerGiB);
     const dir = path.join(work, `cache-${run}`);
     let cache = await BlockCache.open({ dir, source: client.source, minFreeBytes: 0, ...(process.env.MEMORY_MIB ? { memoryBytes: Number(process.env.MEMORY_MIB) * MiB } : {}) });
-    results.coldEngine.push(await mbps(size, () => readThroughStream(cache, obj)));
-    results.coldEngineCpuSecPerGiB = (results.coldEngineCpuSecPerGiB ?? []).concat(+cpuPerGiB.at(-1).toFixed(2));
+    const cold = await measure(size, () => readThroughStream(cache, obj));
+    results.coldEngine.push(cold.mbps);
+    results.coldEngineCpuSecPerGiB.push(cold.cpuSecPerGiB);
     // The part/object MD5 checks run in the background; let them finish (a mount would) before closing.
     const t0 = Date.now();
     const blocks = Math.ceil(size / MiB);
@@ -91,11 +91,11 @@ try {
     collectGarbage();
     // Warm: a new process's cache (empty memory tier, default settings) over the filled disk tier.
     cache = await BlockCache.open({ dir, source: client.source, minFreeBytes: 0 });
-    results.warmEngine.push(await mbps(size, () => readThroughStream(cache, obj)));
+    results.warmEngine.push((await measure(size, () => readThroughStream(cache, obj))).mbps);
     const fromNet = cache.stats().bytesFromNetwork;
     await cache.close();
     collectGarbage();
-    results.warmBaseline.push(await mbps(size, () => readLocal(file)));
+    results.warmBaseline.push((await measure(size, () => readLocal(file))).mbps);
     log(
       `run ${run}: cold engine ${last(results.coldEngine)} MB/s vs undici ${last(results.coldBaseline)} MB/s; ` +
         `warm engine ${last(results.warmEngine)} MB/s (network bytes ${fromNet}) vs fs.read ${last(results.warmBaseline)} MB/s`,
@@ -146,16 +146,15 @@ function last(xs) {
   return xs[xs.length - 1];
 }
 
-// MB/s of fn; also notes this process's CPU seconds per GiB for it (all threads: the MD5 worker too).
-async function mbps(bytes, fn) {
+// MB/s of fn, and this process's CPU seconds per GiB for it (all threads: the MD5 worker too).
+async function measure(bytes, fn) {
   const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   const got = await fn();
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
   const c = process.cpuUsage(c0);
   if (got !== bytes) throw new Error(`read ${got} bytes, expected ${bytes}`);
-  cpuPerGiB.push(((c.user + c.system) / 1e6) * (2 ** 30 / bytes));
-  return Math.round(bytes / 1e6 / s);
+  return { mbps: Math.round(bytes / 1e6 / s), cpuSecPerGiB: +(((c.user + c.system) / 1e6) * (2 ** 30 / bytes)).toFixed(2) };
 }
 
 // The baseline runs in a child process, so that its memory does not count in this process's peak RSS.

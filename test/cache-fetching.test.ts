@@ -48,8 +48,10 @@ test('sequential reads through a stream prefetch ahead, even delivered out of or
   stream.close();
   const s = cache.stats();
   t.true(s.prefetchRequests > 0, 'prefetch requests were made');
-  // Past the first SEQUENTIAL_EVIDENCE bytes (read on demand), most were fetched before they were asked for.
-  t.true(s.bytesFromMemory > (16 * MiB - SEQUENTIAL_EVIDENCE) / 2, `most bytes were already there when asked for (${s.bytesFromMemory} from memory)`);
+  // Past the first SEQUENTIAL_EVIDENCE bytes (read on demand), most were asked of the server by prefetch
+  // before the reader asked for them. (Whether they had *arrived* by then depends on the machine's speed.)
+  const afterEvidence = 16 * MiB - SEQUENTIAL_EVIDENCE;
+  t.true(s.prefetchBytes >= afterEvidence * 0.75, `prefetch asked for most bytes ahead of the reader (${s.prefetchBytes} of ${afterEvidence})`);
 });
 
 test('random reads through a stream do not prefetch', async (t) => {

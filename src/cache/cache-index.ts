@@ -43,11 +43,14 @@ const pad = (n: number, w: number) => String(n).padStart(w, '0');
 const blockKey = (okey: string, n: number) => `b!${okey}!${pad(n, 10)}`;
 const lruKey = (okey: string, n: number, r: BlockRecord) => `l!${r.p}!${pad(r.t, 14)}!${okey}!${pad(n, 10)}`;
 const objKey = (okey: string) => `o!${okey}`;
+/** Block records kept in memory. */
+const RECORDS_CACHED = 200_000;
 
 export class CacheIndex {
   /** Running totals of indexed blocks (as last committed). */
   readonly usage: Usage;
-  private readonly records = new LRUCache<string, BlockRecord>({ max: 200_000 });
+  // Bounded by maxSize, not max: lru-cache preallocates `max` slots, which cost ~30-100 ms per open.
+  private readonly records = new LRUCache<string, BlockRecord>({ maxSize: RECORDS_CACHED, sizeCalculation: () => 1 });
   private readonly touched = new Map<string, { ref: BlockRef; t: number }>();
   private chain: Promise<unknown> = Promise.resolve();
 

@@ -38,13 +38,21 @@ bench_init() {
 
 # start_server: `scorefs serve --data $data` on a free port; sets $base. Asks once for every object's
 # download spec so the server's one-off MD5 hashing (tens of seconds for 1 GiB files) is not measured.
+# PER_CONNECTION_MBPS=N caps every object response at N MB/s, as object stores cap one connection
+# (S3: ~50–100 MB/s each), through the test switchboard.
 start_server() {
-  "$scorefs" serve --data "$data" --port 0 > "$work/serve.out" 2> "$work/serve.err" &
+  local controls=()
+  [ -z "${PER_CONNECTION_MBPS:-}" ] || controls=(--enable-test-controls)
+  "$scorefs" serve --data "$data" --port 0 "${controls[@]}" > "$work/serve.out" 2> "$work/serve.err" &
   serve_pid=$!
   local _
   for _ in $(seq 300); do grep -q 'listening on' "$work/serve.out" 2>/dev/null && break; sleep 0.1; done
   base=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$work/serve.out" | head -1)
   [ -n "$base" ] || { echo "scorefs serve did not start: $(cat "$work/serve.err")" >&2; exit 1; }
+  if [ -n "${PER_CONNECTION_MBPS:-}" ]; then
+    curl -sf -X POST -H 'content-type: application/json' \
+      -d "{\"route\":\"object\",\"bytesPerSecond\":$((PER_CONNECTION_MBPS * 1000000))}" "$base/-/faults" > /dev/null
+  fi
   curl -sf "$base/entities?size=2000" > "$work/entities.json"
   local id
   for id in $(python3 -c 'import json,sys; print(*[e["id"] for e in json.load(open(sys.argv[1]))["content"]])' "$work/entities.json"); do

@@ -3,6 +3,7 @@
 # presigned URL directly (curl / htslib over HTTP) and next to reading the local file.
 # Usage: scripts/bench-mount.sh [DATA_DIR]   (default bench-data/1G; built if absent; needs root)
 #   RUNS=N (default 3) repeats every measurement; tables give "median (min–max)".
+#   PER_CONNECTION_MBPS=N caps each object response at N MB/s (an object store's per-connection limit).
 # Measures:
 #   1. cold sequential cat of the 1 GiB BAM through a fresh mount (empty cache, dropped page cache)
 #      vs curl of the external URL: MB/s and ratio (target ≥ 0.8);

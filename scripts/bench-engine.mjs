@@ -2,10 +2,10 @@
 // Read-engine benchmark (ScoreRangeSource + BlockCache) against `scorefs serve` on 127.0.0.1, each
 // figure next to its baseline measured in the same run:
 //   cold sequential read through a stream (1 MiB reads)  vs  a plain undici GET of the external URL
-//     (with this process's CPU seconds per GiB for each: the machine's cores are shared with the server)
+//     (with the CPU seconds per GiB of each: the machine's cores are shared with the server)
 //   warm read from the disk tier (a new cache over it)    vs  fs reads (1 MiB) of the local file
 //   64 concurrent random 64 KiB reads, cold and warm: latency p50/p99, throughput
-//   peak RSS of this process (the engine's; the undici baseline runs in a child process).
+//   peak RSS of each engine phase, each run in a process of its own (as the mount daemon is).
 // Usage: npm run build && node scripts/bench-engine.mjs [FILE]   (default: a fresh 1 GiB random file)
 // Env: RUNS (default 2) sequential runs per pair, RANDOM_READS (default 2000), MEMORY_MIB (memory tier
 // size for the cold and random runs; default the cache's 64 MiB).
@@ -13,8 +13,6 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { link, copyFile, mkdir, mkdtemp, open, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
@@ -26,11 +24,63 @@ const { CLIENT_DEFAULTS } = await import(path.join(repo, 'build/src/score/config
 
 const MiB = 1024 * 1024;
 const RUNS = Number(process.env.RUNS ?? 2);
-// Each phase opens a cache of its own; collect the last one's garbage before the next starts, so the
-// peak RSS is that of one cache at work, not of several waiting for the GC.
-v8.setFlagsFromString('--expose-gc');
-const collectGarbage = vm.runInNewContext('gc');
 const RANDOM_READS = Number(process.env.RANDOM_READS ?? 2000);
+const memoryOption = process.env.MEMORY_MIB ? { memoryBytes: Number(process.env.MEMORY_MIB) * MiB } : {};
+
+// Each engine phase runs in a child process of its own (this script, BENCH_ENGINE_PHASE set), so
+// that its peak RSS is that of one cache at work, as in a mount daemon.
+if (process.env.BENCH_ENGINE_PHASE) {
+  const spec = JSON.parse(process.env.BENCH_ENGINE_PHASE);
+  const client = new ScoreClient({ ...CLIENT_DEFAULTS, storageUrl: spec.url, metadataUrl: spec.url });
+  const obj = (await client.fetchCatalog()).files[0];
+  const result = await runPhase(spec, client, obj);
+  await client.close();
+  process.stdout.write(JSON.stringify({ ...result, maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024) }));
+  process.exit(0);
+}
+
+async function runPhase(spec, client, obj) {
+  if (spec.phase === 'cold') {
+    const cache = await BlockCache.open({ dir: spec.dir, source: client.source, minFreeBytes: 0, ...memoryOption });
+    const cold = await measure(obj.size, () => readThroughStream(cache, obj));
+    // The part/object MD5 checks run in the background; let them finish (a mount would) before closing.
+    const t0 = Date.now();
+    const blocks = Math.ceil(obj.size / MiB);
+    const settled = () => cache.stats().diskBlocks + cache.stats().diskWritesSkipped >= blocks;
+    while ((!settled() || (cache.stats().objectsVerified === 0 && cache.stats().diskWritesSkipped === 0)) && Date.now() - t0 < 120_000) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const skippedWrites = cache.stats().diskWritesSkipped;
+    await cache.close();
+    return { ...cold, skippedWrites, verifyLagMs: Date.now() - t0 };
+  }
+  if (spec.phase === 'warm') {
+    // A new process's cache (empty memory tier, default settings) over the filled disk tier.
+    const cache = await BlockCache.open({ dir: spec.dir, source: client.source, minFreeBytes: 0 });
+    const warm = await measure(obj.size, () => readThroughStream(cache, obj));
+    const networkBytes = cache.stats().bytesFromNetwork;
+    await cache.close();
+    return { ...warm, networkBytes };
+  }
+  // Random reads: cold (fresh cache) then warm (the same offsets again, memory tier on).
+  const offsets = Array.from({ length: RANDOM_READS }, () => Math.floor(Math.random() * (obj.size - 65536)));
+  const cache = await BlockCache.open({ dir: spec.dir, source: client.source, minFreeBytes: 0, ...memoryOption });
+  const cold = await randomReads(cache, obj, offsets);
+  const warm = await randomReads(cache, obj, offsets);
+  const networkMiB = Math.round(cache.stats().networkBytes / MiB);
+  await cache.close();
+  return { cold, warm, networkMiB };
+}
+
+async function phase(spec) {
+  const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url)], {
+    encoding: 'utf8',
+    env: { ...process.env, BENCH_ENGINE_PHASE: JSON.stringify(spec) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return JSON.parse(out);
+}
+
 const work = await mkdtemp(path.join(os.tmpdir(), 'scorefs-bench-engine-'));
 let server;
 
@@ -68,52 +118,32 @@ try {
   const obj = catalog.files[0];
   const external = await client.urls.get({ id: obj.id, studyId: obj.studyId });
 
-  const results = { coldEngine: [], coldBaseline: [], coldEngineCpuSecPerGiB: [], coldBaselineCpuSecPerGiB: [], warmEngine: [], warmBaseline: [] };
+  const results = { coldEngine: [], coldBaseline: [], coldEngineCpuSecPerGiB: [], coldBaselineCpuSecPerGiB: [], warmEngine: [], warmBaseline: [], peakRssMiB: {} };
+  const notePeak = (phase, r) => (results.peakRssMiB[phase] = Math.max(results.peakRssMiB[phase] ?? 0, r.maxRssMiB));
   for (let run = 1; run <= RUNS; run++) {
     const baseline = await undiciDownload(external, size);
     results.coldBaseline.push(baseline.mbps);
     results.coldBaselineCpuSecPerGiB.push(baseline.cpuSecPerGiB);
     const dir = path.join(work, `cache-${run}`);
-    let cache = await BlockCache.open({ dir, source: client.source, minFreeBytes: 0, ...(process.env.MEMORY_MIB ? { memoryBytes: Number(process.env.MEMORY_MIB) * MiB } : {}) });
-    const cold = await measure(size, () => readThroughStream(cache, obj));
+    const cold = await phase({ phase: 'cold', url, dir });
     results.coldEngine.push(cold.mbps);
     results.coldEngineCpuSecPerGiB.push(cold.cpuSecPerGiB);
-    // The part/object MD5 checks run in the background; let them finish (a mount would) before closing.
-    const t0 = Date.now();
-    const blocks = Math.ceil(size / MiB);
-    const settled = () => cache.stats().diskBlocks + cache.stats().diskWritesSkipped >= blocks;
-    while ((!settled() || (cache.stats().objectsVerified === 0 && cache.stats().diskWritesSkipped === 0)) && Date.now() - t0 < 120_000) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    results.skippedWrites = (results.skippedWrites ?? []).concat(cache.stats().diskWritesSkipped);
-    results.verifyLagMs = (results.verifyLagMs ?? []).concat(Date.now() - t0);
-    await cache.close();
-    collectGarbage();
-    // Warm: a new process's cache (empty memory tier, default settings) over the filled disk tier.
-    cache = await BlockCache.open({ dir, source: client.source, minFreeBytes: 0 });
-    results.warmEngine.push((await measure(size, () => readThroughStream(cache, obj))).mbps);
-    const fromNet = cache.stats().bytesFromNetwork;
-    await cache.close();
-    collectGarbage();
+    results.skippedWrites = (results.skippedWrites ?? []).concat(cold.skippedWrites);
+    results.verifyLagMs = (results.verifyLagMs ?? []).concat(cold.verifyLagMs);
+    notePeak('cold', cold);
+    const warm = await phase({ phase: 'warm', url, dir });
+    results.warmEngine.push(warm.mbps);
+    notePeak('warm', warm);
     results.warmBaseline.push((await measure(size, () => readLocal(file))).mbps);
     log(
-      `run ${run}: cold engine ${last(results.coldEngine)} MB/s vs undici ${last(results.coldBaseline)} MB/s; ` +
-        `warm engine ${last(results.warmEngine)} MB/s (network bytes ${fromNet}) vs fs.read ${last(results.warmBaseline)} MB/s`,
+      `run ${run}: cold engine ${cold.mbps} MB/s vs undici ${baseline.mbps} MB/s; ` +
+        `warm engine ${warm.mbps} MB/s (network bytes ${warm.networkBytes}) vs fs.read ${last(results.warmBaseline)} MB/s`,
     );
     if (run < RUNS) await rm(dir, { recursive: true, force: true });
   }
+  const random = await phase({ phase: 'random', url, dir: path.join(work, 'cache-random') });
+  notePeak('random', random);
 
-  // Random reads: cold (fresh cache) then warm (the same offsets again, memory tier on).
-  const offsets = Array.from({ length: RANDOM_READS }, () => Math.floor(Math.random() * (size - 65536)));
-  const rdir = path.join(work, 'cache-random');
-  collectGarbage();
-  const rcache = await BlockCache.open({ dir: rdir, source: client.source, minFreeBytes: 0, ...(process.env.MEMORY_MIB ? { memoryBytes: Number(process.env.MEMORY_MIB) * MiB } : {}) });
-  const cold = await randomReads(rcache, obj, offsets);
-  const warm = await randomReads(rcache, obj, offsets);
-  const rstats = rcache.stats();
-  await rcache.close();
-
-  const rssMiB = process.resourceUsage().maxRSS / 1024;
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const summary = {
     date: new Date().toISOString().slice(0, 10),
@@ -122,11 +152,10 @@ try {
     ...results,
     coldRatio: (median(results.coldEngine) / median(results.coldBaseline)).toFixed(2),
     warmRatio: (median(results.warmEngine) / median(results.warmBaseline)).toFixed(2),
-    randomCold: cold,
-    randomWarm: warm,
-    randomNetworkMiB: Math.round(rstats.networkBytes / MiB),
+    randomCold: random.cold,
+    randomWarm: random.warm,
+    randomNetworkMiB: random.networkMiB,
     memoryTierMiB: Number(process.env.MEMORY_MIB ?? 64),
-    peakRssMiB: Math.round(rssMiB),
   };
   console.log(JSON.stringify(summary, null, 2));
   await client.close();
@@ -157,7 +186,7 @@ async function measure(bytes, fn) {
   return { mbps: Math.round(bytes / 1e6 / s), cpuSecPerGiB: +(((c.user + c.system) / 1e6) * (2 ** 30 / bytes)).toFixed(2) };
 }
 
-// The baseline runs in a child process, so that its memory does not count in this process's peak RSS.
+// The baseline runs in a child process too.
 async function undiciDownload(url, size) {
   const script = `
     const { request } = await import(${JSON.stringify(path.join(repo, 'node_modules/undici/index.js'))});

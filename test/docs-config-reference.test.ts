@@ -100,6 +100,7 @@ async function exampleValues(dir: string): Promise<Record<string, string>> {
     config,
     'cache-dir': path.join(dir, 'cache'),
     'cache-size': '5G',
+    'memory-size': '96M',
     layout: 'study',
     manifest: path.join(dir, 'manifest.tsv'),
     'allow-other': 'true',

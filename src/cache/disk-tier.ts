@@ -3,6 +3,7 @@
 import { statfs } from 'node:fs/promises';
 import type { ObjectIdentity } from '../model.js';
 import { logger } from '../util/log.js';
+import { Slots } from '../util/slots.js';
 import type { BlockFiles } from './block-files.js';
 import type { BlockBufferPool } from './buffer-pool.js';
 import { blockChecksum, blockIntact } from './checksum.js';
@@ -22,6 +23,12 @@ const STUCK_AFTER_MS = 5000;
 const STATFS_EVERY_MS = 1000;
 /** Block files written at once: more would only queue in libuv's pool ahead of reads and index work. */
 const WRITE_SLOTS = 4;
+/**
+ * Block files read at once. libuv's pool has 4 threads, so more add no speed; they only take block
+ * buffers early, more than the buffer pool keeps, which then become garbage (64 random readers held
+ * ~170 MiB of it before this bound).
+ */
+const READ_SLOTS = 16;
 const EVICT_BATCH = 64;
 const MAX_PINNED_SHARE = 0.5;
 
@@ -56,8 +63,8 @@ export class DiskTier {
   private closing = false;
   /** Written temp files waiting to be renamed into place and indexed (see commitAll). */
   private toCommit: PendingCommit[] = [];
-  private freeWriteSlots = WRITE_SLOTS;
-  private readonly slotWaiters: Array<() => void> = [];
+  private readonly writeSlots = new Slots(WRITE_SLOTS);
+  private readonly readSlots = new Slots(READ_SLOTS);
   private committing: Promise<void> | undefined;
 
   constructor(
@@ -81,7 +88,7 @@ export class DiskTier {
     if (!rec) return undefined;
     let bytes: Buffer | undefined;
     try {
-      bytes = await this.files.read(okey, n, rec.s, (size) => this.pool.acquire(size));
+      bytes = await this.readSlots.run(() => this.files.read(okey, n, rec.s, (size) => this.pool.acquire(size)));
     } catch (err) {
       log.warn({ err, okey, block: n }, 'cache block unreadable; fetching it again');
     }
@@ -225,7 +232,7 @@ export class DiskTier {
       return false;
     }
     let tmp: string;
-    await this.writeSlot();
+    await this.writeSlots.take();
     try {
       tmp = await this.files.writeTemp(okey, n, bytes);
     } catch (err) {
@@ -233,7 +240,7 @@ export class DiskTier {
       this.writeFailed(err);
       return false;
     } finally {
-      this.releaseWriteSlot();
+      this.writeSlots.give();
     }
     const stored = await new Promise<boolean>((resolve) => {
       this.toCommit.push({ obj, okey, n, tmp, size, crc, resolve });
@@ -267,20 +274,6 @@ export class DiskTier {
       this.lastWriteDone = Date.now();
       batch.forEach((c, i) => c.resolve(results[i]!));
     }
-  }
-
-  private async writeSlot(): Promise<void> {
-    if (this.freeWriteSlots > 0) {
-      this.freeWriteSlots--;
-      return;
-    }
-    await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
-  }
-
-  private releaseWriteSlot(): void {
-    const next = this.slotWaiters.shift();
-    if (next) next();
-    else this.freeWriteSlots++;
   }
 
   /** Called inside exclusive(): renames a batch into place and indexes it; per entry, whether it is stored. */

@@ -37,6 +37,7 @@ export async function runMount(s: MountSettings): Promise<void> {
       source: client.source,
       readDeadlineMs: s.client.readDeadlineMs,
       ...(s.cacheSizeBytes !== undefined ? { diskBytes: s.cacheSizeBytes } : {}),
+      ...(s.memorySizeBytes !== undefined ? { memoryBytes: s.memorySizeBytes } : {}),
     });
     const openCache = cache;
     const activeClient = client;

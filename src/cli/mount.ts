@@ -15,6 +15,7 @@ interface MountArgs extends ConnectionArgs {
   mountpoint: string;
   cacheDir?: string;
   cacheSize?: string;
+  memorySize?: string;
   layout?: string;
   manifest?: string;
   allowOther?: boolean;
@@ -33,6 +34,8 @@ export interface MountSettings {
   configFile?: string;
   cacheDir: string;
   cacheSizeBytes?: number;
+  /** The memory tier's size (recently read blocks in the daemon). */
+  memorySizeBytes?: number;
   layout: Layout;
   manifest?: string;
   allowOther: boolean;
@@ -52,6 +55,7 @@ export const mountCommand: CommandModule<object, MountArgs> = {
       .positional('mountpoint', { type: 'string', demandOption: true, describe: 'an existing empty directory' })
       .option('cache-dir', { type: 'string', describe: 'persistent cache (default $XDG_CACHE_HOME/scorefs or ~/.cache/scorefs)' })
       .option('cache-size', { type: 'string', describe: 'disk cache bound, e.g. 50G, 512M (default 10G)' })
+      .option('memory-size', { type: 'string', describe: 'recently read blocks kept in memory, e.g. 256M; 0 for none (default 64M)' })
       .option('layout', { type: 'string', choices: LAYOUTS, describe: 'bundle: /<analysisId>/<file>; study: /<studyId>/<analysisId>/<file>; object-id: /<objectId>' })
       .option('manifest', { type: 'string', describe: 'score-client manifest (TSV): mount only its objects and their indexes' })
       .option('allow-other', { type: 'boolean', describe: 'let other users read the mount (needs user_allow_other in /etc/fuse.conf)' })
@@ -108,6 +112,7 @@ function childArgs(s: MountSettings): string[] {
   if (s.configFile) args.push('--config', s.configFile);
   args.push('--cache-dir', s.cacheDir, '--layout', s.layout, '--log-file', s.logFile, '--log-level', s.logLevel);
   if (s.cacheSizeBytes !== undefined) args.push('--cache-size', String(s.cacheSizeBytes));
+  if (s.memorySizeBytes !== undefined) args.push('--memory-size', String(s.memorySizeBytes));
   if (s.manifest) args.push('--manifest', s.manifest);
   if (s.allowOther) args.push('--allow-other');
   if (s.metricsPort !== undefined) args.push('--metrics-port', String(s.metricsPort));
@@ -127,6 +132,7 @@ export async function resolveMountSettings(args: MountArgs, env: NodeJS.ProcessE
 
   const cacheDir = path.resolve(pick(args.cacheDir, 'cache-dir') ?? defaultCacheDir(env));
   const cacheSize = pick(args.cacheSize, 'cache-size');
+  const memorySize = pick(args.memorySize, 'memory-size');
   const logLevel = pick(args.logLevel, 'log-level') ?? 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) throw new InvalidInput(`log-level must be one of ${LOG_LEVELS.join(', ')}`);
   const refresh = args.refreshInterval ?? Number(pick(undefined, 'refresh-interval') ?? 300);
@@ -141,6 +147,7 @@ export async function resolveMountSettings(args: MountArgs, env: NodeJS.ProcessE
     ...(configFile ? { configFile } : {}),
     cacheDir,
     ...(cacheSize !== undefined ? { cacheSizeBytes: parseSize(cacheSize) } : {}),
+    ...(memorySize !== undefined ? { memorySizeBytes: parseSize(memorySize) } : {}),
     layout: parseLayout(pick(args.layout, 'layout') ?? 'bundle'),
     ...(pick(args.manifest, 'manifest') ? { manifest: path.resolve(pick(args.manifest, 'manifest')!) } : {}),
     allowOther: args.allowOther ?? parseBoolean(pick(undefined, 'allow-other'), 'allow-other'),
@@ -153,7 +160,7 @@ export async function resolveMountSettings(args: MountArgs, env: NodeJS.ProcessE
 
 /** The keys a config file may hold: the long options of `scorefs mount` that make sense in a file. */
 const CONFIG_KEYS = [
-  'storage-url', 'metadata-url', 'token-file', 'cache-dir', 'cache-size', 'layout', 'manifest', 'allow-other',
+  'storage-url', 'metadata-url', 'token-file', 'cache-dir', 'cache-size', 'memory-size', 'layout', 'manifest', 'allow-other',
   'log-file', 'log-level', 'read-deadline', 'refresh-interval', 'metrics-port', 'stall-timeout', 'connections',
 ] as const;
 /** score-client's application.properties keys that scorefs reads; its other (dotted) keys are ignored. */

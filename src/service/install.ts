@@ -218,6 +218,7 @@ function exampleConfig(o: { unit: string; tokenFile: string; cache: string }): s
     '',
     o.cache,
     '# cache-size = 50G',
+    '# memory-size = 64M',
     '# layout = bundle',
     '',
   ].join('\n');

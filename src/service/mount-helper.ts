@@ -16,6 +16,7 @@ const VALUE_OPTIONS = [
   'token-file',
   'cache-dir',
   'cache-size',
+  'memory-size',
   'layout',
   'manifest',
   'log-file',

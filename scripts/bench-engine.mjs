@@ -8,7 +8,9 @@
 //   peak RSS of each engine phase, each run in a process of its own (as the mount daemon is).
 // Usage: npm run build && node scripts/bench-engine.mjs [FILE]   (default: a fresh 1 GiB random file)
 // Env: RUNS (default 2) sequential runs per pair, RANDOM_READS (default 2000), MEMORY_MIB (memory tier
-// size for the cold and random runs; default the cache's 64 MiB).
+// size for the cold and random runs; default the cache's 64 MiB), SCOREFS_BUILD (the compiled engine to
+// measure, default this checkout's build/: scripts/bench-ab.sh points it at other revisions; the server
+// is always this checkout's).
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { link, copyFile, mkdir, mkdtemp, open, rm, stat } from 'node:fs/promises';
@@ -18,9 +20,10 @@ import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const { BlockCache } = await import(path.join(repo, 'build/src/cache/block-cache.js'));
-const { ScoreClient } = await import(path.join(repo, 'build/src/score/client.js'));
-const { CLIENT_DEFAULTS } = await import(path.join(repo, 'build/src/score/config.js'));
+const build = path.resolve(process.env.SCOREFS_BUILD ?? path.join(repo, 'build'));
+const { BlockCache } = await import(path.join(build, 'src/cache/block-cache.js'));
+const { ScoreClient } = await import(path.join(build, 'src/score/client.js'));
+const { CLIENT_DEFAULTS } = await import(path.join(build, 'src/score/config.js'));
 
 const MiB = 1024 * 1024;
 const RUNS = Number(process.env.RUNS ?? 2);

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# A/B of the read engine between two git revisions, interleaved. On a small shared machine the same
+# benchmark varies by ±30–50 % from one run to the next, so "before" and "after" measured minutes apart
+# say little; this alternates the two (A B, then B A, ...) on one data file and one server, so that both
+# see the same conditions, and prints every run and the medians.
+# Usage: scripts/bench-ab.sh REV_A REV_B   (e.g. HEAD~1 HEAD; a revision may also be WORKTREE, the
+#   current files, built as they are)
+# Env: ROUNDS (default 4), SIZE (default 512M: the random object read), RANDOM_READS (default 200).
+# Each run is scripts/bench-engine.mjs of this checkout with RUNS=1, measuring the revision's compiled
+# engine (SCOREFS_BUILD); the revisions share this checkout's node_modules, so compare revisions with the
+# same dependencies.
+set -euo pipefail
+[ $# -eq 2 ] || { sed -n '2,11p' "$0" >&2; exit 2; }
+repo=$(cd "$(dirname "$0")/.." && pwd)
+rounds=${ROUNDS:-4}
+work=$(mktemp -d "${TMPDIR:-/tmp}/scorefs-bench-ab-XXXXXX")
+cleanup() {
+  git -C "$repo" worktree prune 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# build REV DIR: the revision's compiled engine in DIR/build.
+build() {
+  local rev=$1 dir=$2
+  if [ "$rev" = WORKTREE ]; then
+    mkdir -p "$dir"
+    ln -s "$repo/node_modules" "$dir/node_modules"
+    (cd "$repo" && npx tsc -p . --outDir "$dir/build") >&2
+  else
+    git -C "$repo" worktree add --detach -q "$dir" "$rev"
+    ln -s "$repo/node_modules" "$dir/node_modules"
+    (cd "$dir" && npx tsc -p .) >&2
+  fi
+}
+
+echo "building $1 and $2" >&2
+build "$1" "$work/a"
+build "$2" "$work/b"
+head -c "${SIZE:-512M}" /dev/urandom > "$work/object.bin"
+
+run() {
+  SCOREFS_BUILD="$1/build" RUNS=1 RANDOM_READS="${RANDOM_READS:-200}" node "$repo/scripts/bench-engine.mjs" "$work/object.bin" 2> /dev/null |
+    python3 -c 'import json, sys; j = json.load(sys.stdin); print(j["coldEngine"][0], j["coldEngineCpuSecPerGiB"][0], j["warmEngine"][0], max(j["peakRssMiB"].values()), j["randomWarm"]["readsPerSec"])'
+}
+
+echo "label cold_MBps cold_CPUs_per_GiB warm_MBps peak_RSS_MiB random_warm_reads_per_s" > "$work/runs.txt"
+for round in $(seq "$rounds"); do
+  order="a b"
+  [ $((round % 2)) -eq 0 ] && order="b a"
+  for side in $order; do
+    line="$side $(run "$work/$side")"
+    echo "round $round: $line" >&2
+    echo "$line" >> "$work/runs.txt"
+  done
+done
+
+python3 - "$work/runs.txt" "$1" "$2" <<'PY'
+import statistics, sys
+rows = [l.split() for l in open(sys.argv[1]).read().splitlines()[1:]]
+names = {"a": sys.argv[2], "b": sys.argv[3]}
+cols = ["cold MB/s", "cold CPU s/GiB", "warm MB/s", "peak RSS MiB", "random warm reads/s"]
+print("| revision | " + " | ".join(f"{c}: median (runs)" for c in cols) + " |")
+print("|---" * (len(cols) + 1) + "|")
+for side in ("a", "b"):
+    mine = [r[1:] for r in rows if r[0] == side]
+    cells = []
+    for i in range(len(cols)):
+        vals = [float(r[i]) for r in mine]
+        cells.append(f"{statistics.median(vals):g} ({', '.join(f'{v:g}' for v in vals)})")
+    print(f"| {names[side]} | " + " | ".join(cells) + " |")
+PY

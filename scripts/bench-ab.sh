@@ -15,8 +15,8 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 rounds=${ROUNDS:-4}
 work=$(mktemp -d "${TMPDIR:-/tmp}/scorefs-bench-ab-XXXXXX")
 cleanup() {
-  git -C "$repo" worktree prune 2>/dev/null || true
   rm -rf "$work"
+  git -C "$repo" worktree prune 2>/dev/null || true
 }
 trap cleanup EXIT
 

@@ -71,7 +71,7 @@ export class BlockFiles {
   }
 
   /** The block file's first `size` bytes, in a buffer from `allocate` (see readBlockFile). */
-  async read(okey: string, n: number, size: number, allocate: (size: number) => Buffer = Buffer.allocUnsafeSlow): Promise<Buffer | undefined> {
+  async read(okey: string, n: number, size: number, allocate: (size: number) => Buffer): Promise<Buffer | undefined> {
     return readBlockFile(this.pathOf(okey, n), size, allocate(size));
   }
 

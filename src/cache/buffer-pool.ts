@@ -55,11 +55,6 @@ export class BlockBufferPool {
     this.free.length = 0;
   }
 
-  /** Buffers waiting in the pool. */
-  get freeCount(): number {
-    return this.free.length;
-  }
-
   private reclaim(buf: Buffer): void {
     this.checking.delete(buf);
     if (this.holds.get(buf) !== 0) return; // held again meanwhile, or already reclaimed

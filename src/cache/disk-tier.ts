@@ -232,15 +232,12 @@ export class DiskTier {
       return false;
     }
     let tmp: string;
-    await this.writeSlots.take();
     try {
-      tmp = await this.files.writeTemp(okey, n, bytes);
+      tmp = await this.writeSlots.run(() => this.files.writeTemp(okey, n, bytes));
     } catch (err) {
       this.reserved -= size;
       this.writeFailed(err);
       return false;
-    } finally {
-      this.writeSlots.give();
     }
     const stored = await new Promise<boolean>((resolve) => {
       this.toCommit.push({ obj, okey, n, tmp, size, crc, resolve });

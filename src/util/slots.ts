@@ -8,7 +8,7 @@ export class Slots {
     this.free = size;
   }
 
-  async take(): Promise<void> {
+  private async take(): Promise<void> {
     if (this.free > 0) {
       this.free--;
       return;
@@ -16,7 +16,7 @@ export class Slots {
     await new Promise<void>((resolve) => this.waiters.push(resolve));
   }
 
-  give(): void {
+  private give(): void {
     const next = this.waiters.shift();
     if (next) next();
     else this.free++;

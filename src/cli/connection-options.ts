@@ -51,6 +51,5 @@ export function connectionFlags(args: ConnectionArgs, env: NodeJS.ProcessEnv): C
 
 /** The client settings of a command that talks to Score: flags > environment > config file. */
 export function resolveConnection(args: ConnectionArgs, env: NodeJS.ProcessEnv): Promise<ClientConfig> {
-  return resolveClientConfig({ ...connectionFlags(args, env) }, env);
+  return resolveClientConfig(connectionFlags(args, env), env);
 }
-

@@ -125,7 +125,7 @@ export async function resolveMountSettings(args: MountArgs, env: NodeJS.ProcessE
   const configFile = connection.config;
   const file = configFile ? await readConfigFile(configFile) : new Map<string, string>();
   if (configFile) checkConfigKeys(file, configFile); // before the client settings, which a misspelt key may lack
-  const client = await resolveClientConfig({ ...connection }, env);
+  const client = await resolveClientConfig(connection, env);
   // flags, then the environment (SCOREFS_CACHE_DIR for cache-dir, …), then the config file
   const pick = (flag: string | undefined, key: string): string | undefined =>
     flag ?? (env[`SCOREFS_${key.toUpperCase().replace(/-/g, '_')}`] || file.get(key) || undefined);

@@ -97,10 +97,6 @@ export function indexFor<T extends { fileName: string }>(file: T, filesOfSameAna
   return undefined;
 }
 
-/**
- * Object and part MD5s from the metadata-only specification. An object this token may not read, or
- * that Score cannot describe, stays in the catalog without MD5s (reads will say why).
- */
 /** Copies the MD5s of the same object (same size and last-modified) from an earlier catalog; true if it could. */
 function reuseChecksums(file: CatalogFile, before: CatalogFile | undefined): boolean {
   if (!before || before.md5 === null || before.size !== file.size || before.lastModified !== file.lastModified) return false;
@@ -109,6 +105,10 @@ function reuseChecksums(file: CatalogFile, before: CatalogFile | undefined): boo
   return true;
 }
 
+/**
+ * Object and part MD5s from the metadata-only specification. An object this token may not read, or
+ * that Score cannot describe, stays in the catalog without MD5s (reads will say why).
+ */
 async function addChecksums(api: ScoreApi, file: CatalogFile, opts: CallOptions): Promise<void> {
   let spec;
   try {

@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { ExecutionContext } from 'ava';
-import { scorefsBin } from './paths.js';
+import { checkoutScorefs } from './paths.js';
 
 export interface MountOptions {
   serverUrl: string;
@@ -17,6 +17,8 @@ export interface MountOptions {
   env?: Record<string, string>;
   /** Default: a new empty directory. Pass one to mount again on the same place. */
   mountpoint?: string;
+  /** The command that runs scorefs; default this checkout's. */
+  scorefs?: readonly string[];
 }
 
 export interface MountedScorefs {
@@ -37,10 +39,11 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs the CLI to completion (60 s at most). */
-export function runScorefs(args: string[], env: Record<string, string> = {}): Promise<RunResult> {
+/** Runs the CLI (this checkout's, or the command `scorefs`) to completion (60 s at most). */
+export function runScorefs(args: string[], env: Record<string, string> = {}, scorefs: readonly string[] = checkoutScorefs): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [scorefsBin, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const [cmd, ...pre] = scorefs;
+    const child = spawn(cmd!, [...pre, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -83,11 +86,11 @@ export async function mountScorefs(t: ExecutionContext | undefined, opts: MountO
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
-    await runScorefs(['unmount', mnt]).catch(() => undefined);
+    await runScorefs(['unmount', mnt], {}, opts.scorefs).catch(() => undefined);
     await forceUnmount(mnt);
   };
   if (t) t.teardown(stop);
-  const result = await runScorefs(args, opts.env);
+  const result = await runScorefs(args, opts.env, opts.scorefs);
   if (result.code !== 0) {
     await stop();
     if (!t) await rm(work, { recursive: true, force: true });

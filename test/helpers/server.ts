@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import type { ExecutionContext } from 'ava';
-import { scorefsBin } from './paths.js';
+import { checkoutScorefs } from './paths.js';
 
 export interface ServerOptions {
   data: string;
@@ -14,6 +14,8 @@ export interface ServerOptions {
   /** Fixed port, e.g. to restart a server on the same origin. */
   port?: number;
   extraArgs?: string[];
+  /** The command that runs scorefs; default this checkout's. */
+  scorefs?: readonly string[];
 }
 
 export interface RunningServer {
@@ -38,7 +40,8 @@ export async function startServer(t: ExecutionContext | undefined, opts: ServerO
   if (opts.partSize !== undefined) args.push('--part-size', String(opts.partSize));
   if (opts.testControls !== false) args.push('--enable-test-controls');
   args.push(...(opts.extraArgs ?? []));
-  const child = spawn(process.execPath, [scorefsBin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const [cmd, ...pre] = opts.scorefs ?? checkoutScorefs;
+  const child = spawn(cmd!, [...pre, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   // A test process that dies without its teardowns (an uncaught exception) takes its server along.
   const killOnExit = (): void => void child.kill('SIGKILL');
   process.once('exit', killOnExit);

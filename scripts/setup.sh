@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # Installs what scorefs needs on a Debian machine and builds it. Safe to run any number of times:
 # system packages are installed only when missing, npm ci runs only when the lockfile changed.
+# --test: also what only the tests need (scripts/test.sh passes it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+packages=(libfuse2 fuse samtools)
+# mmdebstrap and systemd-container (systemd-nspawn): test/systemd-boot.test.ts boots a Debian system with them
+if [ "${1:-}" = --test ]; then packages+=(mmdebstrap systemd-container); fi
+
 need=()
-for pkg in libfuse2 fuse samtools; do
+for pkg in "${packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

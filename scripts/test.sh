@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The test command: installs what is needed (scripts/setup.sh), then runs every test with ava.
+# The test command: installs what is needed (scripts/setup.sh --test), then runs every test with ava.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh --test
 npx ava "$@"

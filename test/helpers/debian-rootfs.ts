@@ -8,8 +8,7 @@ import { mkdir, readdir, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { exec } from './exec.js';
 
-/** Overridable so a machine can keep the cache elsewhere. */
-const CACHE_DIR = process.env.SCOREFS_TEST_ROOTFS_CACHE ?? '/var/cache/scorefs-test';
+const CACHE_DIR = '/var/cache/scorefs-test';
 const BUILD_TIMEOUT_MS = 15 * 60_000;
 
 /** The user whose lingering user manager starts the user unit at boot. */

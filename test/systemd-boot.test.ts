@@ -1,8 +1,8 @@
-// Mount at login, proven by systemd itself: a Debian 12 system (mmdebstrap rootfs, cached) booted with
-// systemd-nspawn, where a user with linger has run `scorefs install-systemd --user` and
-// `systemctl --user enable scorefs`. At boot the user manager starts the unit, which becomes active
-// (READY=1) with the mount up; samtools in the container reads it as samtools reads the source file;
-// `systemctl --user stop` unmounts; the system powers off cleanly.
+// Mount at login and at boot, proven by systemd itself: a Debian 12 system (mmdebstrap rootfs, cached)
+// booted with systemd-nspawn, where a user with linger has run `scorefs install-systemd --user` and
+// `systemctl --user enable scorefs`, and root `scorefs install-systemd` and `systemctl enable scorefs@main`.
+// At boot both units become active (READY=1) with their mounts up; samtools in the container reads each
+// mount as samtools reads the source file; `systemctl [--user] stop` unmounts; the system powers off cleanly.
 //
 // scorefs is the npm tarball of this checkout installed into a prefix on the host (as in
 // npm-install.test.ts) and bound read-only into the container with the host's node (Debian 12 has no
@@ -13,7 +13,7 @@ import path from 'node:path';
 import { exec, output, type ExecResult } from './helpers/exec.js';
 import { debianRootfs, ROOTFS_USER } from './helpers/debian-rootfs.js';
 import { packAndInstall } from './helpers/npm-package.js';
-import { BootedContainer, runInRootfs, type RootfsOptions } from './helpers/nspawn.js';
+import { BootedContainer, runInRootfs, type ContainerUser, type RootfsOptions } from './helpers/nspawn.js';
 import { SAMPLE, sampleData } from './helpers/sample-data.js';
 import { startServer } from './helpers/server.js';
 import { tempDir } from './helpers/tmp.js';
@@ -24,10 +24,18 @@ const bootTest = missing ? test.skip : test;
 if (missing) console.log(`systemd-boot.test: skipped, ${missing}`);
 
 const USER = ROOTFS_USER;
+const ROOT: ContainerUser = { name: 'root', uid: 0, home: '/root' };
 const SCOREFS = '/opt/scorefs/bin/scorefs';
-const MOUNTPOINT = path.join(USER.home, 'score'); // the unit's default, %h/score
 
-bootTest('at boot the user unit of a lingering user mounts; samtools reads it; systemctl --user stop unmounts', async (t) => {
+/** A unit to check in the booted system: its systemctl (--user or not) and where it mounts. */
+interface UnitUnderTest {
+  unit: string;
+  mountpoint: string;
+  /** The user manager's unit, of this user; undefined: the system manager's. */
+  user?: ContainerUser;
+}
+
+bootTest('at boot the user unit of a lingering user and the system unit scorefs@main mount; samtools reads them; systemctl stop unmounts', async (t) => {
   const pkg = await packAndInstall(t);
   const rootfs = await debianRootfs((line) => t.log(line));
   const data = sampleData();
@@ -37,6 +45,12 @@ bootTest('at boot the user unit of a lingering user mounts; samtools reads it; s
   const home = path.join(work, 'home');
   await mkdir(home);
   await chown(home, USER.uid, USER.uid);
+  // what `install-systemd` writes as root must outlive the run that writes it (the rootfs itself is
+  // an overlay discarded after each run): the system unit directory (a copy) and /etc/scorefs are binds
+  const systemUnits = path.join(work, 'system-units');
+  await output('cp', ['-a', path.join(rootfs, 'etc', 'systemd', 'system'), systemUnits]);
+  const etcScorefs = path.join(work, 'etc-scorefs');
+  await mkdir(etcScorefs);
   // The host's /dev/fuse may be 0600 root (it is on this project's test machine; Debian's udev makes it
   // 0666): the container gets its own node for the same device, 0666, so the host's stays as it is.
   const fuse = path.join(work, 'fuse');
@@ -47,49 +61,65 @@ bootTest('at boot the user unit of a lingering user mounts; samtools reads it; s
       { host: await realpath(process.execPath), container: '/usr/local/bin/node', readOnly: true },
       { host: pkg.prefix, container: '/opt/scorefs', readOnly: true },
       { host: home, container: USER.home },
+      { host: systemUnits, container: '/etc/systemd/system' },
+      { host: etcScorefs, container: '/etc/scorefs' },
       { host: fuse, container: '/dev/fuse' },
     ],
   };
 
-  // what the user does once: install and enable the unit, point the config at the server
-  const install = await runInRootfs(container, USER, ['sh', '-c', `${SCOREFS} install-systemd --user && systemctl --user enable scorefs`]);
-  t.is(install.code, 0, `install-systemd --user && systemctl --user enable: ${install.stdout}${install.stderr}`);
-  await appendFile(path.join(home, '.config', 'scorefs', 'scorefs.conf'), `storage-url = ${server.url}\n`);
+  // what the user and the administrator do once: install and enable the units, point the configs at the server
+  for (const [who, commands] of [
+    [USER, `${SCOREFS} install-systemd --user && systemctl --user enable scorefs`],
+    [ROOT, `${SCOREFS} install-systemd --no-mount-helper && systemctl enable scorefs@main`],
+  ] as const) {
+    const r = await runInRootfs(container, who, ['sh', '-c', commands]);
+    t.is(r.code, 0, `${commands}: ${r.stdout}${r.stderr}`);
+  }
+  for (const config of [path.join(home, '.config', 'scorefs', 'scorefs.conf'), path.join(etcScorefs, 'main.conf')]) {
+    await appendFile(config, `storage-url = ${server.url}\n`);
+  }
 
   const booted = Date.now();
   const system = await BootedContainer.boot(t, container);
-  const user = (command: string[], timeoutMs?: number): Promise<ExecResult> => system.run(command, { user: USER, ...(timeoutMs ? { timeoutMs } : {}) });
-  const journal = async (): Promise<string> => (await user(['journalctl', '--user', '--unit=scorefs', '--no-pager', '--lines=30'])).stdout;
-
-  let state = '';
-  try {
-    // before the user manager is up, systemctl --user cannot connect and prints nothing to stdout
-    await waitFor(
-      'the user unit to become active',
-      async () => {
-        state = (await user(['systemctl', '--user', 'is-active', 'scorefs'], 10_000)).stdout.trim();
-        return state === 'active' || state === 'failed';
-      },
-      150_000, // the unit's TimeoutStartSec is 120 s
-    );
-  } catch (err) {
-    t.log(`console:\n${system.consoleTail()}\njournal:\n${await journal()}`);
-    throw err;
-  }
-  t.is(state, 'active', `the user unit at boot; its journal:\n${await journal()}`);
-  t.log(`the user unit was active ${((Date.now() - booted) / 1000).toFixed(1)} s after the boot began`);
-  t.is(await system.mountType(MOUNTPOINT), 'fuse.scorefs');
-
   const bam = path.join(data, SAMPLE.study, SAMPLE.bamAnalysis, 'ex1.bam');
   const want = await output('samtools', ['view', '-c', bam]);
-  const got = await user(['samtools', 'view', '-c', path.join(MOUNTPOINT, SAMPLE.bamAnalysis, 'ex1.bam')]);
-  t.is(got.code, 0, got.stderr);
-  t.is(got.stdout, want, 'samtools view -c on the mount in the container, and on the source file');
+  for (const u of [
+    { unit: 'scorefs', mountpoint: path.join(USER.home, 'score'), user: USER }, // the defaults: %h/score
+    { unit: 'scorefs@main', mountpoint: '/mnt/scorefs/main' },
+  ] satisfies UnitUnderTest[]) {
+    const run = (command: string[], timeoutMs?: number): Promise<ExecResult> =>
+      system.run(command, { ...(u.user ? { user: u.user } : {}), ...(timeoutMs ? { timeoutMs } : {}) });
+    const systemctl = (...args: string[]): Promise<ExecResult> => run(['systemctl', ...(u.user ? ['--user'] : []), ...args, u.unit], 90_000);
+    const journal = async (): Promise<string> => (await run(['journalctl', ...(u.user ? ['--user'] : []), `--unit=${u.unit}`, '--no-pager', '--lines=30'])).stdout;
 
-  const stop = await user(['systemctl', '--user', 'stop', 'scorefs'], 90_000);
-  t.is(stop.code, 0, stop.stderr);
-  t.is(await system.mountType(MOUNTPOINT), undefined, 'the mount is gone after systemctl --user stop');
-  t.is((await user(['systemctl', '--user', 'is-active', 'scorefs'])).stdout.trim(), 'inactive', `its journal:\n${await journal()}`);
+    let state = '';
+    try {
+      // before the user manager is up, systemctl --user cannot connect and prints nothing to stdout
+      await waitFor(
+        `${u.unit} to become active`,
+        async () => {
+          state = (await systemctl('is-active')).stdout.trim();
+          return state === 'active' || state === 'failed';
+        },
+        150_000, // the unit's TimeoutStartSec is 120 s
+      );
+    } catch (err) {
+      t.log(`console:\n${system.consoleTail()}\njournal of ${u.unit}:\n${await journal()}`);
+      throw err;
+    }
+    t.is(state, 'active', `${u.unit} at boot; its journal:\n${await journal()}`);
+    t.log(`${u.unit} was active ${((Date.now() - booted) / 1000).toFixed(1)} s after the boot began`);
+    t.is(await system.mountType(u.mountpoint), 'fuse.scorefs', u.mountpoint);
+
+    const got = await run(['samtools', 'view', '-c', path.join(u.mountpoint, SAMPLE.bamAnalysis, 'ex1.bam')]);
+    t.is(got.code, 0, got.stderr);
+    t.is(got.stdout, want, `samtools view -c on ${u.mountpoint} in the container, and on the source file`);
+
+    const stop = await systemctl('stop');
+    t.is(stop.code, 0, stop.stderr);
+    t.is(await system.mountType(u.mountpoint), undefined, `${u.mountpoint} is unmounted after systemctl stop ${u.unit}`);
+    t.is((await systemctl('is-active')).stdout.trim(), 'inactive', `${u.unit}; its journal:\n${await journal()}`);
+  }
 
   t.is(await system.poweroff(), 0, 'systemd-nspawn exits 0 after the poweroff');
 });

@@ -70,9 +70,13 @@ export class BootedContainer {
     t.teardown(async () => {
       if (nspawn.exitCode !== null || nspawn.signalCode !== null) return;
       // killing the container's PID 1 ends its PID namespace; nspawn then cleans up and exits
-      if (container) process.kill(container.initPid, 'SIGKILL');
-      else nspawn.kill('SIGKILL');
       const exited = once(nspawn, 'exit');
+      try {
+        if (container) process.kill(container.initPid, 'SIGKILL');
+        else nspawn.kill('SIGKILL');
+      } catch {
+        // PID 1 already gone: nspawn is on its way out
+      }
       const timer = setTimeout(() => nspawn.kill('SIGKILL'), 15_000);
       await exited;
       clearTimeout(timer);

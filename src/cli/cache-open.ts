@@ -38,7 +38,14 @@ export async function resolveCacheLocation(args: CacheDirArgs, env: NodeJS.Proce
 const noNetwork = (): Promise<never> => Promise.reject(new Unavailable('this command reads no object bytes from the network'));
 export const NO_NETWORK: RangeSource = { fetchRange: noNetwork, fetchSegments: noNetwork };
 
+/**
+ * Opens the cache (`create: false`: only an existing one), naming the holder when it is in use.
+ * Sets the process umask to 077 first, so the files the cache index writes, now and later, are
+ * private too: every command that opens a cache writes no file of the user's (download, which does,
+ * opens none).
+ */
 export async function openCache(opts: BlockCacheOptions): Promise<BlockCache> {
+  process.umask(0o077);
   try {
     return await BlockCache.open(opts);
   } catch (err) {

@@ -1,7 +1,7 @@
 // The mount itself (the daemon, or `scorefs mount --foreground`): connect, open the cache, build the
 // tree, mount, refresh the catalog in the background, and on SIGTERM/SIGINT unmount cleanly.
 import { AccessDenied, InvalidInput, Unavailable } from '../errors.js';
-import { BlockCache } from '../cache/block-cache.js';
+import type { BlockCache } from '../cache/block-cache.js';
 import { FuseMount } from '../fuse/fuse-mount.js';
 import { removeMountRecord, writeMountRecord } from '../fuse/mount-registry.js';
 import { findMount } from '../fuse/mountinfo.js';
@@ -14,6 +14,7 @@ import { readManifest } from '../score/manifest.js';
 import { selectFromManifest } from '../vfs/manifest.js';
 import { MountTree } from '../vfs/mount-tree.js';
 import type { MountSettings } from './mount.js';
+import { openCache } from './cache-open.js';
 import { reportToParent } from './mount-daemon.js';
 import { notifyReady, notifyStopping } from '../service/notify.js';
 import { startMetricsServer } from '../metrics/server.js';
@@ -32,24 +33,24 @@ export async function runMount(s: MountSettings): Promise<void> {
     const select = (c: Catalog): Catalog => (only ? selectFromManifest(c, only) : c);
 
     client = new ScoreClient(s.client);
-    cache = await BlockCache.open({
+    cache = await openCache({
       dir: s.cacheDir,
       source: client.source,
       readDeadlineMs: s.client.readDeadlineMs,
       ...(s.cacheSizeBytes !== undefined ? { diskBytes: s.cacheSizeBytes } : {}),
       ...(s.memorySizeBytes !== undefined ? { memoryBytes: s.memorySizeBytes } : {}),
     });
-    const openCache = cache;
+    const openedCache = cache;
     const activeClient = client;
     // Each fetch reuses the MD5s of unchanged objects from the catalog before it.
     const fetch = (known?: Catalog): Promise<Catalog> => activeClient.fetchCatalog({ ...(only ? { only } : {}), ...(known ? { known } : {}) });
-    const start = await initialCatalog(activeClient, fetch, openCache, s);
+    const start = await initialCatalog(activeClient, fetch, openedCache, s);
     let offline = start.offline;
 
     const tree: MountTree = new MountTree(select(start.catalog), {
       layout: s.layout,
-      reader: openCache,
-      stats: () => statsDocument(openCache, tree.catalog, offline),
+      reader: openedCache,
+      stats: () => statsDocument(openedCache, tree.catalog, offline),
     });
     fuse = await FuseMount.mount(tree, { mountpoint, allowOther: s.allowOther });
     await writeMountRecord({ pid: process.pid, mountpoint, logFile: s.logFile, startedAt: Date.now() });
@@ -62,12 +63,12 @@ export async function runMount(s: MountSettings): Promise<void> {
         tree.replace(select(c));
         if (offline) log.info('the server answers again: online');
         offline = false;
-        await openCache.saveCatalog(c);
+        await openedCache.saveCatalog(c);
       },
       intervalMs: s.refreshIntervalMs,
     });
     refresher.start();
-    const metrics = s.metricsPort !== undefined ? await startMetricsServer(s.metricsPort, () => statsDocument(openCache, tree.catalog, offline)) : undefined;
+    const metrics = s.metricsPort !== undefined ? await startMetricsServer(s.metricsPort, () => statsDocument(openedCache, tree.catalog, offline)) : undefined;
     if (metrics) log.info({ metrics: metrics.url }, 'serving metrics');
 
     const stop = stopRequest(mountpoint); // listen first: systemd may stop us right after READY

@@ -79,6 +79,7 @@ export const mountCommand: CommandModule<object, MountArgs> = {
       return;
     }
     if (args.foreground) {
+      process.umask(0o077); // the log, its directory and the cache's files: private (the mount writes nothing else)
       configureLogger({ level: settings.logLevel, file: settings.logFile });
       if (!daemonChild) process.stderr.write(`scorefs: logging to ${settings.logFile}\n`);
       await runMount(settings); // returns when unmounted by a signal; exits the process itself on failure

@@ -17,6 +17,8 @@ export interface MountOptions {
   env?: Record<string, string>;
   /** Default: a new empty directory. Pass one to mount again on the same place. */
   mountpoint?: string;
+  /** Run `scorefs mount` under this umask (e.g. '022'). */
+  umask?: string;
 }
 
 export interface MountedScorefs {
@@ -37,10 +39,13 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs the CLI to completion (60 s at most). */
-export function runScorefs(args: string[], env: Record<string, string> = {}): Promise<RunResult> {
+/** Runs the CLI to completion (60 s at most); with `umask` (e.g. '022'), under that umask as a shell sets it. */
+export function runScorefs(args: string[], env: Record<string, string> = {}, opts: { umask?: string } = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [scorefsBin, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const [cmd, argv] = opts.umask
+      ? ['sh', ['-c', `umask ${opts.umask} && exec "$0" "$@"`, process.execPath, scorefsBin, ...args]]
+      : [process.execPath, [scorefsBin, ...args]];
+    const child = spawn(cmd, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -87,7 +92,7 @@ export async function mountScorefs(t: ExecutionContext | undefined, opts: MountO
     await forceUnmount(mnt);
   };
   if (t) t.teardown(stop);
-  const result = await runScorefs(args, opts.env);
+  const result = await runScorefs(args, opts.env, opts.umask ? { umask: opts.umask } : {});
   if (result.code !== 0) {
     await stop();
     if (!t) await rm(work, { recursive: true, force: true });

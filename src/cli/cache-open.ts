@@ -31,7 +31,7 @@ export async function resolveCacheLocation(args: CacheDirArgs, env: NodeJS.Proce
   const file = configFile ? await readConfigFile(configFile) : new Map<string, string>();
   const dir = path.resolve(args.cacheDir ?? (env.SCOREFS_CACHE_DIR || file.get('cache-dir') || undefined) ?? defaultCacheDir(env));
   const size = args.cacheSize ?? (env.SCOREFS_CACHE_SIZE || file.get('cache-size') || undefined);
-  return { dir, ...(size !== undefined ? { sizeBytes: parseSize(size) } : {}) };
+  return { dir, ...(size !== undefined ? { sizeBytes: parseSize(size, 'cache-size') } : {}) };
 }
 
 /** For the commands that read no object bytes (stats, verify, clear). */

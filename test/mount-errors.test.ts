@@ -3,6 +3,7 @@
 // saying why, nothing mounted — for a bad token, an unreachable server or a non-empty mountpoint.
 import test from 'ava';
 import { chmod, cp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { exec, output } from './helpers/exec.js';
 import { isMounted, mountScorefs, mountWorkDir, runScorefs } from './helpers/mount.js';
@@ -116,4 +117,21 @@ test('bad options and a non-empty mountpoint are refused before anything is moun
   t.regex(r.stderr, /not empty/);
   t.false(await isMounted(mnt));
   t.is(await readFile(path.join(mnt, 'keep-me'), 'utf8'), 'x');
+});
+
+test('--metrics-port on a port in use fails the mount naming the port; nothing is mounted, no daemon is left', async (t) => {
+  const busy = createServer();
+  await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => busy.close(() => resolve())));
+  const port = (busy.address() as AddressInfo).port;
+  const server = await startServer(t, { data: sampleData() });
+  const work = await mountWorkDir(t);
+  const mnt = path.join(work, 'mnt');
+  await mkdir(mnt);
+  const r = await runScorefs(['mount', mnt, '--storage-url', server.url, '--cache-dir', path.join(work, 'cache'), '--metrics-port', String(port)]);
+  t.is(r.code, 1, r.stdout + r.stderr);
+  t.notRegex(r.stdout, /mounted/);
+  t.regex(r.stderr, new RegExp(`mount failed: cannot serve metrics on 127.0.0.1:${port}: the port is in use by another program: pick another --metrics-port`));
+  t.false(await isMounted(mnt));
+  t.is(await scorefsDaemonsFor(mnt), 0);
 });

@@ -17,7 +17,7 @@ import type { MountSettings } from './mount.js';
 import { openCache } from './cache-open.js';
 import { reportToParent } from './mount-daemon.js';
 import { notifyReady, notifyStopping } from '../service/notify.js';
-import { startMetricsServer } from '../metrics/server.js';
+import { startMetricsServer, type MetricsServer } from '../metrics/server.js';
 
 const log = logger('mount');
 
@@ -25,6 +25,7 @@ export async function runMount(s: MountSettings): Promise<void> {
   let client: ScoreClient | undefined;
   let cache: BlockCache | undefined;
   let fuse: FuseMount | undefined;
+  let metrics: MetricsServer | undefined;
   let mountpoint = s.mountpoint;
   try {
     mountpoint = await prepareMountpoint(s.mountpoint);
@@ -52,6 +53,11 @@ export async function runMount(s: MountSettings): Promise<void> {
       reader: openedCache,
       stats: () => statsDocument(openedCache, tree.catalog, offline),
     });
+    // Before mounting: a port in use fails the mount, rather than a daemon that dies once it is up.
+    if (s.metricsPort !== undefined) {
+      metrics = await startMetricsServer(s.metricsPort, () => statsDocument(openedCache, tree.catalog, offline));
+      log.info({ metrics: metrics.url }, 'serving metrics');
+    }
     fuse = await FuseMount.mount(tree, { mountpoint, allowOther: s.allowOther });
     await writeMountRecord({ pid: process.pid, mountpoint, logFile: s.logFile, startedAt: Date.now() });
     log.info({ mountpoint, files: tree.catalog.files.length, offline, layout: s.layout }, 'mount ready');
@@ -67,9 +73,7 @@ export async function runMount(s: MountSettings): Promise<void> {
       },
       intervalMs: s.refreshIntervalMs,
     });
-    refresher.start();
-    const metrics = s.metricsPort !== undefined ? await startMetricsServer(s.metricsPort, () => statsDocument(openedCache, tree.catalog, offline)) : undefined;
-    if (metrics) log.info({ metrics: metrics.url }, 'serving metrics');
+    refresher.start({ failing: offline });
 
     const stop = stopRequest(mountpoint); // listen first: systemd may stop us right after READY
     await notifyReady(`mounted ${tree.catalog.files.length} files at ${mountpoint}${offline ? ' (offline)' : ''}`);
@@ -91,6 +95,7 @@ export async function runMount(s: MountSettings): Promise<void> {
     await reportToParent({ ok: false, error: text });
     process.stderr.write(`scorefs: ${text}\n`);
     await fuse?.unmount().catch(() => undefined);
+    await metrics?.close().catch(() => undefined);
     await cache?.close().catch(() => undefined);
     await client?.close().catch(() => undefined);
     process.exit(err instanceof InvalidInput ? 2 : 1);

@@ -135,3 +135,43 @@ test('--metrics-port on a port in use fails the mount naming the port; nothing i
   t.false(await isMounted(mnt));
   t.is(await scorefsDaemonsFor(mnt), 0);
 });
+
+test('a token file that is not one token on one line is refused at once, saying what is wrong, never quoting it', async (t) => {
+  const server = await startServer(t, { data: sampleData() });
+  const work = await mountWorkDir(t);
+  const mnt = path.join(work, 'mnt');
+  await mkdir(mnt);
+  const secret = 'tok-secret-123';
+  const write = async (name: string, text: string, mode = 0o600): Promise<string> => {
+    const file = path.join(work, name);
+    await writeFile(file, text);
+    await chmod(file, mode);
+    return file;
+  };
+  const dirAsFile = path.join(work, 'tokendir');
+  await mkdir(dirAsFile);
+  const cases: Array<[string, RegExp]> = [
+    [await write('two-lines', `${secret}\n${secret}-2\n`), /holds 2 lines: it must hold one token on one line \(a trailing newline is fine\)/],
+    [await write('with-space', `${secret} x\n`), /has a space at position 15, which cannot be sent in an HTTP header/],
+    [await write('with-control', `${secret}\u0007\n`), /has a control character at position 15/],
+    [await write('non-ascii', `${secret}é\n`), /has a non-ASCII character at position 15/],
+    [await write('empty-open', '', 0o644), /token file .*empty-open is empty: put your access token in it/],
+    [dirAsFile, /token file .*tokendir is a directory: pass the file that holds the access token/],
+    ['', /--token-file is empty: give it a value/],
+  ];
+  for (const [tokenFile, expected] of cases) {
+    const r = await runScorefs(['mount', mnt, '--storage-url', server.url, '--cache-dir', path.join(work, 'cache'), '--token-file', tokenFile]);
+    t.is(r.code, 2, `${tokenFile}: ${r.stderr}`);
+    t.regex(r.stderr, expected);
+    t.notRegex(r.stderr + r.stdout, /tok-secret/, 'the token is never printed');
+    t.false(await isMounted(mnt));
+  }
+  const env = await runScorefs(['mount', mnt, '--storage-url', server.url, '--cache-dir', path.join(work, 'cache')], { ACCESSTOKEN: `${secret}\n${secret}` });
+  t.is(env.code, 2, env.stderr);
+  t.regex(env.stderr, /the access token from ACCESSTOKEN has a control character at position 15/);
+  t.notRegex(env.stderr, /tok-secret/);
+  // a trailing newline is fine: this one mounts
+  const ok = await runScorefs(['mount', mnt, '--storage-url', server.url, '--cache-dir', path.join(work, 'cache'), '--token-file', await write('ok', `${secret}\n`)]);
+  t.is(ok.code, 0, ok.stderr);
+  t.is((await runScorefs(['unmount', mnt])).code, 0);
+});

@@ -6,7 +6,7 @@ import { downloadCommand } from './download.js';
 import { InvalidInput } from '../errors.js';
 import { installSystemdCommand } from './install-systemd.js';
 import { mountCommand } from './mount.js';
-import { refuseRepeatedOptions } from './option-values.js';
+import { checkOptionValues } from './option-values.js';
 import { serveCommand } from './serve.js';
 import { unmountCommand } from './unmount.js';
 
@@ -29,7 +29,7 @@ function parse(argv: string[]): Promise<unknown> {
     .command(downloadCommand)
     .command(installSystemdCommand)
     .demandCommand(1, 'Name a command: scorefs --help lists them.')
-    .middleware(refuseRepeatedOptions, true)
+    .middleware(checkOptionValues, true)
     .strict()
     .help()
     .alias('h', 'help')

@@ -63,14 +63,21 @@ function givenTwice(option: string, values: unknown[]): InvalidInput {
 }
 
 /** The options that take several values (positional lists and `download --object-id`). */
-const LIST_OPTIONS = new Set(['_', 'paths', 'object-ids', 'objectIds', 'object-id', 'objectId']);
+const LIST_OPTIONS = new Set(['paths', 'object-ids', 'object-id']);
+const POSITIONALS = new Set(['mountpoint', 'paths', 'object-ids']);
 
 /**
- * yargs middleware (before validation): any other option given more than once is refused, rather
- * than reaching a command as a list it does not expect ("no Score URL" for two --storage-url).
+ * yargs middleware (before validation): an option given more than once (but for the lists) is
+ * refused, rather than reaching a command as a list it does not expect ("no Score URL" for two
+ * --storage-url); so is an empty value (--token-file '' would be the current directory).
  */
-export function refuseRepeatedOptions(argv: Record<string, unknown>): void {
+export function checkOptionValues(argv: Record<string, unknown>): void {
   for (const [key, value] of Object.entries(argv)) {
-    if (Array.isArray(value) && !LIST_OPTIONS.has(key) && !/[A-Z]/.test(key)) throw givenTwice(key, value);
+    if (key === '_' || key === '$0' || /[A-Z]/.test(key)) continue; // yargs' own, and camel-case twins
+    if (Array.isArray(value) && !LIST_OPTIONS.has(key)) throw givenTwice(key, value);
+    if ((Array.isArray(value) ? value : [value]).some((v) => typeof v === 'string' && v.trim() === '')) {
+      const name = POSITIONALS.has(key) ? `the ${key} argument` : `--${key}`;
+      throw new InvalidInput(`${name} is empty: give it a value (scorefs --help describes it)`);
+    }
   }
 }

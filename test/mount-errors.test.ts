@@ -2,7 +2,7 @@
 // may not read, EIO (not a hang) from a stalled server, and a failed mount — non-zero exit, one line
 // saying why, nothing mounted — for a bad token, an unreachable server or a non-empty mountpoint.
 import test from 'ava';
-import { chmod, cp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { exec, output } from './helpers/exec.js';
@@ -172,6 +172,33 @@ test('a token file that is not one token on one line is refused at once, saying 
   t.notRegex(env.stderr, /tok-secret/);
   // a trailing newline is fine: this one mounts
   const ok = await runScorefs(['mount', mnt, '--storage-url', server.url, '--cache-dir', path.join(work, 'cache'), '--token-file', await write('ok', `${secret}\n`)]);
+  t.is(ok.code, 0, ok.stderr);
+  t.is((await runScorefs(['unmount', mnt])).code, 0);
+});
+
+test('a cache dir or log file inside the mountpoint, or a cache dir that is a file, is refused before anything is written', async (t) => {
+  const server = await startServer(t, { data: sampleData() });
+  const work = await mountWorkDir(t);
+  const mnt = path.join(work, 'mnt');
+  await mkdir(mnt);
+  const aFile = path.join(work, 'a-file');
+  await writeFile(aFile, 'mine');
+  const cases: Array<[string[], RegExp]> = [
+    [['--cache-dir', path.join(mnt, 'cache')], new RegExp(`--cache-dir ${mnt}/cache is inside the mountpoint ${mnt}: put it elsewhere`)],
+    [['--cache-dir', path.join(work, 'cache'), '--log-file', path.join(mnt, 'logs', 'x.log')], /--log-file .*x\.log is inside the mountpoint/],
+    [['--cache-dir', aFile], new RegExp(`--cache-dir ${aFile} is a file, not a directory: pass a directory`)],
+  ];
+  for (const [args, expected] of cases) {
+    const r = await runScorefs(['mount', mnt, '--storage-url', server.url, ...args]);
+    t.is(r.code, 2, r.stderr);
+    t.regex(r.stderr, expected);
+    t.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+    t.false(await isMounted(mnt));
+  }
+  t.deepEqual(await readdir(mnt), [], 'nothing was written into the mountpoint');
+  t.is(await readFile(aFile, 'utf8'), 'mine');
+  // and the mountpoint is still good for a mount
+  const ok = await runScorefs(['mount', mnt, '--storage-url', server.url, '--cache-dir', path.join(work, 'cache')]);
   t.is(ok.code, 0, ok.stderr);
   t.is((await runScorefs(['unmount', mnt])).code, 0);
 });

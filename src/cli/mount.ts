@@ -8,7 +8,8 @@ import { configureLogger, type LogLevel } from '../util/log.js';
 import { LAYOUTS, type Layout } from '../vfs/layout.js';
 import { connectionFlags, connectionOptions, type ConnectionArgs } from './connection-options.js';
 import { isDaemonChild, readDaemonSecret, reportToParent, startDaemon } from './mount-daemon.js';
-import { defaultCacheDir, LOG_LEVELS, parseLayout, parseSize } from './mount-options.js';
+import { checkCacheDirPath } from '../cache/cache-dir.js';
+import { checkOutsideMountpoint, defaultCacheDir, LOG_LEVELS, parseLayout, parseSize } from './mount-options.js';
 import { runMount } from './mount-run.js';
 import { numberOption, PORT, SECONDS, sizeOption } from './option-values.js';
 
@@ -143,8 +144,13 @@ export async function resolveMountSettings(args: MountArgs, env: NodeJS.ProcessE
     throw new InvalidInput('metrics-port must be a TCP port number (1-65535)');
   }
   if (!Number.isFinite(refresh) || refresh <= 0) throw new InvalidInput('refresh-interval must be a positive number of seconds');
+  const mountpoint = path.resolve(args.mountpoint);
+  const logFile = path.resolve(pick(args.logFile, 'log-file') ?? path.join(cacheDir, 'scorefs.log'));
+  // before the daemon writes its log there
+  await checkCacheDirPath(cacheDir);
+  await checkOutsideMountpoint(mountpoint, [{ option: 'cache-dir', path: cacheDir }, { option: 'log-file', path: logFile }]);
   return {
-    mountpoint: path.resolve(args.mountpoint),
+    mountpoint,
     client,
     ...(configFile ? { configFile } : {}),
     cacheDir,
@@ -153,7 +159,7 @@ export async function resolveMountSettings(args: MountArgs, env: NodeJS.ProcessE
     layout: parseLayout(pick(args.layout, 'layout') ?? 'bundle'),
     ...(pick(args.manifest, 'manifest') ? { manifest: path.resolve(pick(args.manifest, 'manifest')!) } : {}),
     allowOther: args.allowOther ?? parseBoolean(pick(undefined, 'allow-other'), 'allow-other'),
-    logFile: path.resolve(pick(args.logFile, 'log-file') ?? path.join(cacheDir, 'scorefs.log')),
+    logFile,
     logLevel: logLevel as LogLevel,
     refreshIntervalMs: refresh * 1000,
     ...(metricsPort !== undefined ? { metricsPort } : {}),

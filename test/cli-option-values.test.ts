@@ -1,5 +1,5 @@
 // Option values are checked before a command does anything: a negative, NaN or garbage number or
-// size, or an option given twice, is refused (exit 2) naming the option and a valid example, and
+// size, a mistyped URL, or an option given twice, is refused (exit 2) naming the option and a valid example, and
 // nothing is created, mounted or stopped.
 import test from 'ava';
 import { readdir, readFile } from 'node:fs/promises';
@@ -12,6 +12,8 @@ test('bad numbers and sizes are refused naming the option and a valid value; not
   const work = await mountWorkDir(t);
   const mount = ['mount', path.join(work, 'mnt'), '--storage-url', 'http://127.0.0.1:9', '--cache-dir', path.join(work, 'cache')];
   const cases: Array<[string[], RegExp]> = [
+    [['mount', path.join(work, 'mnt'), '--storage-url', 'htp://127.0.0.1:9'], /invalid storage URL "htp:\/\/127.0.0.1:9": the scheme is "htp" \(a typo for http or https\?\)/],
+    [['mount', path.join(work, 'mnt'), '--storage-url', 'http://127.0.0.1:99999'], /invalid storage URL "http:\/\/127.0.0.1:99999": port 99999 is out of range \(1-65535\)/],
     [[...mount, '--cache-size', '-5G'], /--cache-size: not a size: "-5G" \(examples: 50G/],
     [[...mount, '--memory-size', 'lots'], /--memory-size: not a size: "lots" \(examples: 50G/],
     [[...mount, '--read-deadline', 'abc'], /--read-deadline must be a positive number of seconds, not "abc" \(example: --read-deadline 60\)/],

@@ -3,6 +3,7 @@
 // saying why, nothing mounted — for a bad token, an unreachable server or a non-empty mountpoint.
 import test from 'ava';
 import { chmod, cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { exec, output } from './helpers/exec.js';
@@ -201,4 +202,35 @@ test('a cache dir or log file inside the mountpoint, or a cache dir that is a fi
   const ok = await runScorefs(['mount', mnt, '--storage-url', server.url, '--cache-dir', path.join(work, 'cache')]);
   t.is(ok.code, 0, ok.stderr);
   t.is((await runScorefs(['unmount', mnt])).code, 0);
+});
+
+test('a URL that answers HTML, or plain HTTP to https://, fails the mount at once saying which URL and what to change', async (t) => {
+  const server = await startServer(t, { data: sampleData() });
+  // a web portal: a Score-like /profile, and an HTML page everywhere else
+  const portal = createHttpServer((req, res) => {
+    if (req.url === '/profile') res.writeHead(200, { 'content-type': 'text/plain' }).end('s3');
+    else res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><html><body>Data portal</body></html>');
+  });
+  await new Promise<void>((resolve) => portal.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => portal.close(() => resolve())));
+  const portalUrl = `http://127.0.0.1:${(portal.address() as AddressInfo).port}`;
+  const work = await mountWorkDir(t);
+  const mnt = path.join(work, 'mnt');
+  await mkdir(mnt);
+  const mount = (...args: string[]) => runScorefs(['mount', mnt, '--cache-dir', path.join(work, 'cache'), ...args]);
+
+  const defaulted = await mount('--storage-url', portalUrl);
+  t.is(defaulted.code, 1, defaulted.stderr);
+  t.true(defaulted.stderr.includes(`${portalUrl}/entities answered with an HTML page, not the API`), defaulted.stderr);
+  t.regex(defaulted.stderr, /SONG is looked for at the storage URL unless --metadata-url .* names it/);
+
+  const explicit = await mount('--storage-url', server.url, '--metadata-url', portalUrl);
+  t.is(explicit.code, 1, explicit.stderr);
+  t.true(explicit.stderr.includes(`${portalUrl}/entities answered with an HTML page`), explicit.stderr);
+  t.regex(explicit.stderr, /check --metadata-url/);
+
+  const tls = await mount('--storage-url', server.url.replace('http:', 'https:'));
+  t.not(tls.code, 0);
+  t.true(tls.stderr.includes(`answers plain HTTP, not TLS: is the server http, not https? Try ${server.url}`), tls.stderr);
+  t.false(await isMounted(mnt));
 });

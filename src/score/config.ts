@@ -163,12 +163,20 @@ export async function resolveClientConfig(flags: Record<string, unknown>, env: N
 /** An http(s) base URL without credentials, query or trailing slash. */
 export function baseUrl(value: string, what: string): string {
   let url: URL;
+  const text = value.trim();
   try {
-    url = new URL(value.trim());
+    url = new URL(text);
   } catch {
-    throw new InvalidInput(`invalid ${what} "${value}": expected an http:// or https:// URL`);
+    const port = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*:(\d+)(?:[/?#]|$)/i.exec(text)?.[1];
+    if (port !== undefined && Number(port) > 65535) throw new InvalidInput(`invalid ${what} "${text}": port ${port} is out of range (1-65535)`);
+    throw new InvalidInput(`invalid ${what} "${text}": expected an http:// or https:// URL (e.g. https://score.example.org)`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidInput(`invalid ${what} "${url.origin}": only http:// and https:// are supported`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    const scheme = url.protocol.slice(0, -1);
+    const typo = scheme !== 'ftp' && /h|tp/.test(scheme) ? ' (a typo for http or https?)' : '';
+    // printed without any user:password part
+    throw new InvalidInput(`invalid ${what} "${url.protocol}//${url.host}${url.pathname}": the scheme is "${scheme}"${typo}; only http:// and https:// are supported`);
+  }
   if (url.username || url.password) throw new InvalidInput(`invalid ${what}: credentials in the URL are not supported (use --token-file)`);
   if (url.search || url.hash) throw new InvalidInput(`invalid ${what} ${url.origin}${url.pathname}: a base URL takes no query or fragment`);
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;

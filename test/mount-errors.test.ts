@@ -2,12 +2,14 @@
 // may not read, EIO (not a hang) from a stalled server, and a failed mount — non-zero exit, one line
 // saying why, nothing mounted — for a bad token, an unreachable server or a non-empty mountpoint.
 import test from 'ava';
-import { chmod, cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { chmod, chown, cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { exec, output } from './helpers/exec.js';
 import { isMounted, mountScorefs, mountWorkDir, runScorefs } from './helpers/mount.js';
+import { scorefsBin } from './helpers/paths.js';
 import { SAMPLE, sampleData } from './helpers/sample-data.js';
 import { startServer } from './helpers/server.js';
 
@@ -232,5 +234,26 @@ test('a URL that answers HTML, or plain HTTP to https://, fails the mount at onc
   const tls = await mount('--storage-url', server.url.replace('http:', 'https:'));
   t.not(tls.code, 0);
   t.true(tls.stderr.includes(`answers plain HTTP, not TLS: is the server http, not https? Try ${server.url}`), tls.stderr);
+  t.false(await isMounted(mnt));
+});
+
+/** A user who may not open /dev/fuse: `nobody`, when this runs as root and /dev/fuse is 0600 (as here). */
+const NOBODY = ['--reuid=65534', '--regid=65534', '--clear-groups'];
+const fuseProbe = process.getuid?.() === 0 ? spawnSync('setpriv', [...NOBODY, 'sh', '-c', 'exec 3<>/dev/fuse'], { stdio: 'ignore' }) : undefined;
+const nobodyLacksFuse = fuseProbe !== undefined && fuseProbe.error === undefined && fuseProbe.status !== 0;
+if (!nobodyLacksFuse) console.log('skipped: the /dev/fuse permission test needs root, setpriv, and a /dev/fuse that nobody may not open');
+(nobodyLacksFuse ? test : test.skip)('a user who may not open /dev/fuse is told which device, its mode and the fix; nothing is mounted', async (t) => {
+  const server = await startServer(t, { data: sampleData() });
+  const work = await mountWorkDir(t);
+  await chmod(work, 0o755);
+  const mnt = path.join(work, 'mnt');
+  const cache = path.join(work, 'cache');
+  for (const dir of [mnt, cache]) {
+    await mkdir(dir);
+    await chown(dir, 65534, 65534);
+  }
+  const r = await exec('setpriv', [...NOBODY, 'env', 'HOME=/nonexistent', process.execPath, scorefsBin, 'mount', mnt, '--storage-url', server.url, '--cache-dir', cache]);
+  t.is(r.code, 1, r.stderr);
+  t.regex(r.stderr, /mount failed: nobody may not open \/dev\/fuse \(mode 0600, owner root:root\), which mounting needs: ask an administrator to make it usable by all \(chmod 0666 \/dev\/fuse/);
   t.false(await isMounted(mnt));
 });

@@ -2,7 +2,7 @@
 // tree, mount, refresh the catalog in the background, and on SIGTERM/SIGINT unmount cleanly.
 import { AccessDenied, InvalidInput, Unavailable } from '../errors.js';
 import type { BlockCache } from '../cache/block-cache.js';
-import { FuseMount } from '../fuse/fuse-mount.js';
+import { checkFuseDevice, FuseMount } from '../fuse/fuse-mount.js';
 import { removeMountRecord, writeMountRecord } from '../fuse/mount-registry.js';
 import { findMount } from '../fuse/mountinfo.js';
 import { prepareMountpoint } from '../fuse/mountpoint.js';
@@ -29,6 +29,7 @@ export async function runMount(s: MountSettings): Promise<void> {
   let mountpoint = s.mountpoint;
   try {
     mountpoint = await prepareMountpoint(s.mountpoint);
+    await checkFuseDevice(); // before any network work: without it nothing can be mounted
     const only = s.manifest ? await readManifest(s.manifest) : undefined;
     // The server filters what it lists; a snapshot may hold more (fetched without a manifest).
     const select = (c: Catalog): Catalog => (only ? selectFromManifest(c, only) : c);

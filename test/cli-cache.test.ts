@@ -113,7 +113,7 @@ test('clear drops the named objects, then everything', async (t) => {
   t.deepEqual(await blockFiles(cacheDir), []);
 });
 
-test('a cache held by a mount is named: which mountpoint, which pid', async (t) => {
+test('a cache held by a mount is named, to the cache commands and to a second mount: which mountpoint, which pid', async (t) => {
   const server = await startServer(t, { data: sampleData() });
   const m = await mountScorefs(t, { serverUrl: server.url });
   for (const args of [['stats'], ['verify'], ['clear'], ['warm', '--storage-url', server.url, BAM]]) {
@@ -125,6 +125,11 @@ test('a cache held by a mount is named: which mountpoint, which pid', async (t) 
       `${sub}: ${r.stderr}`,
     );
   }
+  const secondMnt = path.join(path.dirname(m.cacheDir), 'second-mnt');
+  await mkdir(secondMnt);
+  const second = await runScorefs(['mount', secondMnt, '--storage-url', server.url, '--cache-dir', m.cacheDir]);
+  t.is(second.code, 1, second.stderr);
+  t.true(second.stderr.includes(`the cache ${m.cacheDir} is in use by the mount at ${m.mnt} (pid ${m.pid}); unmount first`), second.stderr);
 });
 
 test('stats, verify and clear of a directory that holds no cache say so, exit 1, and create nothing there', async (t) => {

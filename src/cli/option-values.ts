@@ -20,18 +20,10 @@ export const LENGTH: NumberRule = { what: 'a byte count, or -1 for the rest', ok
 
 /** A numeric option: yargs hands the handler a number, or refuses the value saying what would do. */
 export function numberOption(option: string, rule: NumberRule, example: string, spec: Omit<Options, 'type' | 'coerce'>): Options {
-  return {
-    ...spec,
-    type: 'string',
-    nargs: 1,
-    coerce: (raw: unknown): number | undefined => {
-      if (raw === undefined) return undefined;
-      return parseNumber(onceOnly(option, raw), option, rule, example);
-    },
-  };
+  return checkedOption(option, spec, (text) => parseNumber(text, option, rule, example));
 }
 
-export function parseNumber(raw: unknown, option: string, rule: NumberRule, example: string): number {
+function parseNumber(raw: unknown, option: string, rule: NumberRule, example: string): number {
   const text = String(raw).trim();
   const n = text === '' ? NaN : Number(text);
   if (!Number.isFinite(n) || !rule.ok(n)) throw new InvalidInput(`--${option} must be ${rule.what}, not "${text}" (example: --${option} ${example})`);
@@ -40,17 +32,15 @@ export function parseNumber(raw: unknown, option: string, rule: NumberRule, exam
 
 /** A size option (50G, 512M, …): checked at parse, handed on as the text given. */
 export function sizeOption(option: string, spec: Omit<Options, 'type' | 'coerce'>): Options {
-  return {
-    ...spec,
-    type: 'string',
-    nargs: 1,
-    coerce: (raw: unknown): string | undefined => {
-      if (raw === undefined) return undefined;
-      const text = String(onceOnly(option, raw));
-      parseSize(text, option);
-      return text;
-    },
-  };
+  return checkedOption(option, spec, (text) => {
+    parseSize(text, option);
+    return text;
+  });
+}
+
+/** A one-value option whose text `parse` checks (and converts) as yargs parses it. */
+function checkedOption(option: string, spec: Omit<Options, 'type' | 'coerce'>, parse: (text: string) => unknown): Options {
+  return { ...spec, type: 'string', nargs: 1, coerce: (raw: unknown) => (raw === undefined ? undefined : parse(String(onceOnly(option, raw)))) };
 }
 
 function onceOnly(option: string, raw: unknown): unknown {

@@ -134,7 +134,7 @@ test('--metrics-port on a port in use fails the mount naming the port; nothing i
   const r = await runScorefs(['mount', mnt, '--storage-url', server.url, '--cache-dir', path.join(work, 'cache'), '--metrics-port', String(port)]);
   t.is(r.code, 1, r.stdout + r.stderr);
   t.notRegex(r.stdout, /mounted/);
-  t.regex(r.stderr, new RegExp(`mount failed: cannot serve metrics on 127.0.0.1:${port}: the port is in use by another program: pick another --metrics-port`));
+  t.regex(r.stderr, new RegExp(`mount failed: cannot serve metrics on 127.0.0.1:${port}: the port is in use by another program \\(EADDRINUSE\\): pick another --metrics-port`));
   t.false(await isMounted(mnt));
   t.is(await scorefsDaemonsFor(mnt), 0);
 });

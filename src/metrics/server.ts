@@ -47,7 +47,7 @@ export async function startMetricsServer(
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
     const failed = (err: NodeJS.ErrnoException): void => {
-      const why = err.code === 'EADDRINUSE' ? 'the port is in use by another program: pick another --metrics-port' : (err.code ?? err.message);
+      const why = err.code === 'EADDRINUSE' ? 'the port is in use by another program (EADDRINUSE): pick another --metrics-port' : (err.code ?? err.message);
       reject(new Error(`cannot serve metrics on ${host}:${port}: ${why}`, { cause: err }));
     };
     server.once('error', failed);

@@ -32,11 +32,17 @@ test('bad numbers and sizes are refused naming the option and a valid value; not
   t.deepEqual(await readdir(work), [], 'no cache, mountpoint or output directory was made');
 });
 
-test('an option given twice is refused, saying so, not read as a missing one', async (t) => {
+test('an option given twice, or empty, is refused, saying so, not read as a missing one', async (t) => {
   const work = await mountWorkDir(t);
   const r = await runScorefs(['mount', path.join(work, 'mnt'), '--storage-url', 'http://127.0.0.1:9', '--storage-url', 'http://127.0.0.1:10']);
   t.is(r.code, 2);
   t.regex(r.stderr, /--storage-url was given 2 times \("http:\/\/127.0.0.1:9", "http:\/\/127.0.0.1:10"\): give it once/);
+  const emptyId = await runScorefs(['download', '--storage-url', 'http://127.0.0.1:9', '--object-id', '', '--output-dir', path.join(work, 'out')]);
+  t.is(emptyId.code, 2);
+  t.regex(emptyId.stderr, /--object-id is empty: give it a value/);
+  const emptyMountpoint = await runScorefs(['mount', '', '--storage-url', 'http://127.0.0.1:9']);
+  t.is(emptyMountpoint.code, 2);
+  t.regex(emptyMountpoint.stderr, /the mountpoint argument is empty: give it a value/);
   const twiceSize = await runScorefs(['mount', path.join(work, 'mnt'), '--storage-url', 'http://127.0.0.1:9', '--cache-size', '1G', '--cache-size', '2G']);
   t.is(twiceSize.code, 2);
   t.regex(twiceSize.stderr, /--cache-size was given 2 times/);

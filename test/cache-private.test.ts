@@ -66,3 +66,22 @@ test('a cache and a log left readable by others are made private at the next mou
   assertPrivate(t, (await modes(logDir)).filter((e) => e.path !== logDir)); // the log dir existed: left as it was
   t.regex(await readFile(logFile, 'utf8'), /the cache directory was readable by other users: made it private/);
 });
+
+test('a cache dir in a folder that holds other things keeps that folder as it was; the cache in it is private', async (t) => {
+  const server = await startServer(t, { data: sampleData() });
+  const work = await mountWorkDir(t);
+  const shared = path.join(work, 'shared');
+  await mkdir(shared, { mode: 0o755 });
+  await output('chmod', ['755', shared]);
+  await writeFile(path.join(shared, 'notes.txt'), 'mine', { mode: 0o644 });
+  const m = await mountScorefs(t, { serverUrl: server.url, cacheDir: shared, umask: '022' });
+  await readSome(m.mnt);
+  await m.stop();
+  const entries = await modes(shared);
+  t.deepEqual(
+    entries.filter((e) => e.path === shared || e.path.endsWith('notes.txt')).map((e) => e.mode),
+    ['755', '644'],
+    'the folder and its other files are left alone',
+  );
+  assertPrivate(t, entries.filter((e) => e.path !== shared && !e.path.endsWith('notes.txt')));
+});

@@ -33,13 +33,16 @@ export async function assertCacheExists(dir: string): Promise<void> {
 
 /**
  * Creates the cache directory private, and makes an existing one private if group or others may
- * enter it: the directory itself (not the folder's other contents) and everything in the layout.
+ * enter it: everything in the layout (v1/, which alone protects the cached bytes), and the directory
+ * itself when it holds nothing but the cache and its log (never a shared folder such as /tmp).
  */
 export async function makeCacheDirPrivate(dir: string): Promise<void> {
   await checkCacheDirPath(dir);
   await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
   const root = layoutRoot(dir);
-  const dirWasOpen = await openToOthers(dir);
+  // the directory itself only when it is the cache's alone: not a folder shared with other things
+  const onlyCache = (await readdir(dir)).every((name) => name === LAYOUT || /^scorefs\.log(\.\d+)?$/.test(name));
+  const dirWasOpen = onlyCache && (await openToOthers(dir));
   const layoutWasOpen = await openToOthers(root);
   if (dirWasOpen) await chmod(dir, PRIVATE_DIR_MODE);
   if (layoutWasOpen) await privateTree(root);

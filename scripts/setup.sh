@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libfuse2 fuse samtools)
+packages=(libfuse2 fuse samtools jq)
 # mmdebstrap and systemd-container (systemd-nspawn): test/systemd-boot.test.ts boots a Debian system with them
 if [ "${1:-}" = --test ]; then packages+=(mmdebstrap systemd-container); fi
 

@@ -2,7 +2,7 @@
 // whole objects (and a rerun fetches nothing), verify finds and drops a corrupted block file, clear
 // empties, and a cache held by a mount is named as such.
 import test from 'ava';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { objectIdFor } from '../src/server/object-id.js';
 import { mountScorefs, runScorefs } from './helpers/mount.js';
@@ -113,7 +113,7 @@ test('clear drops the named objects, then everything', async (t) => {
   t.deepEqual(await blockFiles(cacheDir), []);
 });
 
-test('a cache held by a mount is named: which mountpoint, which pid', async (t) => {
+test('a cache held by a mount is named, to the cache commands and to a second mount: which mountpoint, which pid', async (t) => {
   const server = await startServer(t, { data: sampleData() });
   const m = await mountScorefs(t, { serverUrl: server.url });
   for (const args of [['stats'], ['verify'], ['clear'], ['warm', '--storage-url', server.url, BAM]]) {
@@ -125,4 +125,26 @@ test('a cache held by a mount is named: which mountpoint, which pid', async (t) 
       `${sub}: ${r.stderr}`,
     );
   }
+  const secondMnt = path.join(path.dirname(m.cacheDir), 'second-mnt');
+  await mkdir(secondMnt);
+  const second = await runScorefs(['mount', secondMnt, '--storage-url', server.url, '--cache-dir', m.cacheDir]);
+  t.is(second.code, 1, second.stderr);
+  t.true(second.stderr.includes(`the cache ${m.cacheDir} is in use by the mount at ${m.mnt} (pid ${m.pid}); unmount first`), second.stderr);
+});
+
+test('stats, verify and clear of a directory that holds no cache say so, exit 1, and create nothing there', async (t) => {
+  const dir = await tempDir(t);
+  const typo = path.join(dir, 'typo');
+  const docs = path.join(dir, 'mydocs');
+  await mkdir(docs);
+  await writeFile(path.join(docs, 'notes.txt'), 'mine');
+  for (const sub of ['stats', 'verify', 'clear']) {
+    for (const cacheDir of [typo, docs]) {
+      const r = await runScorefs(['cache', sub, '--cache-dir', cacheDir]);
+      t.is(r.code, 1, `${sub} ${cacheDir}: ${r.stderr}`);
+      t.regex(r.stderr, new RegExp(`no scorefs cache at ${cacheDir}: check --cache-dir`));
+    }
+  }
+  t.deepEqual(await readdir(dir), ['mydocs'], 'no cache directory was made');
+  t.deepEqual(await readdir(docs), ['notes.txt'], 'nothing was written into the folder');
 });

@@ -1,7 +1,7 @@
 // The log: JSON lines in a file that never holds a token or a signature, bounded by rotation, and
 // readable lines for a terminal.
 import test from 'ava';
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { configureLogger, logger } from '../src/util/log.js';
@@ -20,7 +20,9 @@ async function flushed(file: string, needle: string): Promise<string> {
   throw new Error(`log never got ${needle}`);
 }
 
-test('the log file gets JSON lines without tokens or URL signatures, and rotates past its bound', async (t) => {
+test('the log file gets JSON lines without tokens or URL signatures, and rotates past its bound; both files are 0600 under umask 022', async (t) => {
+  const umask = process.umask(0o022);
+  t.teardown(() => void process.umask(umask));
   const dir = await tempDir(t);
   const file = path.join(dir, 'scorefs.log');
   configureLogger({ level: 'info', file });
@@ -43,6 +45,7 @@ test('the log file gets JSON lines without tokens or URL signatures, and rotates
   const fresh = await flushed(file, 'after rotation');
   t.false(fresh.includes('"first"'));
   t.deepEqual((await readdir(dir)).sort(), ['scorefs.log', 'scorefs.log.1']);
+  for (const name of ['scorefs.log', 'scorefs.log.1']) t.is((await stat(path.join(dir, name))).mode & 0o777, 0o600, name);
 });
 
 test('terminal lines are short and human', (t) => {

@@ -105,5 +105,5 @@ test("a real BlockCache's stats render; the server scrapes them fresh on 127.0.0
 test('a metrics port in use is a clear error', async (t) => {
   const first = await startMetricsServer(0, () => ({}));
   t.teardown(() => first.close());
-  await t.throwsAsync(startMetricsServer(first.port, () => ({})), { message: new RegExp(`cannot serve metrics on 127\\.0\\.0\\.1:${first.port}: EADDRINUSE`) });
+  await t.throwsAsync(startMetricsServer(first.port, () => ({})), { message: new RegExp(`cannot serve metrics on 127\\.0\\.0\\.1:${first.port}: the port is in use by another program \\(EADDRINUSE\\): pick another --metrics-port`) });
 });

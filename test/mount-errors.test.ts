@@ -2,10 +2,14 @@
 // may not read, EIO (not a hang) from a stalled server, and a failed mount — non-zero exit, one line
 // saying why, nothing mounted — for a bad token, an unreachable server or a non-empty mountpoint.
 import test from 'ava';
-import { chmod, cp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { chmod, chown, cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { exec, output } from './helpers/exec.js';
 import { isMounted, mountScorefs, mountWorkDir, runScorefs } from './helpers/mount.js';
+import { scorefsBin } from './helpers/paths.js';
 import { SAMPLE, sampleData } from './helpers/sample-data.js';
 import { startServer } from './helpers/server.js';
 
@@ -116,4 +120,140 @@ test('bad options and a non-empty mountpoint are refused before anything is moun
   t.regex(r.stderr, /not empty/);
   t.false(await isMounted(mnt));
   t.is(await readFile(path.join(mnt, 'keep-me'), 'utf8'), 'x');
+});
+
+test('--metrics-port on a port in use fails the mount naming the port; nothing is mounted, no daemon is left', async (t) => {
+  const busy = createServer();
+  await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => busy.close(() => resolve())));
+  const port = (busy.address() as AddressInfo).port;
+  const server = await startServer(t, { data: sampleData() });
+  const work = await mountWorkDir(t);
+  const mnt = path.join(work, 'mnt');
+  await mkdir(mnt);
+  const r = await runScorefs(['mount', mnt, '--storage-url', server.url, '--cache-dir', path.join(work, 'cache'), '--metrics-port', String(port)]);
+  t.is(r.code, 1, r.stdout + r.stderr);
+  t.notRegex(r.stdout, /mounted/);
+  t.regex(r.stderr, new RegExp(`mount failed: cannot serve metrics on 127.0.0.1:${port}: the port is in use by another program \\(EADDRINUSE\\): pick another --metrics-port`));
+  t.false(await isMounted(mnt));
+  t.is(await scorefsDaemonsFor(mnt), 0);
+});
+
+test('a token file that is not one token on one line is refused at once, saying what is wrong, never quoting it', async (t) => {
+  const server = await startServer(t, { data: sampleData() });
+  const work = await mountWorkDir(t);
+  const mnt = path.join(work, 'mnt');
+  await mkdir(mnt);
+  const secret = 'tok-secret-123';
+  const write = async (name: string, text: string, mode = 0o600): Promise<string> => {
+    const file = path.join(work, name);
+    await writeFile(file, text);
+    await chmod(file, mode);
+    return file;
+  };
+  const dirAsFile = path.join(work, 'tokendir');
+  await mkdir(dirAsFile);
+  const cases: Array<[string, RegExp]> = [
+    [await write('two-lines', `${secret}\n${secret}-2\n`), /holds 2 lines: it must hold one token on one line \(a trailing newline is fine\)/],
+    [await write('with-space', `${secret} x\n`), /has a space at position 15, which cannot be sent in an HTTP header/],
+    [await write('with-control', `${secret}\u0007\n`), /has a control character at position 15/],
+    [await write('non-ascii', `${secret}é\n`), /has a non-ASCII character at position 15/],
+    [await write('empty-open', '', 0o644), /token file .*empty-open is empty: put your access token in it/],
+    [dirAsFile, /token file .*tokendir is a directory: pass the file that holds the access token/],
+    ['', /--token-file is empty: give it a value/],
+  ];
+  for (const [tokenFile, expected] of cases) {
+    const r = await runScorefs(['mount', mnt, '--storage-url', server.url, '--cache-dir', path.join(work, 'cache'), '--token-file', tokenFile]);
+    t.is(r.code, 2, `${tokenFile}: ${r.stderr}`);
+    t.regex(r.stderr, expected);
+    t.notRegex(r.stderr + r.stdout, /tok-secret/, 'the token is never printed');
+    t.false(await isMounted(mnt));
+  }
+  const env = await runScorefs(['mount', mnt, '--storage-url', server.url, '--cache-dir', path.join(work, 'cache')], { ACCESSTOKEN: `${secret}\n${secret}` });
+  t.is(env.code, 2, env.stderr);
+  t.regex(env.stderr, /the access token from ACCESSTOKEN has a control character at position 15/);
+  t.notRegex(env.stderr, /tok-secret/);
+  // a trailing newline is fine: this one mounts
+  const ok = await runScorefs(['mount', mnt, '--storage-url', server.url, '--cache-dir', path.join(work, 'cache'), '--token-file', await write('ok', `${secret}\n`)]);
+  t.is(ok.code, 0, ok.stderr);
+  t.is((await runScorefs(['unmount', mnt])).code, 0);
+});
+
+test('a cache dir or log file inside the mountpoint, or a cache dir that is a file, is refused before anything is written', async (t) => {
+  const server = await startServer(t, { data: sampleData() });
+  const work = await mountWorkDir(t);
+  const mnt = path.join(work, 'mnt');
+  await mkdir(mnt);
+  const aFile = path.join(work, 'a-file');
+  await writeFile(aFile, 'mine');
+  const cases: Array<[string[], RegExp]> = [
+    [['--cache-dir', path.join(mnt, 'cache')], new RegExp(`--cache-dir ${mnt}/cache is inside the mountpoint ${mnt}: put it elsewhere`)],
+    [['--cache-dir', path.join(work, 'cache'), '--log-file', path.join(mnt, 'logs', 'x.log')], /--log-file .*x\.log is inside the mountpoint/],
+    [['--cache-dir', aFile], new RegExp(`--cache-dir ${aFile} is a file, not a directory: pass a directory`)],
+  ];
+  for (const [args, expected] of cases) {
+    const r = await runScorefs(['mount', mnt, '--storage-url', server.url, ...args]);
+    t.is(r.code, 2, r.stderr);
+    t.regex(r.stderr, expected);
+    t.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+    t.false(await isMounted(mnt));
+  }
+  t.deepEqual(await readdir(mnt), [], 'nothing was written into the mountpoint');
+  t.is(await readFile(aFile, 'utf8'), 'mine');
+  // and the mountpoint is still good for a mount
+  const ok = await runScorefs(['mount', mnt, '--storage-url', server.url, '--cache-dir', path.join(work, 'cache')]);
+  t.is(ok.code, 0, ok.stderr);
+  t.is((await runScorefs(['unmount', mnt])).code, 0);
+});
+
+test('a URL that answers HTML, or plain HTTP to https://, fails the mount at once saying which URL and what to change', async (t) => {
+  const server = await startServer(t, { data: sampleData() });
+  // a web portal: a Score-like /profile, and an HTML page everywhere else
+  const portal = createHttpServer((req, res) => {
+    if (req.url === '/profile') res.writeHead(200, { 'content-type': 'text/plain' }).end('s3');
+    else res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><html><body>Data portal</body></html>');
+  });
+  await new Promise<void>((resolve) => portal.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => portal.close(() => resolve())));
+  const portalUrl = `http://127.0.0.1:${(portal.address() as AddressInfo).port}`;
+  const work = await mountWorkDir(t);
+  const mnt = path.join(work, 'mnt');
+  await mkdir(mnt);
+  const mount = (...args: string[]) => runScorefs(['mount', mnt, '--cache-dir', path.join(work, 'cache'), ...args]);
+
+  const defaulted = await mount('--storage-url', portalUrl);
+  t.is(defaulted.code, 1, defaulted.stderr);
+  t.true(defaulted.stderr.includes(`${portalUrl}/entities answered with an HTML page, not the API`), defaulted.stderr);
+  t.regex(defaulted.stderr, /SONG is looked for at the storage URL unless --metadata-url .* names it/);
+
+  const explicit = await mount('--storage-url', server.url, '--metadata-url', portalUrl);
+  t.is(explicit.code, 1, explicit.stderr);
+  t.true(explicit.stderr.includes(`${portalUrl}/entities answered with an HTML page`), explicit.stderr);
+  t.regex(explicit.stderr, /check --metadata-url/);
+
+  const tls = await mount('--storage-url', server.url.replace('http:', 'https:'));
+  t.not(tls.code, 0);
+  t.true(tls.stderr.includes(`answers plain HTTP, not TLS: is the server http, not https? Try ${server.url}`), tls.stderr);
+  t.false(await isMounted(mnt));
+});
+
+/** A user who may not open /dev/fuse: `nobody`, when this runs as root and /dev/fuse is 0600 (as here). */
+const NOBODY = ['--reuid=65534', '--regid=65534', '--clear-groups'];
+const fuseProbe = process.getuid?.() === 0 ? spawnSync('setpriv', [...NOBODY, 'sh', '-c', 'exec 3<>/dev/fuse'], { stdio: 'ignore' }) : undefined;
+const nobodyLacksFuse = fuseProbe !== undefined && fuseProbe.error === undefined && fuseProbe.status !== 0;
+if (!nobodyLacksFuse) console.log('skipped: the /dev/fuse permission test needs root, setpriv, and a /dev/fuse that nobody may not open');
+(nobodyLacksFuse ? test : test.skip)('a user who may not open /dev/fuse is told which device, its mode and the fix; nothing is mounted', async (t) => {
+  const server = await startServer(t, { data: sampleData() });
+  const work = await mountWorkDir(t);
+  await chmod(work, 0o755);
+  const mnt = path.join(work, 'mnt');
+  const cache = path.join(work, 'cache');
+  for (const dir of [mnt, cache]) {
+    await mkdir(dir);
+    await chown(dir, 65534, 65534);
+  }
+  const r = await exec('setpriv', [...NOBODY, 'env', 'HOME=/nonexistent', process.execPath, scorefsBin, 'mount', mnt, '--storage-url', server.url, '--cache-dir', cache]);
+  t.is(r.code, 1, r.stderr);
+  t.regex(r.stderr, /mount failed: nobody may not open \/dev\/fuse \(mode 0600, owner root:root\), which mounting needs: ask an administrator to make it usable by all \(chmod 0666 \/dev\/fuse/);
+  t.false(await isMounted(mnt));
 });

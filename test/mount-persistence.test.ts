@@ -7,6 +7,7 @@ import { exec, output } from './helpers/exec.js';
 import { isMounted, mountScorefs, mountWorkDir, runScorefs } from './helpers/mount.js';
 import { SAMPLE, sampleData } from './helpers/sample-data.js';
 import { startServer } from './helpers/server.js';
+import { waitFor } from './helpers/wait.js';
 
 async function md5s(root: string, data: string, analyses?: string[]): Promise<Map<string, [string, string]>> {
   const out = new Map<string, [string, string]>();
@@ -44,8 +45,13 @@ test('a remount re-reads from the cache, and mounts offline from the cached list
   const bam = path.join(offline.mnt, SAMPLE.bamAnalysis, 'ex1.bam');
   const localBam = path.join(data, SAMPLE.study, SAMPLE.bamAnalysis, 'ex1.bam');
   t.is(await output('samtools', ['view', bam, 'seq2:100-200']), await output('samtools', ['view', localBam, 'seq2:100-200']));
-  const stats = JSON.parse(await readFile(path.join(offline.mnt, '.scorefs', 'stats.json'), 'utf8')) as { mode: string };
-  t.is(stats.mode, 'offline');
+  const mode = async (): Promise<string> => (JSON.parse(await readFile(path.join(offline.mnt, '.scorefs', 'stats.json'), 'utf8')) as { mode: string }).mode;
+  t.is(await mode(), 'offline');
+
+  // The server is back: the mount goes online within seconds, not a --refresh-interval (300 s) later.
+  await startServer(t, { data, port: server.port });
+  await waitFor('stats.json to say online', async () => (await mode()) === 'online', 45_000);
+  t.is(await mode(), 'online');
 });
 
 test('offline, what was never cached fails with EIO within the read deadline', async (t) => {

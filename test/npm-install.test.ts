@@ -38,7 +38,7 @@ test('scorefs installed from the npm tarball serves and mounts the sample data',
   const cmp = await exec('cmp', [local(SAMPLE.cramAnalysis, 'ex1.cram'), mounted(SAMPLE.cramAnalysis, 'ex1.cram')]);
   t.is(cmp.code, 0, `the mounted CRAM has the bytes of the source: ${cmp.stdout}${cmp.stderr}`);
 
-  const unmount = await runScorefs(['unmount', mount.mnt], {}, installed);
+  const unmount = await runScorefs(['unmount', mount.mnt], {}, { scorefs: installed });
   t.is(unmount.code, 0, unmount.stderr);
   t.false(await isMounted(mount.mnt), 'the installed `scorefs unmount` unmounted');
   await server.stop();

@@ -1,11 +1,12 @@
 // The persistent, verified block cache: the ByteReader the vfs reads object bytes through.
 // memory tier → disk tier (checked block files + level index) → one coalesced range GET per run of
 // missing blocks; per-stream prefetch; pins; background MD5 checks and orphan clean-up.
-import { mkdir, statfs } from 'node:fs/promises';
+import { statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidInput, ProtocolError, TransientError, Unavailable } from '../errors.js';
 import type { ByteReader, Catalog, ObjectIdentity, ReadOptions, ReadStreamHandle } from '../model.js';
 import { BlockFiles } from './block-files.js';
+import { assertCacheExists, layoutRoot, makeCacheDirPrivate } from './cache-dir.js';
 import { BlockBufferPool } from './buffer-pool.js';
 import { BlockLoader, type LoadedBlock } from './block-loader.js';
 import { CacheIndex } from './cache-index.js';
@@ -24,8 +25,6 @@ import { newCounters, type CacheStats, type Counters } from './stats.js';
 export type { BlockCacheOptions } from './options.js';
 export type { CacheStats } from './stats.js';
 
-/** Cache layout version: a new layout gets a new directory, an old one is left alone. */
-const LAYOUT = 'v1';
 const TOUCH_FLUSH_MS = 5000;
 const RETRY_PAUSE_MS = 200;
 const POOL_FREE_BYTES = 32 * MiB;
@@ -102,11 +101,17 @@ export class BlockCache implements ByteReader {
     this.flushTimer.unref();
   }
 
-  /** Opens (creating) the cache in opts.dir. Returns at once: nothing is scanned before. */
+  /**
+   * Opens the cache in opts.dir, creating it unless opts.create is false (then a missing cache is
+   * NotFound). Returns at once: nothing is scanned before (but an old cache readable by others is
+   * made private first). The index's own files follow the umask: a process that opens a cache sets
+   * it to 077 (the directory is 0700 in any case).
+   */
   static async open(options: BlockCacheOptions): Promise<BlockCache> {
     const opts = resolveOptions(options);
-    const root = path.join(opts.dir, LAYOUT);
-    await mkdir(path.join(root, 'blocks'), { recursive: true });
+    if (options.create === false) await assertCacheExists(opts.dir);
+    await makeCacheDirPrivate(opts.dir);
+    const root = layoutRoot(opts.dir);
     let minFree = opts.minFreeBytes;
     if (minFree === undefined) {
       const fs = await statfs(root);

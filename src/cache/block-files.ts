@@ -4,6 +4,7 @@
 // and the index entry naming it can never be split by an eviction's unlink.
 import { mkdir, open, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './cache-dir.js';
 
 const TMP_SUFFIX = '.tmp';
 let tmpCounter = 0;
@@ -46,11 +47,11 @@ export class BlockFiles {
     const tmp = `${this.pathOf(okey, n)}.${process.pid}.${++tmpCounter}${TMP_SUFFIX}`;
     for (let attempt = 1; ; attempt++) {
       if (!this.madeDirs.has(dir)) {
-        await mkdir(dir, { recursive: true });
+        await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
         this.madeDirs.add(dir);
       }
       try {
-        await writeFile(tmp, bytes);
+        await writeFile(tmp, bytes, { mode: PRIVATE_FILE_MODE });
         return tmp;
       } catch (err) {
         await unlink(tmp).catch(() => undefined);

@@ -4,6 +4,8 @@ import type { RangeSource } from '../model.js';
 export interface BlockCacheOptions {
   /** Cache directory (created); only src/cache touches it. */
   dir: string;
+  /** Create the cache when there is none (default); false: NotFound (commands that only read a cache). */
+  create?: boolean;
   /** Where missing bytes come from. */
   source: RangeSource;
   /** Cache block size; default 1 MiB. Changing it starts a fresh layout (blocks are keyed by it). */
@@ -32,7 +34,7 @@ export interface BlockCacheOptions {
 export const MiB = 1024 * 1024;
 export const GiB = 1024 * MiB;
 
-export type ResolvedOptions = Required<Omit<BlockCacheOptions, 'minFreeBytes'>> & { minFreeBytes: number | undefined };
+export type ResolvedOptions = Required<Omit<BlockCacheOptions, 'minFreeBytes' | 'create'>> & { minFreeBytes: number | undefined };
 
 export function resolveOptions(o: BlockCacheOptions): ResolvedOptions {
   const memoryBytes = o.memoryBytes ?? 64 * MiB;

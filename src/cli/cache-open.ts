@@ -31,14 +31,21 @@ export async function resolveCacheLocation(args: CacheDirArgs, env: NodeJS.Proce
   const file = configFile ? await readConfigFile(configFile) : new Map<string, string>();
   const dir = path.resolve(args.cacheDir ?? (env.SCOREFS_CACHE_DIR || file.get('cache-dir') || undefined) ?? defaultCacheDir(env));
   const size = args.cacheSize ?? (env.SCOREFS_CACHE_SIZE || file.get('cache-size') || undefined);
-  return { dir, ...(size !== undefined ? { sizeBytes: parseSize(size) } : {}) };
+  return { dir, ...(size !== undefined ? { sizeBytes: parseSize(size, 'cache-size') } : {}) };
 }
 
 /** For the commands that read no object bytes (stats, verify, clear). */
 const noNetwork = (): Promise<never> => Promise.reject(new Unavailable('this command reads no object bytes from the network'));
 export const NO_NETWORK: RangeSource = { fetchRange: noNetwork, fetchSegments: noNetwork };
 
+/**
+ * Opens the cache (`create: false`: only an existing one), naming the holder when it is in use.
+ * Sets the process umask to 077 first, so the files the cache index writes, now and later, are
+ * private too: every command that opens a cache writes no file of the user's (download, which does,
+ * opens none).
+ */
 export async function openCache(opts: BlockCacheOptions): Promise<BlockCache> {
+  process.umask(0o077);
   try {
     return await BlockCache.open(opts);
   } catch (err) {

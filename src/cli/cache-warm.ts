@@ -2,7 +2,6 @@
 // disk. Ctrl-C stops after the reads under way; running it again resumes (cached blocks are kept).
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import type { BlockCache } from '../cache/block-cache.js';
-import { InvalidInput } from '../errors.js';
 import { ScoreClient } from '../score/client.js';
 import { warmFiles } from '../download/warm.js';
 import { selectWarmPaths } from '../download/warm-paths.js';
@@ -11,6 +10,7 @@ import { cacheDirOption, openCache, resolveCacheLocation, type CacheDirArgs } fr
 import { quietLogger } from './command-errors.js';
 import { connectionOptions, resolveConnection, type ConnectionArgs } from './connection-options.js';
 import { runInterruptible } from './interrupt.js';
+import { COUNT, numberOption, sizeOption } from './option-values.js';
 
 interface WarmArgs extends CacheDirArgs, ConnectionArgs {
   paths: string[];
@@ -23,12 +23,11 @@ export const warmCommand: CommandModule<object, WarmArgs> = {
   builder: (y: Argv) =>
     cacheDirOption(connectionOptions(y))
       .positional('paths', { type: 'string', array: true, describe: 'what to warm' })
-      .option('cache-size', { type: 'string', describe: 'disk cache bound, as the mount uses it (e.g. 50G; default 10G)' })
-      .option('parallel', { type: 'number', default: 4, describe: 'reads in flight (8 MiB each)' }) as unknown as Argv<WarmArgs>,
+      .option('cache-size', sizeOption('cache-size', { describe: 'disk cache bound, as the mount uses it (e.g. 50G; default 10G)' }))
+      .option('parallel', numberOption('parallel', COUNT, '4', { default: 4, describe: 'reads in flight (8 MiB each)' })) as unknown as Argv<WarmArgs>,
   handler: async (args: ArgumentsCamelCase<WarmArgs>) => {
     quietLogger();
     await runInterruptible('warm: stopping after the reads under way (Ctrl-C again to quit at once)', async (signal, atExit) => {
-      if (!Number.isInteger(args.parallel) || args.parallel < 1) throw new InvalidInput('--parallel must be a positive integer');
       const location = await resolveCacheLocation(args, process.env);
       const client = new ScoreClient(await resolveConnection(args, process.env));
       atExit(() => client.close());

@@ -20,13 +20,13 @@ function cacheDirOptions<T>(yargs: Argv<T>): Argv<T> {
   return cacheDirOption(yargs).option('config', { type: 'string', describe: 'config file of key = value lines (cache-dir = …)' }) as Argv<T>;
 }
 
-/** Runs `fn` on the cache opened offline (no object bytes fetched), closing it after. */
+/** Runs `fn` on the existing cache opened offline (no object bytes fetched; none created), closing it after. */
 async function withCache(args: CacheDirArgs, fn: (cache: BlockCache, dir: string) => Promise<void>): Promise<void> {
   quietLogger();
   let cache: BlockCache | undefined;
   try {
     const { dir } = await resolveCacheLocation(args, process.env);
-    cache = await openCache({ dir, source: NO_NETWORK, memoryBytes: 0 });
+    cache = await openCache({ dir, source: NO_NETWORK, memoryBytes: 0, create: false });
     await fn(cache, dir);
   } catch (err) {
     reportFailure(err);

@@ -3,6 +3,7 @@
 import path from 'node:path';
 import type { Argv } from 'yargs';
 import { resolveClientConfig, type ClientConfig } from '../score/config.js';
+import { numberOption, SECONDS } from './option-values.js';
 
 export interface ConnectionArgs {
   storageUrl?: string;
@@ -30,7 +31,7 @@ export function connectionOptions<T>(yargs: Argv<T>): Argv<T & ConnectionArgs> {
     .option('metadata-url', { type: 'string', describe: 'SONG URL (env METADATA_URL; default: the Score URL)' })
     .option('token-file', { type: 'string', describe: 'file holding the access token, mode 600 (env SCOREFS_TOKEN_FILE, or the token in ACCESSTOKEN)' })
     .option('config', { type: 'string', describe: 'config file of key = value lines, also application.properties (env SCOREFS_CONFIG)' })
-    .option('read-deadline', { type: 'number', describe: 'seconds one read may take, retries included (env SCOREFS_READ_DEADLINE; default 60)' }) as unknown as Argv<T & ConnectionArgs>;
+    .option('read-deadline', numberOption('read-deadline', SECONDS, '60', { describe: 'seconds one read may take, retries included (env SCOREFS_READ_DEADLINE; default 60)' })) as unknown as Argv<T & ConnectionArgs>;
 }
 
 /**

@@ -13,6 +13,7 @@ import { formatBytes } from '../util/progress.js';
 import { quietLogger } from './command-errors.js';
 import { connectionOptions, resolveConnection, type ConnectionArgs } from './connection-options.js';
 import { runInterruptible } from './interrupt.js';
+import { COUNT, LENGTH, numberOption, OFFSET } from './option-values.js';
 
 interface DownloadArgs extends ConnectionArgs {
   objectId?: string[];
@@ -47,9 +48,9 @@ export const downloadCommand: CommandModule<object, DownloadArgs> = {
       .option('index', { type: 'boolean', default: true, describe: 'also download the paired .bai/.crai/.csi/.tbi' })
       .option('force', { type: 'boolean', default: false, describe: 'download again files that exist' })
       .option('validate', { type: 'boolean', default: true, describe: "check each file's MD5 against Score's" })
-      .option('offset', { type: 'number', describe: 'first byte to download (one object only)' })
-      .option('length', { type: 'number', describe: 'bytes to download from --offset (-1 = to the end)' })
-      .option('parallel', { type: 'number', default: Number(process.env.TRANSPORT_PARALLEL) || DEFAULT_PARALLEL, describe: 'ranged GETs in flight (env TRANSPORT_PARALLEL)' })
+      .option('offset', numberOption('offset', OFFSET, '1048576', { describe: 'first byte to download (one object only)' }))
+      .option('length', numberOption('length', LENGTH, '65536', { describe: 'bytes to download from --offset (-1 = to the end)' }))
+      .option('parallel', numberOption('parallel', COUNT, '4', { default: Number(process.env.TRANSPORT_PARALLEL) || DEFAULT_PARALLEL, describe: 'ranged GETs in flight (env TRANSPORT_PARALLEL)' }))
       .option('verify-connection', { type: 'boolean', default: true, describe: 'check that Score and SONG answer before starting' }) as unknown as Argv<DownloadArgs>,
   handler: async (args: ArgumentsCamelCase<DownloadArgs>) => {
     quietLogger();
@@ -59,9 +60,6 @@ export const downloadCommand: CommandModule<object, DownloadArgs> = {
       const sources = [objectIds.length > 0, args.manifest !== undefined, args.analysisId !== undefined].filter(Boolean).length;
       if (sources !== 1) throw new InvalidInput('name what to download with exactly one of --object-id, --manifest, or --analysis-id with --study-id');
       if (ranged && (objectIds.length !== 1 || args.manifest !== undefined)) throw new InvalidInput('--offset/--length apply to a single --object-id');
-      if (!Number.isInteger(args.parallel) || args.parallel < 1) throw new InvalidInput('--parallel must be a positive integer');
-      if (args.offset !== undefined && (!Number.isSafeInteger(args.offset) || args.offset < 0)) throw new InvalidInput('--offset must be a byte offset ≥ 0');
-      if (args.length !== undefined && (!Number.isSafeInteger(args.length) || args.length < -1)) throw new InvalidInput('--length must be a byte count, or -1 for the rest');
 
       const client = new ScoreClient(await resolveConnection(args, process.env));
       atExit(() => client.close());

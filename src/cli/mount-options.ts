@@ -1,4 +1,5 @@
 // The options of `scorefs mount` that are not about reaching Score: sizes, defaults, paths.
+import { realpath } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { InvalidInput } from '../errors.js';
@@ -6,18 +7,49 @@ import { LAYOUTS, type Layout } from '../vfs/layout.js';
 
 const UNITS: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
 
-/** "50G", "512M", "1.5T", "4096" (bytes); K/M/G/T are binary (KiB, MiB, …), a trailing B or iB is allowed. */
-export function parseSize(text: string): number {
+/**
+ * "50G", "512M", "1.5T", "4096" (bytes); K/M/G/T are binary (KiB, MiB, …), a trailing B or iB is
+ * allowed. `option` (e.g. cache-size) is named in the error.
+ */
+export function parseSize(text: string, option?: string): number {
+  const named = option ? `--${option}: ` : '';
   const m = /^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?\s*$/i.exec(text);
-  if (!m) throw new InvalidInput(`not a size: "${text}" (examples: 50G, 512M, 1T)`);
+  if (!m) throw new InvalidInput(`${named}not a size: "${text}" (examples: 50G, 512M, 1T; 0 for none)`);
   const bytes = Math.floor(Number(m[1]) * UNITS[m[2]!.toUpperCase()]!);
-  if (!Number.isSafeInteger(bytes)) throw new InvalidInput(`size too large: "${text}"`);
+  if (!Number.isSafeInteger(bytes)) throw new InvalidInput(`${named}size too large: "${text}"`);
   return bytes;
 }
 
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   const base = env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
   return path.join(base, 'scorefs');
+}
+
+/**
+ * The cache directory and the log cannot be inside the mountpoint: written there before mounting,
+ * they make it non-empty (and every later mount fails); after, they would be hidden by the mount.
+ */
+export async function checkOutsideMountpoint(mountpoint: string, paths: Array<{ option: string; path: string }>): Promise<void> {
+  const mnt = await realpath(mountpoint).catch(() => mountpoint);
+  for (const { option, path: p } of paths) {
+    const real = await realDeepest(p);
+    for (const m of new Set([mountpoint, mnt])) {
+      if (real === m || real.startsWith(m + path.sep) || p === m || p.startsWith(m + path.sep)) {
+        throw new InvalidInput(`--${option} ${p} is inside the mountpoint ${mountpoint}: put it elsewhere (the mount would hide it)`);
+      }
+    }
+  }
+}
+
+/** `p` with its deepest existing ancestor resolved through symlinks. */
+async function realDeepest(p: string): Promise<string> {
+  const rest: string[] = [];
+  for (let dir = p; ; dir = path.dirname(dir)) {
+    const real = await realpath(dir).catch(() => undefined);
+    if (real !== undefined) return path.join(real, ...rest.reverse());
+    if (dir === path.dirname(dir)) return p;
+    rest.push(path.basename(dir));
+  }
 }
 
 export function parseLayout(text: string): Layout {

@@ -1,8 +1,8 @@
 // The mount itself (the daemon, or `scorefs mount --foreground`): connect, open the cache, build the
 // tree, mount, refresh the catalog in the background, and on SIGTERM/SIGINT unmount cleanly.
 import { AccessDenied, InvalidInput, Unavailable } from '../errors.js';
-import { BlockCache } from '../cache/block-cache.js';
-import { FuseMount } from '../fuse/fuse-mount.js';
+import type { BlockCache } from '../cache/block-cache.js';
+import { checkFuseDevice, FuseMount } from '../fuse/fuse-mount.js';
 import { removeMountRecord, writeMountRecord } from '../fuse/mount-registry.js';
 import { findMount } from '../fuse/mountinfo.js';
 import { prepareMountpoint } from '../fuse/mountpoint.js';
@@ -14,9 +14,10 @@ import { readManifest } from '../score/manifest.js';
 import { selectFromManifest } from '../vfs/manifest.js';
 import { MountTree } from '../vfs/mount-tree.js';
 import type { MountSettings } from './mount.js';
+import { openCache } from './cache-open.js';
 import { reportToParent } from './mount-daemon.js';
 import { notifyReady, notifyStopping } from '../service/notify.js';
-import { startMetricsServer } from '../metrics/server.js';
+import { startMetricsServer, type MetricsServer } from '../metrics/server.js';
 
 const log = logger('mount');
 
@@ -24,33 +25,40 @@ export async function runMount(s: MountSettings): Promise<void> {
   let client: ScoreClient | undefined;
   let cache: BlockCache | undefined;
   let fuse: FuseMount | undefined;
+  let metrics: MetricsServer | undefined;
   let mountpoint = s.mountpoint;
   try {
     mountpoint = await prepareMountpoint(s.mountpoint);
+    await checkFuseDevice(); // before any network work: without it nothing can be mounted
     const only = s.manifest ? await readManifest(s.manifest) : undefined;
     // The server filters what it lists; a snapshot may hold more (fetched without a manifest).
     const select = (c: Catalog): Catalog => (only ? selectFromManifest(c, only) : c);
 
     client = new ScoreClient(s.client);
-    cache = await BlockCache.open({
+    cache = await openCache({
       dir: s.cacheDir,
       source: client.source,
       readDeadlineMs: s.client.readDeadlineMs,
       ...(s.cacheSizeBytes !== undefined ? { diskBytes: s.cacheSizeBytes } : {}),
       ...(s.memorySizeBytes !== undefined ? { memoryBytes: s.memorySizeBytes } : {}),
     });
-    const openCache = cache;
+    const openedCache = cache;
     const activeClient = client;
     // Each fetch reuses the MD5s of unchanged objects from the catalog before it.
     const fetch = (known?: Catalog): Promise<Catalog> => activeClient.fetchCatalog({ ...(only ? { only } : {}), ...(known ? { known } : {}) });
-    const start = await initialCatalog(activeClient, fetch, openCache, s);
+    const start = await initialCatalog(activeClient, fetch, openedCache, s);
     let offline = start.offline;
 
     const tree: MountTree = new MountTree(select(start.catalog), {
       layout: s.layout,
-      reader: openCache,
-      stats: () => statsDocument(openCache, tree.catalog, offline),
+      reader: openedCache,
+      stats: () => statsDocument(openedCache, tree.catalog, offline),
     });
+    // Before mounting: a port in use fails the mount, rather than a daemon that dies once it is up.
+    if (s.metricsPort !== undefined) {
+      metrics = await startMetricsServer(s.metricsPort, () => statsDocument(openedCache, tree.catalog, offline));
+      log.info({ metrics: metrics.url }, 'serving metrics');
+    }
     fuse = await FuseMount.mount(tree, { mountpoint, allowOther: s.allowOther });
     await writeMountRecord({ pid: process.pid, mountpoint, logFile: s.logFile, startedAt: Date.now() });
     log.info({ mountpoint, files: tree.catalog.files.length, offline, layout: s.layout }, 'mount ready');
@@ -62,13 +70,11 @@ export async function runMount(s: MountSettings): Promise<void> {
         tree.replace(select(c));
         if (offline) log.info('the server answers again: online');
         offline = false;
-        await openCache.saveCatalog(c);
+        await openedCache.saveCatalog(c);
       },
       intervalMs: s.refreshIntervalMs,
     });
-    refresher.start();
-    const metrics = s.metricsPort !== undefined ? await startMetricsServer(s.metricsPort, () => statsDocument(openCache, tree.catalog, offline)) : undefined;
-    if (metrics) log.info({ metrics: metrics.url }, 'serving metrics');
+    refresher.start({ failing: offline });
 
     const stop = stopRequest(mountpoint); // listen first: systemd may stop us right after READY
     await notifyReady(`mounted ${tree.catalog.files.length} files at ${mountpoint}${offline ? ' (offline)' : ''}`);
@@ -90,6 +96,7 @@ export async function runMount(s: MountSettings): Promise<void> {
     await reportToParent({ ok: false, error: text });
     process.stderr.write(`scorefs: ${text}\n`);
     await fuse?.unmount().catch(() => undefined);
+    await metrics?.close().catch(() => undefined);
     await cache?.close().catch(() => undefined);
     await client?.close().catch(() => undefined);
     process.exit(err instanceof InvalidInput ? 2 : 1);

@@ -8,8 +8,10 @@ import { configureLogger, type LogLevel } from '../util/log.js';
 import { LAYOUTS, type Layout } from '../vfs/layout.js';
 import { connectionFlags, connectionOptions, type ConnectionArgs } from './connection-options.js';
 import { isDaemonChild, readDaemonSecret, reportToParent, startDaemon } from './mount-daemon.js';
-import { defaultCacheDir, LOG_LEVELS, parseLayout, parseSize } from './mount-options.js';
+import { checkCacheDirPath } from '../cache/cache-dir.js';
+import { checkOutsideMountpoint, defaultCacheDir, LOG_LEVELS, parseLayout, parseSize } from './mount-options.js';
 import { runMount } from './mount-run.js';
+import { numberOption, PORT, SECONDS, sizeOption } from './option-values.js';
 
 interface MountArgs extends ConnectionArgs {
   mountpoint: string;
@@ -54,17 +56,17 @@ export const mountCommand: CommandModule<object, MountArgs> = {
       .usage('$0 mount MOUNTPOINT [options]\n\nMounts Score objects read-only; returns once the mount is ready unless --foreground.')
       .positional('mountpoint', { type: 'string', demandOption: true, describe: 'an existing empty directory' })
       .option('cache-dir', { type: 'string', describe: 'persistent cache (default $XDG_CACHE_HOME/scorefs or ~/.cache/scorefs)' })
-      .option('cache-size', { type: 'string', describe: 'disk cache bound, e.g. 50G, 512M (default 10G)' })
-      .option('memory-size', { type: 'string', describe: 'recently read blocks kept in memory, e.g. 256M; 0 for none (default 64M)' })
+      .option('cache-size', sizeOption('cache-size', { describe: 'disk cache bound, e.g. 50G, 512M (default 10G)' }))
+      .option('memory-size', sizeOption('memory-size', { describe: 'recently read blocks kept in memory, e.g. 256M; 0 for none (default 64M)' }))
       .option('layout', { type: 'string', choices: LAYOUTS, describe: 'bundle: /<analysisId>/<file>; study: /<studyId>/<analysisId>/<file>; object-id: /<objectId>' })
       .option('manifest', { type: 'string', describe: 'score-client manifest (TSV): mount only its objects and their indexes' })
       .option('allow-other', { type: 'boolean', describe: 'let other users read the mount (needs user_allow_other in /etc/fuse.conf)' })
       .option('foreground', { type: 'boolean', default: false, describe: 'stay attached (for systemd); SIGTERM unmounts' })
       .option('log-file', { type: 'string', describe: 'log file (default <cache-dir>/scorefs.log)' })
       .option('log-level', { type: 'string', choices: LOG_LEVELS, describe: 'log level (default info)' })
-      .option('refresh-interval', { type: 'number', describe: 'seconds between catalog refreshes (default 300)' })
-      .option('metrics-port', { type: 'number', describe: 'serve Prometheus metrics on 127.0.0.1:PORT/metrics' })
-      .option('ready-timeout', { type: 'number', default: 60, describe: 'seconds to wait for the daemon to mount' }) as unknown as Argv<MountArgs>,
+      .option('refresh-interval', numberOption('refresh-interval', SECONDS, '300', { describe: 'seconds between catalog refreshes (default 300)' }))
+      .option('metrics-port', numberOption('metrics-port', PORT, '9187', { describe: 'serve Prometheus metrics on 127.0.0.1:PORT/metrics' }))
+      .option('ready-timeout', numberOption('ready-timeout', SECONDS, '60', { default: 60, describe: 'seconds to wait for the daemon to mount' })) as unknown as Argv<MountArgs>,
   handler: async (args: ArgumentsCamelCase<MountArgs>) => {
     const daemonChild = isDaemonChild();
     let settings: MountSettings;
@@ -79,6 +81,7 @@ export const mountCommand: CommandModule<object, MountArgs> = {
       return;
     }
     if (args.foreground) {
+      process.umask(0o077); // the log, its directory and the cache's files: private (the mount writes nothing else)
       configureLogger({ level: settings.logLevel, file: settings.logFile });
       if (!daemonChild) process.stderr.write(`scorefs: logging to ${settings.logFile}\n`);
       await runMount(settings); // returns when unmounted by a signal; exits the process itself on failure
@@ -141,17 +144,22 @@ export async function resolveMountSettings(args: MountArgs, env: NodeJS.ProcessE
     throw new InvalidInput('metrics-port must be a TCP port number (1-65535)');
   }
   if (!Number.isFinite(refresh) || refresh <= 0) throw new InvalidInput('refresh-interval must be a positive number of seconds');
+  const mountpoint = path.resolve(args.mountpoint);
+  const logFile = path.resolve(pick(args.logFile, 'log-file') ?? path.join(cacheDir, 'scorefs.log'));
+  // before the daemon writes its log there
+  await checkCacheDirPath(cacheDir);
+  await checkOutsideMountpoint(mountpoint, [{ option: 'cache-dir', path: cacheDir }, { option: 'log-file', path: logFile }]);
   return {
-    mountpoint: path.resolve(args.mountpoint),
+    mountpoint,
     client,
     ...(configFile ? { configFile } : {}),
     cacheDir,
-    ...(cacheSize !== undefined ? { cacheSizeBytes: parseSize(cacheSize) } : {}),
-    ...(memorySize !== undefined ? { memorySizeBytes: parseSize(memorySize) } : {}),
+    ...(cacheSize !== undefined ? { cacheSizeBytes: parseSize(cacheSize, 'cache-size') } : {}),
+    ...(memorySize !== undefined ? { memorySizeBytes: parseSize(memorySize, 'memory-size') } : {}),
     layout: parseLayout(pick(args.layout, 'layout') ?? 'bundle'),
     ...(pick(args.manifest, 'manifest') ? { manifest: path.resolve(pick(args.manifest, 'manifest')!) } : {}),
     allowOther: args.allowOther ?? parseBoolean(pick(undefined, 'allow-other'), 'allow-other'),
-    logFile: path.resolve(pick(args.logFile, 'log-file') ?? path.join(cacheDir, 'scorefs.log')),
+    logFile,
     logLevel: logLevel as LogLevel,
     refreshIntervalMs: refresh * 1000,
     ...(metricsPort !== undefined ? { metricsPort } : {}),

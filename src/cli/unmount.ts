@@ -5,11 +5,15 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { clearMount, mountState } from '../fuse/clear-mount.js';
 import { isScorefsProcess, readMountRecord, removeMountRecord } from '../fuse/mount-registry.js';
 import { canonicalMountpoint, findMount } from '../fuse/mountinfo.js';
+import { numberOption, type NumberRule } from './option-values.js';
 
 interface UnmountArgs {
   mountpoint: string;
   timeout: number;
 }
+
+/** The daemon needs a moment to flush its cache and unmount: a shorter wait would kill it mid-stop. */
+const STOP_SECONDS: NumberRule = { what: 'a number of seconds ≥ 1', ok: (n) => n >= 1 };
 
 /** The type mountinfo shows for a scorefs mount (fsname/subtype set in src/fuse/fuse-mount.ts). */
 const SCOREFS_FSTYPE = 'fuse.scorefs';
@@ -21,7 +25,7 @@ export const unmountCommand: CommandModule<object, UnmountArgs> = {
   builder: (yargs: Argv) =>
     yargs
       .positional('mountpoint', { type: 'string', demandOption: true, describe: 'where scorefs is mounted' })
-      .option('timeout', { type: 'number', default: 20, describe: 'seconds to wait for the daemon to stop' }) as unknown as Argv<UnmountArgs>,
+      .option('timeout', numberOption('timeout', STOP_SECONDS, '20', { default: 20, describe: 'seconds to wait for the daemon to stop (at least 1)' })) as unknown as Argv<UnmountArgs>,
   handler: async (args: ArgumentsCamelCase<UnmountArgs>) => {
     try {
       const outcome = await unmount(args.mountpoint, args.timeout * 1000);

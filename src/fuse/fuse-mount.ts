@@ -1,9 +1,12 @@
 // Mounting the vfs with fuse-native (the only module that imports it), with the options that
 // suit immutable remote objects, and unmounting it again.
 import Fuse, { type FuseOptions } from 'fuse-native';
-import { access, constants } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { access, constants, stat } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { isMainThread } from 'node:worker_threads';
+import { InvalidInput } from '../errors.js';
 import { logger } from '../util/log.js';
 import { clearMount } from './clear-mount.js';
 import { VfsFuseOps, type TreeSource } from './fuse-ops.js';
@@ -125,4 +128,49 @@ function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> 
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} in ${ms / 1000} s`)), ms)));
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+const FUSE_DEVICE = '/dev/fuse';
+
+/**
+ * Throws InvalidInput, saying how to fix it, when this user cannot open /dev/fuse (some systems make
+ * it 0600 root): fuse-native would only say "fuse failed", and only after the catalog was fetched.
+ */
+export async function checkFuseDevice(): Promise<void> {
+  try {
+    await access(FUSE_DEVICE, constants.R_OK | constants.W_OK);
+    return;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new InvalidInput(`${FUSE_DEVICE} does not exist: load the FUSE module (modprobe fuse), or in a container pass the device (docker run --device /dev/fuse)`);
+    }
+  }
+  const st = await stat(FUSE_DEVICE);
+  const user = os.userInfo().username;
+  const group = groupName(st.gid);
+  const groupMay = (st.mode & 0o060) === 0o060 && st.gid !== 0;
+  const fix = groupMay
+    ? `add ${user} to the group ${group} (usermod -aG ${group} ${user}, then log in again)`
+    : `make it usable by all (chmod 0666 ${FUSE_DEVICE}, the usual mode; a udev rule keeps it across reboots)`;
+  throw new InvalidInput(
+    `${user} may not open ${FUSE_DEVICE} (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}, owner ${owner(st.uid)}:${group}), which mounting needs: ask an administrator to ${fix}`,
+  );
+}
+
+function groupName(gid: number): string {
+  return readIdName('/etc/group', gid) ?? String(gid);
+}
+
+function owner(uid: number): string {
+  return readIdName('/etc/passwd', uid) ?? String(uid);
+}
+
+/** The name of an id in /etc/passwd or /etc/group (name:x:id:…), for a message only. */
+function readIdName(file: string, id: number): string | undefined {
+  try {
+    const line = readFileSync(file, 'utf8').split('\n').find((l) => l.split(':')[2] === String(id));
+    return line?.split(':')[0];
+  } catch {
+    return undefined;
+  }
 }

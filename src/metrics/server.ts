@@ -46,8 +46,10 @@ export async function startMetricsServer(
   });
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
-    const failed = (err: NodeJS.ErrnoException): void =>
-      reject(new Error(`cannot serve metrics on ${host}:${port}: ${err.code ?? err.message}`, { cause: err }));
+    const failed = (err: NodeJS.ErrnoException): void => {
+      const why = err.code === 'EADDRINUSE' ? 'the port is in use by another program (EADDRINUSE): pick another --metrics-port' : (err.code ?? err.message);
+      reject(new Error(`cannot serve metrics on ${host}:${port}: ${why}`, { cause: err }));
+    };
     server.once('error', failed);
     server.listen(port, host, () => {
       server.off('error', failed);

@@ -90,7 +90,11 @@ export class ScoreApi {
     return withRetry(
       async (signal) => {
         const res = await this.http.get(url, { headers, signal, maxBytes: MAX_API_BODY });
-        if (res.status >= 200 && res.status < 300) return res.body;
+        if (res.status >= 200 && res.status < 300) {
+          // a web page where the API was expected: a portal's URL, or SONG looked for at Score's
+          if (isHtml(res)) throw new ProtocolError(`${what}: ${url.split('?')[0]} answered with an HTML page, not the API`);
+          return res.body;
+        }
         throw this.statusError(res, what, subject);
       },
       { deadline: opts.deadline ?? Date.now() + this.config.readDeadlineMs, signal: opts.signal, what },
@@ -142,4 +146,8 @@ export class ScoreApi {
     const clean = redact(text);
     return this.config.token ? clean.split(this.config.token).join('REDACTED') : clean;
   }
+}
+
+function isHtml(res: HttpResponse): boolean {
+  return (header(res.headers, 'content-type') ?? '').includes('html') || /^\s*<(!doctype|html)/i.test(res.body.subarray(0, 64).toString('utf8'));
 }

@@ -55,7 +55,12 @@ export class ScoreClient {
     } catch (err) {
       if (err instanceof Unavailable) throw new Unavailable(`cannot reach ${service} at ${url}: ${err.message}`, { cause: err });
       if (err instanceof NotFound || err instanceof ProtocolError || err instanceof BadRequest) {
-        throw new InvalidInput(`${url} does not answer as ${service} does (${err.message}): check ${flag}`, { cause: err });
+        // SONG at the storage URL is only the default: say so, rather than blame an option never given
+        const defaulted = service === 'SONG' && url === this.config.storageUrl;
+        const fix = defaulted
+          ? `SONG is looked for at the storage URL unless --metadata-url (METADATA_URL, or metadata-url in the config file) names it: pass your SONG server's URL`
+          : `check ${flag}`;
+        throw new InvalidInput(`${url} does not answer as ${service} does (${err.message}): ${fix}`, { cause: err });
       }
       if (err instanceof AccessDenied && err.reason === 'scope') return; // reachable and the token is valid
       throw err;

@@ -52,17 +52,42 @@ function unquote(value: string): string {
   return m ? m[2]! : value;
 }
 
-/** Reads a secret file, refusing one that group or others may read. Whitespace is trimmed. */
+/**
+ * Reads a token file: one token on one line (surrounding whitespace, a trailing newline, is
+ * dropped), refusing a file that group or others may read. Never quotes what the file holds.
+ */
 export async function readTokenFile(path: string): Promise<string> {
-  await assertPrivate(path, 'token file');
+  const what = `token file ${path}`;
+  const st = await stat(path).catch((err: NodeJS.ErrnoException) => {
+    throw new InvalidInput(`cannot read ${what}: ${err.code ?? String(err)}`, { cause: err });
+  });
+  if (!st.isFile()) throw new InvalidInput(`${what} is ${st.isDirectory() ? 'a directory' : 'not a regular file'}: pass the file that holds the access token`);
   let token: string;
   try {
     token = (await readFile(path, 'utf8')).trim();
   } catch (err) {
-    throw new InvalidInput(`cannot read token file ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
+    throw new InvalidInput(`cannot read ${what}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
   }
-  if (!token) throw new InvalidInput(`token file ${path} is empty`);
+  if (!token) throw new InvalidInput(`${what} is empty: put your access token in it (one line)`);
+  const lines = token.split(/\r?\n/).length;
+  if (lines > 1) throw new InvalidInput(`${what} holds ${lines} lines: it must hold one token on one line (a trailing newline is fine)`);
+  checkToken(token, what);
+  await assertPrivate(path, 'token file');
   return token;
+}
+
+/**
+ * A token goes in an HTTP header: a character that cannot (a space, a control or non-ASCII
+ * character) is refused now, naming where it is, rather than failing every request later.
+ */
+export function checkToken(token: string, source: string): void {
+  const at = token.search(/[^\x21-\x7e]/);
+  if (at < 0) return;
+  const code = token.charCodeAt(at);
+  const kind = code === 0x20 ? 'a space' : code < 0x20 || code === 0x7f ? 'a control character' : 'a non-ASCII character';
+  throw new InvalidInput(
+    `the access token from ${source} has ${kind} at position ${at + 1}, which cannot be sent in an HTTP header: a token is one word of printable ASCII; check that the right text was copied`,
+  );
 }
 
 async function assertPrivate(path: string, what: string): Promise<void> {
@@ -101,7 +126,14 @@ export async function resolveClientConfig(flags: Record<string, unknown>, env: N
   let token: string | undefined;
   const tokenFile = flagString(flags, 'token-file');
   if (tokenFile) token = await readTokenFile(tokenFile);
-  else token = nonEmpty(env.ACCESSTOKEN?.trim()) ?? nonEmpty(env.CLIENT_ACCESSTOKEN?.trim());
+  else {
+    for (const name of ['ACCESSTOKEN', 'CLIENT_ACCESSTOKEN']) {
+      token = nonEmpty(env[name]?.trim());
+      if (token === undefined) continue;
+      checkToken(token, name);
+      break;
+    }
+  }
   if (token === undefined) {
     const fileTokenFile = fromFile('token-file');
     const fileToken = fromFile('accessToken', 'client.accessToken');
@@ -109,6 +141,7 @@ export async function resolveClientConfig(flags: Record<string, unknown>, env: N
     else if (fileToken) {
       await assertPrivate(configPath!, 'config file');
       token = fileToken.trim();
+      checkToken(token, `config file ${configPath}`);
     }
   }
 
@@ -130,12 +163,20 @@ export async function resolveClientConfig(flags: Record<string, unknown>, env: N
 /** An http(s) base URL without credentials, query or trailing slash. */
 export function baseUrl(value: string, what: string): string {
   let url: URL;
+  const text = value.trim();
   try {
-    url = new URL(value.trim());
+    url = new URL(text);
   } catch {
-    throw new InvalidInput(`invalid ${what} "${value}": expected an http:// or https:// URL`);
+    const port = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*:(\d+)(?:[/?#]|$)/i.exec(text)?.[1];
+    if (port !== undefined && Number(port) > 65535) throw new InvalidInput(`invalid ${what} "${text}": port ${port} is out of range (1-65535)`);
+    throw new InvalidInput(`invalid ${what} "${text}": expected an http:// or https:// URL (e.g. https://score.example.org)`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidInput(`invalid ${what} "${url.origin}": only http:// and https:// are supported`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    const scheme = url.protocol.slice(0, -1);
+    const typo = scheme !== 'ftp' && /h|tp/.test(scheme) ? ' (a typo for http or https?)' : '';
+    // printed without any user:password part
+    throw new InvalidInput(`invalid ${what} "${url.protocol}//${url.host}${url.pathname}": the scheme is "${scheme}"${typo}; only http:// and https:// are supported`);
+  }
   if (url.username || url.password) throw new InvalidInput(`invalid ${what}: credentials in the URL are not supported (use --token-file)`);
   if (url.search || url.hash) throw new InvalidInput(`invalid ${what} ${url.origin}${url.pathname}: a base URL takes no query or fragment`);
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;

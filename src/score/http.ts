@@ -4,6 +4,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { Agent, errors as undiciErrors, type Dispatcher } from 'undici';
 import { ProtocolError, TransientError } from '../errors.js';
 import { redact } from '../util/log.js';
+import { TlsMismatchCheck } from './tls-mismatch.js';
 
 export interface HttpResponse {
   status: number;
@@ -30,6 +31,7 @@ export interface HttpGetOptions {
 
 export class HttpClient {
   private readonly agent: Agent;
+  private readonly tls = new TlsMismatchCheck();
 
   constructor(opts: { connections: number; stallTimeoutMs: number }) {
     this.agent = new Agent({
@@ -56,8 +58,16 @@ export class HttpClient {
    * GET `url` with a 2xx body delivered in buffers of `segmentBytes` (the last one shorter), each
    * filled straight from the socket's chunks: no whole-body buffer, no second copy.
    */
-  getSegmented(url: string, opts: HttpGetOptions & { segmentBytes: number; allocate?: (size: number) => Buffer }): Promise<SegmentedResponse> {
+  async getSegmented(url: string, opts: HttpGetOptions & { segmentBytes: number; allocate?: (size: number) => Buffer }): Promise<SegmentedResponse> {
     const target = new URL(url);
+    try {
+      return await this.dispatch(target, opts);
+    } catch (err) {
+      throw (await this.tls.explain(err, target)) ?? err;
+    }
+  }
+
+  private dispatch(target: URL, opts: HttpGetOptions & { segmentBytes: number; allocate?: (size: number) => Buffer }): Promise<SegmentedResponse> {
     const where = target.origin;
     const { signal } = opts;
     if (signal?.aborted) return Promise.reject(asTransportError(signal.reason, where, signal));

@@ -1,5 +1,6 @@
 // The process logger: JSON lines to a size-bounded file, or human lines on a terminal, with tokens
 // and signed URLs redacted.
+import { chmodSync, statSync } from 'node:fs';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { humanDestination } from './log-human.js';
 import { DEFAULT_ROTATION, startRotation, type RotationOptions } from './log-rotation.js';
@@ -18,6 +19,18 @@ export function redact(text: string): string {
 
 let root: Logger = pino({ level: process.env.SCOREFS_LOG_LEVEL ?? 'warn' }, pino.destination(2));
 
+/** A log names objects and studies of controlled data: only its user reads it (rotated ones too: renamed). */
+export const LOG_FILE_MODE = 0o600;
+
+/** An existing log file made by an older scorefs (or under a lax umask) is made private. */
+function makeLogPrivate(file: string): void {
+  try {
+    if (statSync(file).mode & 0o077) chmodSync(file, LOG_FILE_MODE);
+  } catch {
+    // none yet: it is created with LOG_FILE_MODE
+  }
+}
+
 let stopRotation: (() => void) | undefined;
 
 /**
@@ -29,7 +42,8 @@ export function configureLogger(opts: { level?: LogLevel; file?: string; rotatio
   stopRotation = undefined;
   let dest: DestinationStream;
   if (opts.file) {
-    const file = pino.destination({ dest: opts.file, append: true, mkdir: true, sync: false });
+    makeLogPrivate(opts.file);
+    const file = pino.destination({ dest: opts.file, append: true, mkdir: true, sync: false, mode: LOG_FILE_MODE });
     stopRotation = startRotation(opts.file, file, opts.rotation ?? DEFAULT_ROTATION);
     dest = file;
   } else {

@@ -19,6 +19,8 @@ export interface MountOptions {
   mountpoint?: string;
   /** The command that runs scorefs; default this checkout's. */
   scorefs?: readonly string[];
+  /** Run `scorefs mount` under this umask (e.g. '022'). */
+  umask?: string;
 }
 
 export interface MountedScorefs {
@@ -39,11 +41,17 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs the CLI (this checkout's, or the command `scorefs`) to completion (60 s at most). */
-export function runScorefs(args: string[], env: Record<string, string> = {}, scorefs: readonly string[] = checkoutScorefs): Promise<RunResult> {
+/**
+ * Runs the CLI (this checkout's, or `opts.scorefs`) to completion (60 s at most); with `opts.umask`
+ * (e.g. '022'), under that umask as a shell sets it.
+ */
+export function runScorefs(args: string[], env: Record<string, string> = {}, opts: { scorefs?: readonly string[]; umask?: string } = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const [cmd, ...pre] = scorefs;
-    const child = spawn(cmd!, [...pre, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const scorefs = opts.scorefs ?? checkoutScorefs;
+    const [cmd, argv] = opts.umask
+      ? ['sh', ['-c', `umask ${opts.umask} && exec "$0" "$@"`, ...scorefs, ...args]]
+      : [scorefs[0]!, [...scorefs.slice(1), ...args]];
+    const child = spawn(cmd, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -86,11 +94,11 @@ export async function mountScorefs(t: ExecutionContext | undefined, opts: MountO
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
-    await runScorefs(['unmount', mnt], {}, opts.scorefs).catch(() => undefined);
+    await runScorefs(['unmount', mnt], {}, opts.scorefs ? { scorefs: opts.scorefs } : {}).catch(() => undefined);
     await forceUnmount(mnt);
   };
   if (t) t.teardown(stop);
-  const result = await runScorefs(args, opts.env, opts.scorefs);
+  const result = await runScorefs(args, opts.env, { ...(opts.scorefs ? { scorefs: opts.scorefs } : {}), ...(opts.umask ? { umask: opts.umask } : {}) });
   if (result.code !== 0) {
     await stop();
     if (!t) await rm(work, { recursive: true, force: true });

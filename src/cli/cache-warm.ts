@@ -3,6 +3,7 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import type { BlockCache } from '../cache/block-cache.js';
 import { InvalidInput } from '../errors.js';
+import type { CatalogFile } from '../model.js';
 import { ScoreClient } from '../score/client.js';
 import { warmFiles } from '../download/warm.js';
 import { selectWarmPaths } from '../download/warm-paths.js';
@@ -41,10 +42,11 @@ export const warmCommand: CommandModule<object, WarmArgs> = {
       const catalog = await client.fetchCatalog({ signal });
       const selection = selectWarmPaths(catalog, args.paths.map(String));
       for (const note of selection.notes) process.stderr.write(`scorefs: ${note}\n`);
+      const describe = (file: CatalogFile) => client.describe(file, { signal });
+      const r = await warmFiles(selection.files, { openCache: open, parallel: args.parallel, signal, describe });
       const snapshot = await open();
-      await snapshot.saveCatalog(catalog).finally(() => snapshot.close()); // names for `cache stats`, listing for offline mounts
-
-      const r = await warmFiles(selection.files, { openCache: open, parallel: args.parallel, signal });
+      // names for `cache stats`, listing for offline mounts (with the MD5s learned for the warmed files)
+      await snapshot.saveCatalog(catalog).finally(() => snapshot.close());
       for (const { file, error } of r.failed) {
         process.stderr.write(`scorefs: ${file.analysisId}/${file.fileName}: ${error instanceof Error ? error.message : String(error)}\n`);
       }

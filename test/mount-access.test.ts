@@ -9,7 +9,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { objectIdFor } from '../src/server/object-id.js';
 import { exec } from './helpers/exec.js';
-import { mountScorefs, mountWorkDir, type MountedScorefs } from './helpers/mount.js';
+import { mountScorefs, mountWorkDir, runScorefs, type MountedScorefs } from './helpers/mount.js';
 import { getJson } from './helpers/raw-http.js';
 import { startServer, type RunningServer } from './helpers/server.js';
 import { tempDir } from './helpers/tmp.js';
@@ -143,6 +143,29 @@ test('offline, a controlled file is served from the cache only within a lease gr
   server = await startServer(t, { data: s.data, tokens: s.tokens, port });
   const online = await mountWith(t, server, s.tokenA, short);
   t.is((await compare(online, s)).code, 0);
+});
+
+test('within a mount, Score is asked again once the lease is over; cache warm with a token that may not read a file fetches none of it', async (t) => {
+  const s = await setup(t);
+  const server = await startServer(t, { data: s.data, tokens: s.tokens });
+  const requests = apiRequests(server);
+  const cacheDir = path.join(await mountWorkDir(t), 'cache');
+  const m = await mountWith(t, server, s.tokenA, cacheDir, ['--access-lease', '1s']);
+  t.is((await compare(m, s)).code, 0);
+  const afterFirst = await requests();
+  t.is((await compare(m, s)).code, 0);
+  t.is(await requests(), afterFirst, 'within the lease: no request');
+  await sleep(1500);
+  t.is((await compare(m, s)).code, 0);
+  t.true((await requests()) > afterFirst, 'the lease is over: asked again on open');
+  await m.stop();
+
+  const sent = await server.objectBytesSent();
+  const warm = await runScorefs(['cache', 'warm', '--storage-url', server.url, '--cache-dir', cacheDir, '--token-file', s.tokenB, SECRET_ID], CLEAN_ENV);
+  t.is(warm.code, 1);
+  t.regex(warm.stderr, /AN-C\/secret\.bin: .*scope/);
+  t.regex(warm.stdout, /0 of 1 file\(s\) complete/);
+  t.is(await server.objectBytesSent(), sent, 'no byte of it fetched or read');
 });
 
 /** API requests the server answered (each scrape of /-/metrics counts itself, once answered: not counted here). */

@@ -1,5 +1,5 @@
-// The gate between the vfs and the block cache. The first read of an object in a mount waits for Score's
-// word on it (one metadata-only specification: may this token read it, and its MD5s), so that
+// The gate between the vfs and the block cache. The first open (or read) of an object in a mount waits
+// for Score's word on it (one metadata-only specification: may this token read it, and its MD5s), so that
 //  - a controlled object's cached bytes are served only while the token is known to be allowed: for a
 //    lease (default 24 h) after Score said yes, or offline within a lease an earlier mount was granted
 //    for the same token (kept in the cache dir); a refusal fails the read with AccessDenied;
@@ -55,28 +55,31 @@ export class ObjectAccess implements ByteReader {
     private readonly opts: ObjectAccessOptions,
   ) {}
 
+  async admit(obj: ObjectIdentity): Promise<void> {
+    await this.identityOf(obj);
+  }
+
   async read(obj: ObjectIdentity, offset: number, length: number, opts: ReadOptions = {}): Promise<Buffer> {
-    const identity = await this.admit(obj, opts.deadline);
+    const identity = await this.identityOf(obj, opts.deadline);
     return this.reader.read(identity, offset, length, this.through(identity, opts));
   }
 
   async readInto(obj: ObjectIdentity, offset: number, target: Buffer, opts: ReadOptions = {}): Promise<number> {
-    const identity = await this.admit(obj, opts.deadline);
+    const identity = await this.identityOf(obj, opts.deadline);
     return this.reader.readInto(identity, offset, target, this.through(identity, opts));
   }
 
-  /** Starts the check at once (the first read then finds it under way); the cache's stream opens with the first read. */
+  /** The cache's own stream opens with the first read, for the identity admitted then. */
   openStream(obj: ObjectIdentity, opts: { end?: number } = {}): ReadStreamHandle {
-    this.admit(obj).catch(() => undefined); // the reads report it
     return new GatedStream(obj, opts.end);
   }
 
   async pin(obj: ObjectIdentity, offset: number, length: number): Promise<void> {
-    await this.reader.pin(await this.admit(obj), offset, length);
+    await this.reader.pin(await this.identityOf(obj), offset, length);
   }
 
   /** The identity to read `obj` as, once it may be read; single-flight per object. */
-  private admit(obj: ObjectIdentity, deadline?: number): Promise<ObjectIdentity> {
+  private identityOf(obj: ObjectIdentity, deadline?: number): Promise<ObjectIdentity> {
     const version = versionOf(obj);
     const a = this.admitted.get(obj.id);
     if (a && a.version === version && Date.now() < a.until) return Promise.resolve(a.identity);

@@ -105,7 +105,7 @@ test('a controlled file cached for a token that may read it is not served to one
   t.not(key, '', 'the lease key is mode 0600');
 });
 
-test('offline, a controlled file is served from the cache only within a lease granted to the same token', async (t) => {
+test('offline, a controlled file is served from the cache only within a lease granted to the same token (by a mount or cache warm)', async (t) => {
   const s = await setup(t);
   let server: RunningServer = await startServer(t, { data: s.data, tokens: s.tokens });
   const port = server.port;
@@ -119,6 +119,9 @@ test('offline, a controlled file is served from the cache only within a lease gr
   const brief = await mountWith(t, server, s.tokenA, short, ['--access-lease', '1s']);
   t.is((await compare(brief, s)).code, 0);
   await brief.stop();
+  const warmed = path.join(work, 'warmed');
+  const warm = await runScorefs(['cache', 'warm', '--storage-url', server.url, '--cache-dir', warmed, '--token-file', s.tokenA, SECRET_ID], CLEAN_ENV);
+  t.is(warm.code, 0, warm.stderr);
   await server.stop();
   await sleep(1500); // the 1 s lease is over
 
@@ -126,6 +129,10 @@ test('offline, a controlled file is served from the cache only within a lease gr
   t.regex(offlineA.stderr, /unreachable/, 'mounted offline');
   t.is((await compare(offlineA, s)).code, 0, 'served within the lease of token A');
   await offlineA.stop();
+
+  const offlineWarmed = await mountWith(t, server, s.tokenA, warmed);
+  t.is((await compare(offlineWarmed, s)).code, 0, 'served within the lease cache warm was granted for token A');
+  await offlineWarmed.stop();
 
   const offlineB = await mountWith(t, server, s.tokenB, leased);
   const refused = await exec('cat', [path.join(offlineB.mnt, 'AN-C', 'secret.bin')]);

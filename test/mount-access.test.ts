@@ -11,6 +11,7 @@ import { objectIdFor } from '../src/server/object-id.js';
 import { exec } from './helpers/exec.js';
 import { mountScorefs, mountWorkDir, runScorefs, type MountedScorefs } from './helpers/mount.js';
 import { getJson } from './helpers/raw-http.js';
+import { sampleData, SAMPLE } from './helpers/sample-data.js';
 import { startServer, type RunningServer } from './helpers/server.js';
 import { tempDir } from './helpers/tmp.js';
 import { waitFor } from './helpers/wait.js';
@@ -173,6 +174,32 @@ test('within a mount, Score is asked again once the lease is over; cache warm wi
   t.regex(warm.stderr, /AN-C\/secret\.bin: .*scope/);
   t.regex(warm.stdout, /0 of 1 file\(s\) complete/);
   t.is(await server.objectBytesSent(), sent, 'no byte of it fetched or read');
+});
+
+test('the index, slices and slice indexes of a controlled BAM are refused to a token that may not read it, cached or not', async (t) => {
+  const s = await setup(t);
+  for (const name of ['ex1.bam', 'ex1.bam.bai']) await copyFile(path.join(sampleData(), SAMPLE.study, SAMPLE.bamAnalysis, name), path.join(s.data, 'ST1', 'AN-C', name));
+  await writeFile(
+    path.join(s.data, 'ST1', 'AN-C', '.analysis.json'),
+    JSON.stringify({ files: { 'secret.bin': { fileAccess: 'controlled' }, 'ex1.bam': { fileAccess: 'controlled' }, 'ex1.bam.bai': { fileAccess: 'controlled' } } }),
+  );
+  const server = await startServer(t, { data: s.data, tokens: s.tokens });
+  const cacheDir = path.join(await mountWorkDir(t), 'cache');
+  const bam = (m: MountedScorefs): string => path.join(m.mnt, 'AN-C', 'ex1.bam');
+  const a = await mountWith(t, server, s.tokenA, cacheDir);
+  const expected = await exec('samtools', ['view', '-c', path.join(s.data, 'ST1', 'AN-C', 'ex1.bam'), 'seq1:100-2000']);
+  t.is((await exec('samtools', ['view', '-c', bam(a), 'seq1:100-2000'])).stdout, expected.stdout);
+  t.is((await exec('samtools', ['view', '-c', `${bam(a)}.slices/seq1:100-2000.bam`])).stdout, expected.stdout);
+  await a.stop();
+
+  const b = await mountWith(t, server, s.tokenB, cacheDir);
+  for (const file of [bam(b), `${bam(b)}.bai`, `${bam(b)}.slices/seq1:100-2000.bam`, `${bam(b)}.slices/seq1:100-2000.bam.bai`]) {
+    const r = await exec('cat', [file]);
+    t.regex(r.stderr, /Permission denied/, file);
+  }
+  t.not((await exec('samtools', ['view', '-c', bam(b), 'seq1:100-2000'])).code, 0);
+  t.regex((await exec('ls', [`${bam(b)}.slices`])).stderr, /Permission denied/);
+  t.is((await stats(b)).bytesRead, 0, 'no byte of the BAM, its index or a slice served');
 });
 
 /** API requests the server answered (each scrape of /-/metrics counts itself, once answered: not counted here). */

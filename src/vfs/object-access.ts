@@ -144,7 +144,7 @@ export class ObjectAccess implements ByteReader {
 
   /** Keeps learned MD5s with the catalog entry, so a refresh and the next (offline) mount key the object the same. */
   private learn(file: CatalogFile, c: Checksums): void {
-    if (file.md5 === c.md5 && file.parts === c.parts) return;
+    if (file.md5 === c.md5 && JSON.stringify(file.parts) === JSON.stringify(c.parts)) return; // a lease renewal
     file.md5 = c.md5;
     if (c.parts) file.parts = c.parts;
     else delete file.parts;

@@ -68,8 +68,17 @@ export interface ReadOptions {
   deadline?: number;
 }
 
-/** What the vfs reads object bytes through (implemented by the BlockCache in src/cache/). */
+/**
+ * What the vfs reads object bytes through: the BlockCache in src/cache/, behind the gate that checks
+ * access first (src/vfs/object-access.ts).
+ */
 export interface ByteReader {
+  /**
+   * Called on open: resolves once obj may be read (throws AccessDenied or Unavailable otherwise), so a
+   * refusal shows at open, before the kernel's page cache could serve a byte. Only a reader that guards
+   * access implements it; reads check too.
+   */
+  admit?(obj: ObjectIdentity): Promise<void>;
   /** Bytes [offset, offset+length) of the object, clamped to its size (short at EOF, never an error). */
   read(obj: ObjectIdentity, offset: number, length: number, opts?: ReadOptions): Promise<Buffer>;
   /** The same bytes copied into `target` (length = target.length); resolves to how many there were. */

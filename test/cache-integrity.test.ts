@@ -7,7 +7,7 @@ import path from 'node:path';
 import { BlockCache, type BlockCacheOptions } from '../src/cache/block-cache.js';
 import { objectKey } from '../src/cache/object-key.js';
 import type { ObjectIdentity } from '../src/model.js';
-import { httpBackend, md5 } from './helpers/cache-backend.js';
+import { describedCatalog, httpBackend, md5 } from './helpers/cache-backend.js';
 import { blockFile, blockFilesOf, damageBlock } from './helpers/cache-model.js';
 import { tempDir } from './helpers/tmp.js';
 import { waitFor } from './helpers/wait.js';
@@ -120,10 +120,10 @@ test('a changed object gets new blocks: its old bytes are never served for it', 
   await writeFile(backend.objects[0]!.path, changed);
   await utimes(backend.objects[0]!.path, new Date(), new Date(Date.now() + 5000));
   await waitFor('the server to list the new version', async () => {
-    const c = await backend.client.fetchCatalog();
+    const c = await describedCatalog(backend.client);
     return c.files.find((f) => f.id === obj.id)!.md5 === md5(changed);
   });
-  const now = (await backend.client.fetchCatalog()).files.find((f) => f.id === obj.id)!;
+  const now = (await describedCatalog(backend.client)).files.find((f) => f.id === obj.id)!;
   t.not(objectKey(now, BS), objectKey(obj, BS));
   t.true((await cache.read(now, 0, SIZE)).equals(changed));
 });

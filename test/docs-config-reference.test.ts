@@ -108,6 +108,7 @@ async function exampleValues(dir: string): Promise<Record<string, string>> {
     'log-level': 'debug',
     'read-deadline': '7',
     'refresh-interval': '42',
+    'access-lease': '12h',
     'metrics-port': '9187',
   };
 }

@@ -112,6 +112,9 @@ test('bad options and a non-empty mountpoint are refused before anything is moun
   const badSize = await runScorefs(['mount', mnt, '--storage-url', 'http://127.0.0.1:9', '--cache-size', 'lots', ...cache]);
   t.not(badSize.code, 0);
   t.regex(badSize.stderr, /not a size/);
+  const badLease = await runScorefs(['mount', mnt, '--storage-url', 'http://127.0.0.1:9', '--access-lease', 'a while', ...cache]);
+  t.not(badLease.code, 0);
+  t.regex(badLease.stderr, /access-lease must be a positive duration such as 12h.*"a while"/);
 
   await writeFile(path.join(mnt, 'keep-me'), 'x');
   const server = await startServer(t, { data: sampleData() });

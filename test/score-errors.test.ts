@@ -9,6 +9,7 @@ import { AccessDenied, BadRequest, InvalidInput, NotFound, ProtocolError, Unavai
 import type { CatalogFile, ObjectIdentity } from '../src/model.js';
 import { parseEntityPage, parseJson, parseListing, parseSpec } from '../src/score/wire.js';
 import { configureLogger } from '../src/util/log.js';
+import { describedCatalog } from './helpers/cache-backend.js';
 import { sampleData, SAMPLE } from './helpers/sample-data.js';
 import { scoreClient } from './helpers/score-client.js';
 import { startServer, type RunningServer } from './helpers/server.js';
@@ -48,7 +49,7 @@ async function fixture(t: Parameters<typeof tempDir>[0]): Promise<Fixture> {
   const tokens = path.join(dir, 'tokens.json');
   await writeFile(tokens, JSON.stringify({ [NO_SCOPE_TOKEN]: [], [STUDY_TOKEN]: [`PROGRAMDATA-${STUDY}.READ`], 'tok-all': ['score.READ'] }));
   const server = await startServer(t, { data, tokens });
-  const files = (await scoreClient(t, server.url, { token: 'tok-all' }).fetchCatalog()).files;
+  const files = (await describedCatalog(scoreClient(t, server.url, { token: 'tok-all' }))).files;
   return {
     server,
     data,
@@ -86,7 +87,8 @@ test('a controlled file without the scope is AccessDenied(scope) naming the obje
   t.is(files.length, fx.files.length); // the catalog shows everything, as score-client's mount does
   const fa = files.find((f) => f.analysisId === 'AN-CTRL' && f.fileName === 'ex1.fa')!;
   t.is(fa.access, 'controlled');
-  t.is(fa.md5, null); // its specification is refused to this token
+  t.is(fa.md5, null); // the catalog carries no MD5s; the specification that has them is refused to this token
+  await t.throwsAsync(client.describe(fa), { instanceOf: AccessDenied });
   const err = await t.throwsAsync(client.source.fetchRange(fa, 0, 100), { instanceOf: AccessDenied });
   t.is((err as AccessDenied).reason, 'scope');
   t.true(err!.message.includes(fa.id) && err!.message.includes(STUDY), err!.message);
@@ -101,8 +103,9 @@ test('the study scope reads the controlled file', async (t) => {
   const fx = await fixture(t);
   const client = scoreClient(t, fx.server.url, { token: STUDY_TOKEN });
   const fa = (await client.fetchCatalog()).files.find((f) => f.analysisId === 'AN-CTRL' && f.fileName === 'ex1.fa')!;
-  t.is(fa.md5, fx.file('AN-CTRL', 'ex1.fa').md5);
-  t.truthy(fa.md5);
+  const { md5 } = await client.describe(fa);
+  t.is(md5, fx.file('AN-CTRL', 'ex1.fa').md5);
+  t.truthy(md5);
   t.true((await client.source.fetchRange(fa, 0, fa.size)).equals(await readFile(path.join(fx.data, STUDY, 'AN-CTRL', 'ex1.fa'))));
 });
 

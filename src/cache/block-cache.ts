@@ -5,6 +5,7 @@ import { statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidInput, ProtocolError, TransientError, Unavailable } from '../errors.js';
 import type { ByteReader, Catalog, ObjectIdentity, ReadOptions, ReadStreamHandle } from '../model.js';
+import { AccessLeases, leaseKey, tokenFingerprint } from './access-leases.js';
 import { BlockFiles } from './block-files.js';
 import { assertCacheExists, layoutRoot, makeCacheDirPrivate } from './cache-dir.js';
 import { BlockBufferPool } from './buffer-pool.js';
@@ -75,6 +76,7 @@ export class BlockCache implements ByteReader {
   private constructor(
     private readonly opts: ResolvedOptions,
     private readonly index: CacheIndex,
+    private readonly leaseKey: Buffer,
     root: string,
     minFreeBytes: number,
   ) {
@@ -119,7 +121,12 @@ export class BlockCache implements ByteReader {
     }
     const openedAt = Date.now();
     const index = await CacheIndex.open(path.join(root, 'index'));
-    const cache = new BlockCache(opts, index, root, minFree);
+    // Made after the index is locked: two processes never race to create it.
+    const key = await leaseKey(path.join(root, 'lease-key')).catch(async (err: unknown) => {
+      await index.close();
+      throw err;
+    });
+    const cache = new BlockCache(opts, index, key, root, minFree);
     cache.sweeper.start(openedAt);
     return cache;
   }
@@ -211,6 +218,11 @@ export class BlockCache implements ByteReader {
       memoryCapacityBytes: this.opts.memoryBytes,
       ...(typeof source.stats === 'function' ? { source: source.stats() } : {}),
     };
+  }
+
+  /** The access leases of a token (offline reads of controlled objects). */
+  leasesOf(token: string | undefined): AccessLeases {
+    return new AccessLeases(this.index, tokenFingerprint(this.leaseKey, token));
   }
 
   saveCatalog(c: Catalog): Promise<void> {

@@ -34,7 +34,12 @@ export interface BlockRef {
   n: number;
 }
 
-type Value = BlockRecord | ObjectRecord | Usage | Catalog | '';
+/** An access lease (access-leases.ts): until when a token may read an object offline. */
+interface LeaseRecord {
+  until: number;
+}
+
+type Value = BlockRecord | ObjectRecord | Usage | Catalog | LeaseRecord | '';
 type Op = { type: 'put'; key: string; value: Value } | { type: 'del'; key: string };
 
 const USAGE = 'm!usage';
@@ -43,6 +48,7 @@ const pad = (n: number, w: number) => String(n).padStart(w, '0');
 const blockKey = (okey: string, n: number) => `b!${okey}!${pad(n, 10)}`;
 const lruKey = (okey: string, n: number, r: BlockRecord) => `l!${r.p}!${pad(r.t, 14)}!${okey}!${pad(n, 10)}`;
 const objKey = (okey: string) => `o!${okey}`;
+const leaseKey = (fingerprint: string, objectId: string) => `a!${fingerprint}!${objectId}`;
 
 export class CacheIndex {
   /** Running totals of indexed blocks (as last committed). */
@@ -213,6 +219,20 @@ export class CacheIndex {
 
   async hasBlock(okey: string, n: number): Promise<boolean> {
     return (await this.getBlock(okey, n)) !== undefined;
+  }
+
+  async getLease(fingerprint: string, objectId: string): Promise<number | undefined> {
+    return ((await this.db.get(leaseKey(fingerprint, objectId))) as LeaseRecord | undefined)?.until;
+  }
+
+  /** Call inside exclusive(). */
+  async putLease(fingerprint: string, objectId: string, until: number): Promise<void> {
+    await this.db.put(leaseKey(fingerprint, objectId), { until });
+  }
+
+  /** Call inside exclusive(). */
+  async deleteLease(fingerprint: string, objectId: string): Promise<void> {
+    await this.db.del(leaseKey(fingerprint, objectId));
   }
 
   async saveCatalog(c: Catalog): Promise<void> {

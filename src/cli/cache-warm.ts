@@ -2,19 +2,22 @@
 // disk. Ctrl-C stops after the reads under way; running it again resumes (cached blocks are kept).
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import type { BlockCache } from '../cache/block-cache.js';
+import type { CatalogFile } from '../model.js';
 import { ScoreClient } from '../score/client.js';
 import { warmFiles } from '../download/warm.js';
 import { selectWarmPaths } from '../download/warm-paths.js';
 import { formatBytes } from '../util/progress.js';
 import { cacheDirOption, openCache, resolveCacheLocation, type CacheDirArgs } from './cache-open.js';
+import { parseDuration } from './mount-options.js';
 import { quietLogger } from './command-errors.js';
 import { connectionOptions, resolveConnection, type ConnectionArgs } from './connection-options.js';
 import { runInterruptible } from './interrupt.js';
-import { COUNT, numberOption, sizeOption } from './option-values.js';
+import { COUNT, durationOption, numberOption, sizeOption } from './option-values.js';
 
 interface WarmArgs extends CacheDirArgs, ConnectionArgs {
   paths: string[];
   parallel: number;
+  accessLease?: string;
 }
 
 export const warmCommand: CommandModule<object, WarmArgs> = {
@@ -24,10 +27,12 @@ export const warmCommand: CommandModule<object, WarmArgs> = {
     cacheDirOption(connectionOptions(y))
       .positional('paths', { type: 'string', array: true, describe: 'what to warm' })
       .option('cache-size', sizeOption('cache-size', { describe: 'disk cache bound, as the mount uses it (e.g. 50G; default 10G)' }))
-      .option('parallel', numberOption('parallel', COUNT, '4', { default: 4, describe: 'reads in flight (8 MiB each)' })) as unknown as Argv<WarmArgs>,
+      .option('parallel', numberOption('parallel', COUNT, '4', { default: 4, describe: 'reads in flight (8 MiB each)' }))
+      .option('access-lease', durationOption('access-lease', { describe: 'how long an offline mount may serve a warmed controlled file to this token (default 24h)' })) as unknown as Argv<WarmArgs>,
   handler: async (args: ArgumentsCamelCase<WarmArgs>) => {
     quietLogger();
     await runInterruptible('warm: stopping after the reads under way (Ctrl-C again to quit at once)', async (signal, atExit) => {
+      const leaseMs = parseDuration(args.accessLease ?? (process.env.SCOREFS_ACCESS_LEASE || '24h'), 'access-lease');
       const location = await resolveCacheLocation(args, process.env);
       const client = new ScoreClient(await resolveConnection(args, process.env));
       atExit(() => client.close());
@@ -40,10 +45,23 @@ export const warmCommand: CommandModule<object, WarmArgs> = {
       const catalog = await client.fetchCatalog({ signal });
       const selection = selectWarmPaths(catalog, args.paths.map(String));
       for (const note of selection.notes) process.stderr.write(`scorefs: ${note}\n`);
-      const snapshot = await open();
-      await snapshot.saveCatalog(catalog).finally(() => snapshot.close()); // names for `cache stats`, listing for offline mounts
-
-      const r = await warmFiles(selection.files, { openCache: open, parallel: args.parallel, signal });
+      const allowedAt = new Map<CatalogFile, number>(); // controlled files Score let this token read, and when
+      const describe = async (file: CatalogFile) => {
+        const checksums = await client.describe(file, { signal });
+        if (file.access !== 'open') allowedAt.set(file, Date.now());
+        return checksums;
+      };
+      const r = await warmFiles(selection.files, { openCache: open, parallel: args.parallel, signal, describe });
+      const after = await open();
+      try {
+        // names for `cache stats`, listing for offline mounts (with the MD5s learned for the warmed files)
+        await after.saveCatalog(catalog);
+        // warmed to be read offline: an offline mount serves controlled files to this token within these leases
+        const leases = after.leasesOf(client.config.token);
+        for (const [file, at] of allowedAt) await leases.grant(file.id, at + leaseMs);
+      } finally {
+        await after.close();
+      }
       for (const { file, error } of r.failed) {
         process.stderr.write(`scorefs: ${file.analysisId}/${file.fileName}: ${error instanceof Error ? error.message : String(error)}\n`);
       }

@@ -20,6 +20,16 @@ export function parseSize(text: string, option?: string): number {
   return bytes;
 }
 
+const SECONDS: Record<string, number> = { '': 1, s: 1, m: 60, h: 3600, d: 86_400 };
+
+/** "12h", "30m", "90s", "1d", "45" (seconds) as milliseconds; `what` names the option in the error. */
+export function parseDuration(text: string, what: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$/i.exec(text);
+  const ms = m ? Math.round(Number(m[1]) * SECONDS[m[2]!.toLowerCase()]! * 1000) : NaN;
+  if (!(ms > 0) || !Number.isSafeInteger(ms)) throw new InvalidInput(`${what} must be a positive duration such as 12h, 30m or 90s (seconds without a unit), not "${text}"`);
+  return ms;
+}
+
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   const base = env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
   return path.join(base, 'scorefs');

@@ -13,6 +13,7 @@ import { ScoreClient } from '../score/client.js';
 import { readManifest } from '../score/manifest.js';
 import { selectFromManifest } from '../vfs/manifest.js';
 import { MountTree } from '../vfs/mount-tree.js';
+import { ObjectAccess } from '../vfs/object-access.js';
 import type { MountSettings } from './mount.js';
 import { openCache } from './cache-open.js';
 import { reportToParent } from './mount-daemon.js';
@@ -48,10 +49,20 @@ export async function runMount(s: MountSettings): Promise<void> {
     const fetch = (known?: Catalog): Promise<Catalog> => activeClient.fetchCatalog({ ...(only ? { only } : {}), ...(known ? { known } : {}) });
     const start = await initialCatalog(activeClient, fetch, openedCache, s);
     let offline = start.offline;
+    let latest = start.catalog; // what the snapshot holds, with the MD5s learned since
+    const snapshot = new SnapshotWriter(() => openedCache.saveCatalog(latest));
+    const access = new ObjectAccess(openedCache, {
+      describe: (file, call) => activeClient.describe(file, call),
+      leases: openedCache.leasesOf(s.client.token),
+      leaseMs: s.accessLeaseMs,
+      readDeadlineMs: s.client.readDeadlineMs,
+      offline: () => offline,
+      onLearned: () => snapshot.soon(),
+    });
 
     const tree: MountTree = new MountTree(select(start.catalog), {
       layout: s.layout,
-      reader: openedCache,
+      reader: access,
       stats: () => statsDocument(openedCache, tree.catalog, offline),
     });
     // Before mounting: a port in use fails the mount, rather than a daemon that dies once it is up.
@@ -70,7 +81,8 @@ export async function runMount(s: MountSettings): Promise<void> {
         tree.replace(select(c));
         if (offline) log.info('the server answers again: online');
         offline = false;
-        await openedCache.saveCatalog(c);
+        latest = c;
+        await snapshot.now();
       },
       intervalMs: s.refreshIntervalMs,
     });
@@ -85,6 +97,7 @@ export async function runMount(s: MountSettings): Promise<void> {
     await metrics?.close();
     if (reason !== 'unmounted') await fuse.unmount();
     fuse = undefined;
+    await snapshot.now().catch((err: unknown) => log.warn({ err: String(err) }, 'saving the listing failed'));
     await cache.close();
     cache = undefined;
     await client.close();
@@ -134,6 +147,25 @@ async function initialCatalog(
     }
     log.warn({ err: err instanceof Error ? err.message : String(err), fetchedAt: snapshot.fetchedAt }, 'server unreachable: mounting offline from the cached listing');
     return { catalog: snapshot, offline: true };
+  }
+}
+
+/** MD5s learned on first opens reach the snapshot in batches: one write for a burst of opens. */
+const SNAPSHOT_DELAY_MS = 2000;
+
+class SnapshotWriter {
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly save: () => Promise<void>) {}
+
+  soon(): void {
+    this.timer ??= setTimeout(() => void this.now().catch((err: unknown) => log.warn({ err: String(err) }, 'saving the listing failed')), SNAPSHOT_DELAY_MS);
+  }
+
+  now(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    return this.save();
   }
 }
 

@@ -9,9 +9,9 @@ import { LAYOUTS, type Layout } from '../vfs/layout.js';
 import { connectionFlags, connectionOptions, type ConnectionArgs } from './connection-options.js';
 import { isDaemonChild, readDaemonSecret, reportToParent, startDaemon } from './mount-daemon.js';
 import { checkCacheDirPath } from '../cache/cache-dir.js';
-import { checkOutsideMountpoint, defaultCacheDir, LOG_LEVELS, parseLayout, parseSize } from './mount-options.js';
+import { checkOutsideMountpoint, defaultCacheDir, LOG_LEVELS, parseDuration, parseLayout, parseSize } from './mount-options.js';
 import { runMount } from './mount-run.js';
-import { numberOption, PORT, SECONDS, sizeOption } from './option-values.js';
+import { durationOption, numberOption, PORT, SECONDS, sizeOption } from './option-values.js';
 
 interface MountArgs extends ConnectionArgs {
   mountpoint: string;
@@ -25,6 +25,7 @@ interface MountArgs extends ConnectionArgs {
   logFile?: string;
   logLevel?: string;
   refreshInterval?: number;
+  accessLease?: string;
   metricsPort?: number;
   readyTimeout: number;
 }
@@ -44,6 +45,8 @@ export interface MountSettings {
   logFile: string;
   logLevel: LogLevel;
   refreshIntervalMs: number;
+  /** How long Score's yes to a controlled object stands (then it is asked again; offline, the limit). */
+  accessLeaseMs: number;
   /** Serve Prometheus text of the mount's counters on 127.0.0.1:PORT/metrics. */
   metricsPort?: number;
 }
@@ -65,6 +68,7 @@ export const mountCommand: CommandModule<object, MountArgs> = {
       .option('log-file', { type: 'string', describe: 'log file (default <cache-dir>/scorefs.log)' })
       .option('log-level', { type: 'string', choices: LOG_LEVELS, describe: 'log level (default info)' })
       .option('refresh-interval', numberOption('refresh-interval', SECONDS, '300', { describe: 'seconds between catalog refreshes (default 300)' }))
+      .option('access-lease', durationOption('access-lease', { describe: 'how long Score\'s yes to a controlled file stands, also offline, e.g. 12h, 30m (default 24h)' }))
       .option('metrics-port', numberOption('metrics-port', PORT, '9187', { describe: 'serve Prometheus metrics on 127.0.0.1:PORT/metrics' }))
       .option('ready-timeout', numberOption('ready-timeout', SECONDS, '60', { default: 60, describe: 'seconds to wait for the daemon to mount' })) as unknown as Argv<MountArgs>,
   handler: async (args: ArgumentsCamelCase<MountArgs>) => {
@@ -120,6 +124,7 @@ function childArgs(s: MountSettings): string[] {
   if (s.allowOther) args.push('--allow-other');
   if (s.metricsPort !== undefined) args.push('--metrics-port', String(s.metricsPort));
   args.push('--read-deadline', String(s.client.readDeadlineMs / 1000), '--refresh-interval', String(s.refreshIntervalMs / 1000));
+  args.push('--access-lease', String(s.accessLeaseMs / 1000));
   return args;
 }
 
@@ -162,6 +167,7 @@ export async function resolveMountSettings(args: MountArgs, env: NodeJS.ProcessE
     logFile,
     logLevel: logLevel as LogLevel,
     refreshIntervalMs: refresh * 1000,
+    accessLeaseMs: parseDuration(pick(args.accessLease, 'access-lease') ?? '24h', 'access-lease'),
     ...(metricsPort !== undefined ? { metricsPort } : {}),
   };
 }
@@ -169,7 +175,7 @@ export async function resolveMountSettings(args: MountArgs, env: NodeJS.ProcessE
 /** The keys a config file may hold: the long options of `scorefs mount` that make sense in a file. */
 const CONFIG_KEYS = [
   'storage-url', 'metadata-url', 'token-file', 'cache-dir', 'cache-size', 'memory-size', 'layout', 'manifest', 'allow-other',
-  'log-file', 'log-level', 'read-deadline', 'refresh-interval', 'metrics-port', 'stall-timeout', 'connections',
+  'log-file', 'log-level', 'read-deadline', 'refresh-interval', 'access-lease', 'metrics-port', 'stall-timeout', 'connections',
 ] as const;
 /** score-client's application.properties keys that scorefs reads; its other (dotted) keys are ignored. */
 const SCORE_CLIENT_KEYS = ['storage.url', 'metadata.url', 'accessToken', 'client.accessToken'];

@@ -4,7 +4,7 @@
 // `nargs: 1` lets a value start with "-" (yargs would read "-5G" as the flags -5 and -G).
 import type { Options } from 'yargs';
 import { InvalidInput } from '../errors.js';
-import { parseSize } from './mount-options.js';
+import { parseDuration, parseSize } from './mount-options.js';
 
 export interface NumberRule {
   /** What a valid value is, after "must be". */
@@ -34,6 +34,14 @@ function parseNumber(raw: unknown, option: string, rule: NumberRule, example: st
 export function sizeOption(option: string, spec: Omit<Options, 'type' | 'coerce'>): Options {
   return checkedOption(option, spec, (text) => {
     parseSize(text, option);
+    return text;
+  });
+}
+
+/** A duration option (90s, 30m, 12h, 1d, or seconds): checked at parse, handed on as the text given. */
+export function durationOption(option: string, spec: Omit<Options, 'type' | 'coerce'>): Options {
+  return checkedOption(option, spec, (text) => {
+    parseDuration(text, `--${option}`);
     return text;
   });
 }

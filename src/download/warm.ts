@@ -17,6 +17,11 @@ export interface WarmOptions {
   openCache: () => Promise<BlockCache>;
   /** Reads in flight. */
   parallel: number;
+  /**
+   * Score's word on a file before it is warmed: its MD5s (which key and verify its blocks as a mount
+   * keys them), or a refusal, which fails that file without reading a byte of it.
+   */
+  describe: (file: CatalogFile) => Promise<Pick<ObjectIdentity, 'md5' | 'parts'>>;
   signal?: AbortSignal;
   stream?: NodeJS.WriteStream;
 }
@@ -35,6 +40,9 @@ export async function warmFiles(files: readonly CatalogFile[], opts: WarmOptions
   const total = files.reduce((sum, f) => sum + f.size, 0);
   const progress = new ProgressBar({ total, label: 'warm', ...(opts.stream ? { stream: opts.stream } : {}) });
   let pending = [...files];
+  const refused = await describeAll(pending, opts);
+  result.failed.push(...refused);
+  pending = pending.filter((f) => !refused.some((r) => r.file === f));
   try {
     for (let pass = 1; pending.length > 0 && pass <= MAX_PASSES; pass++) {
       const cache = await opts.openCache();
@@ -97,6 +105,27 @@ async function warmPass(
   }
   await Promise.all(steps);
   return [...failed].map(([file, error]) => ({ file, error }));
+}
+
+/** Learns every file's MD5s (into the file); returns the files Score refused or could not describe. */
+async function describeAll(files: readonly CatalogFile[], opts: WarmOptions): Promise<Array<{ file: CatalogFile; error: unknown }>> {
+  const limiter = new Limiter(opts.parallel);
+  const failed: Array<{ file: CatalogFile; error: unknown }> = [];
+  await Promise.all(
+    files.map((file) =>
+      limiter.run(async () => {
+        try {
+          const c = await opts.describe(file);
+          file.md5 = c.md5;
+          if (c.parts) file.parts = c.parts;
+          else delete file.parts;
+        } catch (error) {
+          failed.push({ file, error });
+        }
+      }),
+    ),
+  );
+  return failed;
 }
 
 async function cachedObjects(openCache: () => Promise<BlockCache>): Promise<CachedObject[]> {

@@ -1,8 +1,8 @@
-// The catalog as score-client's mount builds it (reference §3 "Startup"): every SONG entity joined with
-// Score's /listing, optionally restricted to a manifest's objects, plus each object's MD5s from its
-// metadata-only download specification.
-import { AccessDenied, BadRequest, NotFound, ProtocolError } from '../errors.js';
-import type { Catalog, CatalogFile, ObjectIdentity } from '../model.js';
+// The catalog a mount shows: every SONG entity joined with Score's /listing, optionally restricted to a
+// manifest's objects. Two requests however many objects there are: an object's MD5s come later, from its
+// metadata-only specification on first open (object-metadata.ts), so mounting does not grow with the catalog.
+import { ProtocolError } from '../errors.js';
+import type { Catalog, CatalogFile } from '../model.js';
 import { logger } from '../util/log.js';
 import type { ScoreApi } from './api.js';
 import type { CallOptions } from './retry.js';
@@ -15,12 +15,9 @@ export interface CatalogOptions extends CallOptions {
   only?: ReadonlySet<string>;
   /**
    * An earlier catalog of the same server: an object listed with the same size and last-modified
-   * time keeps the MD5s it had there, so a refresh asks Score for the specifications of new and
-   * changed objects only (one request per object would make refreshing a large catalog slow).
+   * time keeps the MD5s learned for it there, so they are not asked for again.
    */
   known?: Catalog;
-  /** Concurrent specification requests for MD5s (default 8). */
-  concurrency?: number;
   /** SONG page size (default 2000, Spring's maximum). */
   pageSize?: number;
 }
@@ -50,8 +47,7 @@ export async function fetchCatalog(api: ScoreApi, opts: CatalogOptions = {}): Pr
   if (opts.only) files = restrictTo(files, opts.only);
   files.sort((a, b) => compare(a.studyId, b.studyId) || compare(a.analysisId, b.analysisId) || compare(a.fileName, b.fileName));
   const known = new Map((opts.known?.files ?? []).map((f) => [f.id, f]));
-  const unknown = files.filter((f) => !reuseChecksums(f, known.get(f.id)));
-  await forEachConcurrently(unknown, opts.concurrency ?? 8, (f) => addChecksums(api, f, opts));
+  for (const f of files) reuseChecksums(f, known.get(f.id));
   log.info({ files: files.length, entities: entities.size, objects: listing.length, ms: Date.now() - fetchedAt }, 'catalog fetched');
   return { files, fetchedAt, server: api.config.storageUrl };
 }
@@ -97,52 +93,11 @@ export function indexFor<T extends { fileName: string }>(file: T, filesOfSameAna
   return undefined;
 }
 
-/** Copies the MD5s of the same object (same size and last-modified) from an earlier catalog; true if it could. */
-function reuseChecksums(file: CatalogFile, before: CatalogFile | undefined): boolean {
-  if (!before || before.md5 === null || before.size !== file.size || before.lastModified !== file.lastModified) return false;
+/** Copies the MD5s of the same object (same size and last-modified) from an earlier catalog. */
+function reuseChecksums(file: CatalogFile, before: CatalogFile | undefined): void {
+  if (!before || before.md5 === null || before.size !== file.size || before.lastModified !== file.lastModified) return;
   file.md5 = before.md5;
   if (before.parts) file.parts = before.parts;
-  return true;
-}
-
-/**
- * Object and part MD5s from the metadata-only specification. An object this token may not read, or
- * that Score cannot describe, stays in the catalog without MD5s (reads will say why).
- */
-async function addChecksums(api: ScoreApi, file: CatalogFile, opts: CallOptions): Promise<void> {
-  let spec;
-  try {
-    spec = await api.spec(file.id, { excludeUrls: true }, { ...opts, studyId: file.studyId });
-  } catch (err) {
-    if ((err instanceof AccessDenied && err.reason === 'scope') || err instanceof NotFound || err instanceof BadRequest) {
-      log.debug({ object: file.id, err: err.message }, 'no checksums for object');
-      return;
-    }
-    throw err;
-  }
-  if (spec.objectSize !== file.size) {
-    log.warn({ object: file.id, listingSize: file.size, specSize: spec.objectSize }, 'Score specification and listing disagree on the size; checksums ignored');
-    return;
-  }
-  file.md5 = spec.objectMd5;
-  const parts: NonNullable<ObjectIdentity['parts']> = [];
-  for (const p of spec.parts) {
-    if (p.sourceMd5 && p.partSize > 0 && p.offset + p.partSize <= file.size) parts.push({ offset: p.offset, size: p.partSize, md5: p.sourceMd5 });
-  }
-  if (parts.length) file.parts = parts;
-}
-
-async function forEachConcurrently<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    try {
-      while (next < items.length) await work(items[next++]!);
-    } catch (err) {
-      next = items.length; // one failure fails the whole: stop the other workers too
-      throw err;
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
 }
 
 function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {

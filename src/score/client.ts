@@ -1,12 +1,13 @@
 // The Score client as the rest of scorefs sees it: settings, API, catalog, URL cache and the range
 // source for the block cache, over one HTTP agent.
 import { AccessDenied, BadRequest, InvalidInput, NotFound, ProtocolError, Unavailable } from '../errors.js';
-import type { Catalog } from '../model.js';
+import type { Catalog, CatalogFile } from '../model.js';
 import { ScoreApi } from './api.js';
 import { fetchCatalog, type CatalogOptions } from './catalog.js';
 import type { ClientConfig } from './config.js';
 import { HttpClient } from './http.js';
 import { readManifest } from './manifest.js';
+import { describeObject, type ObjectChecksums } from './object-metadata.js';
 import { ScoreRangeSource, type RangeSourceStats } from './range-source.js';
 import type { CallOptions } from './retry.js';
 import { UrlCache } from './url-cache.js';
@@ -33,6 +34,14 @@ export class ScoreClient {
     const { manifest, ...rest } = opts;
     const only = manifest ? await readManifest(manifest) : rest.only;
     return fetchCatalog(this.api, { ...rest, ...(only ? { only } : {}) });
+  }
+
+  /**
+   * Whether this token may read the object, and its MD5s (one metadata-only specification); the
+   * object's URL is fetched alongside for the read that follows. Throws AccessDenied when it may not.
+   */
+  describe(file: Pick<CatalogFile, 'id' | 'size' | 'studyId'>, opts: CallOptions = {}): Promise<ObjectChecksums> {
+    return describeObject(this.api, this.urls, file, opts);
   }
 
   /**

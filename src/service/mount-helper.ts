@@ -23,6 +23,7 @@ const VALUE_OPTIONS = [
   'log-level',
   'read-deadline',
   'refresh-interval',
+  'access-lease',
 ] as const;
 
 /** Flags that map to a `scorefs mount` switch. */

@@ -28,9 +28,10 @@ export class ObjectFile implements FileNode {
   }
 
   async open(): Promise<FileHandle> {
-    this.pinInBackground();
     const obj = this.file;
     const reader = this.reader;
+    await reader.admit?.(obj);
+    this.pinInBackground();
     const stream = reader.openStream(obj);
     return {
       read: (offset, length) => reader.read(obj, offset, length, { stream }),

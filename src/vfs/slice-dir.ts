@@ -69,7 +69,7 @@ export class SliceDir implements DirNode {
       this.caches.plans.get(`${this.key()}|${region.tid}:${region.beg}-${region.end}`, async () =>
         (await this.slicer()).plan(region),
       );
-    return isIndex ? new SliceIndexFile(plan, this.mtimeMs) : new SliceFile(plan, this.data, this.reader, this.mtimeMs);
+    return isIndex ? new SliceIndexFile(plan, this.data, this.reader, this.mtimeMs) : new SliceFile(plan, this.data, this.reader, this.mtimeMs);
   }
 
   private slicer(): Promise<Slicer> {

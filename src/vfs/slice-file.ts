@@ -21,8 +21,9 @@ export class SliceFile implements FileNode {
   }
 
   async open(): Promise<FileHandle> {
-    const plan = await this.plan();
     const { data, reader } = this;
+    await reader.admit?.(data);
+    const plan = await this.plan();
     // One stream per open: the slice's original ranges come in file order, so the cache can prefetch,
     // but never past the last of them.
     const stream = reader.openStream(data, { end: lastOriginalByte(plan) });
@@ -37,8 +38,11 @@ export class SliceFile implements FileNode {
 export class SliceIndexFile implements FileNode {
   readonly kind = 'file';
 
+  /** @param data the original; the slice index is made of its bytes, so it is admitted as they are */
   constructor(
     private readonly plan: PlanSource,
+    private readonly data: ObjectIdentity,
+    private readonly reader: ByteReader,
     private readonly mtimeMs: number,
   ) {}
 
@@ -47,6 +51,7 @@ export class SliceIndexFile implements FileNode {
   }
 
   async open(): Promise<FileHandle> {
+    await this.reader.admit?.(this.data);
     const index = (await this.plan()).index;
     return {
       read: async (offset, length) => index.subarray(Math.min(offset, index.length), Math.min(offset + length, index.length)),

@@ -4,8 +4,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ExecutionContext } from 'ava';
-import type { ObjectIdentity, RangeSource } from '../../src/model.js';
+import type { Catalog, ObjectIdentity, RangeSource } from '../../src/model.js';
 import type { ScoreClient } from '../../src/score/client.js';
+import { describeObject } from '../../src/score/object-metadata.js';
 import type { ClientConfig } from '../../src/score/config.js';
 import { FileRangeSource } from './file-range-source.js';
 import { scoreClient } from './score-client.js';
@@ -84,12 +85,22 @@ export async function httpBackend(
   const files = await writeTestFiles(dir, sizes);
   const server = await startServer(t, { data: dir, ...(opts.partSize ? { partSize: opts.partSize } : {}) });
   const client = scoreClient(t, server.url, opts.client);
-  const catalog = await client.fetchCatalog();
+  const catalog = await describedCatalog(client);
   const objects = files.map((f) => {
     const entry = catalog.files.find((c) => c.analysisId === f.analysisId && c.fileName === f.fileName);
     if (!entry) throw new Error(`${f.fileName} is not in the catalog of scorefs serve`);
-    if (entry.md5 !== f.identity.md5) throw new Error(`${f.fileName}: catalog MD5 ${entry.md5}, file MD5 ${f.identity.md5}`);
+    if (entry.md5 !== f.identity.md5) throw new Error(`${f.fileName}: Score's MD5 ${entry.md5}, file MD5 ${f.identity.md5}`);
     return { obj: entry, bytes: f.bytes, path: f.path };
   });
   return { source: client.source, objects, server, client };
+}
+
+/**
+ * The catalog with every object's MD5s, as a mount knows them after each object's first open (its
+ * metadata-only specification; no URL fetched, so a test's URL expiry settings apply to the reads).
+ */
+export async function describedCatalog(client: ScoreClient): Promise<Catalog> {
+  const catalog = await client.fetchCatalog();
+  for (const f of catalog.files) Object.assign(f, await describeObject(client.api, undefined, f));
+  return catalog;
 }

@@ -81,7 +81,7 @@ function tmpfsProblem(): string | undefined {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'scorefs-tmpfs-probe-'));
   try {
     const mount = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir], { encoding: 'utf8', timeout: 10_000 });
-    if (mount.status !== 0) return mount.stderr?.trim() || String(mount.error ?? `mount exited ${mount.status}`);
+    if (mount.status !== 0) return mount.stderr?.trim().split('\n')[0] || String(mount.error ?? `mount exited ${mount.status}`);
     spawnSync('umount', [dir], { timeout: 10_000 });
     return undefined;
   } finally {

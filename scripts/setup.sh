@@ -1,12 +1,26 @@
 #!/usr/bin/env bash
-# Installs what scorefs needs on a Debian machine and builds it. Safe to run any number of times:
-# system packages are installed only when missing, npm ci runs only when the lockfile changed.
+# Installs what scorefs, its tests and its scripts need on a Debian machine and builds it. Safe to run any
+# number of times: system packages are installed only when missing, npm ci runs only when the lockfile
+# changed. Usage: scripts/setup.sh [--bench]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The Debian packages of every program scorefs, the tests, the docs' examples and the scripts run that a
+# bare Debian 12 + Node image lacks (coreutils, util-linux, mount, gzip, mawk are always there):
+#   libfuse2, fuse (fusermount)      scorefs mount
+#   samtools                         the sample data, tests, the docs' examples
+#   tabix (bgzip)                    test/slice-edge-cases.test.ts
+#   procps (pgrep, ps)               test/mount-errors.test.ts
+#   python3                          test/systemd.test.ts, test/server-object-id.test.ts, benchmarks
+#   systemd (systemd-analyze, -notify)  test/systemd.test.ts, docs/systemd-and-fstab.md
+#   curl                             docs/troubleshooting.md, benchmarks
+# `--bench` adds what only scripts/bench-* run: nginx-light (bench-serve.sh), bc (bench-mount.sh),
+# git (bench-ab.sh). nginx's package starts an nginx on port 80, hence not by default.
+packages=(libfuse2 fuse samtools tabix procps python3 systemd curl)
+[ "${1:-}" = --bench ] && packages+=(nginx-light bc git)
 need=()
-for pkg in libfuse2 fuse samtools; do
-  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+for pkg in "${packages[@]}"; do
+  [ "$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null)" = installed ] || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing system packages: ${need[*]}"

@@ -210,22 +210,22 @@ const META_EXAMPLE = `{"analysisState": "PUBLISHED", "files": {"x.bam": {"fileAc
 /** The metadata of a parsed `.analysis.json`, or what is wrong with it. Unknown keys are wrong: a misspelt one would lose a restriction. */
 function parseAnalysisMeta(json: unknown): AnalysisMeta | string {
   const meta: AnalysisMeta = { state: 'PUBLISHED', access: new Map() };
-  if (!isObject(json)) return ('is not a JSON object');
+  if (!isObject(json)) return 'is not a JSON object';
   for (const [key, value] of Object.entries(json)) {
     if (key === 'analysisState') {
-      if (!STATES.includes(value as AnalysisState)) return (`has analysisState ${JSON.stringify(value)}, not one of ${STATES.join(', ')}`);
+      if (!STATES.includes(value as AnalysisState)) return `has analysisState ${JSON.stringify(value)}, not one of ${STATES.join(', ')}`;
       meta.state = value as AnalysisState;
     } else if (key === 'files') {
-      if (!isObject(value)) return ('has "files" that is not an object of file name → {"fileAccess": …}');
+      if (!isObject(value)) return 'has "files" that is not an object of file name → {"fileAccess": …}';
       for (const [name, entry] of Object.entries(value)) {
         const keys = isObject(entry) ? Object.keys(entry) : [];
         const access = isObject(entry) ? entry.fileAccess : undefined;
         if (keys.length !== 1 || (access !== 'open' && access !== 'controlled')) {
-          return (`has files[${JSON.stringify(name)}] = ${JSON.stringify(entry)}, not {"fileAccess": "open"} or {"fileAccess": "controlled"}`);
+          return `has files[${JSON.stringify(name)}] = ${JSON.stringify(entry)}, not {"fileAccess": "open"} or {"fileAccess": "controlled"}`;
         }
         meta.access.set(name, access);
       }
-    } else return (`has an unknown key ${JSON.stringify(key)} (the keys are analysisState, files)`);
+    } else return `has an unknown key ${JSON.stringify(key)} (the keys are analysisState, files)`;
   }
   return meta;
 }

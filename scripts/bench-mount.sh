@@ -13,6 +13,7 @@
 #      vs htslib over HTTP (-X URL IDXURL) vs the local file: total time and object bytes; counts must agree;
 #   4. peak RSS (VmHWM) of the mount daemon over the cold cat.
 set -euo pipefail
+command -v bc >/dev/null || { echo "bench-mount.sh needs bc: bash scripts/setup.sh --bench" >&2; exit 1; }
 source "$(dirname "$0")/bench-lib.sh"
 bench_init "${1:-}"
 start_server

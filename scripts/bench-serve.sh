@@ -3,6 +3,7 @@
 # Usage: scripts/bench-serve.sh [FILE]   (FILE defaults to a fresh 1 GiB random file in a temp dir)
 # Prints MB/s per run, the medians and the ratio scorefs/nginx.
 set -euo pipefail
+command -v nginx >/dev/null || { echo "bench-serve.sh needs nginx: bash scripts/setup.sh --bench" >&2; exit 1; }
 repo=$(cd "$(dirname "$0")/.." && pwd)
 runs=${RUNS:-3}
 work=$(mktemp -d)

@@ -39,9 +39,9 @@ run samtools idxstats "$bam"
 run samtools view -c "$bam" seq2:100-200
 echo "\$ samtools view $bam seq1:1000-1010 | cut -f1-9 | awk 'NR <= 3'"
 samtools view "$bam" seq1:1000-1010 | cut -f1-9 | awk 'NR <= 3'  # awk reads it all: no SIGPIPE under pipefail
-run samtools view -c -T "$ref" "$cram"
+run samtools view -c "$cram"  # the sample CRAMs embed their reference: no -T needed
 run samtools idxstats "$cram"
-run samtools view -c -T "$ref" "$cram" seq1:1-500
+run samtools view -c -T "$ref" "$cram" seq1:1-500  # as with a CRAM that does not
 echo "\$ cat $mnt/.scorefs/stats.json"
 cat "$mnt/.scorefs/stats.json"; echo
 ./bin/scorefs unmount "$mnt"

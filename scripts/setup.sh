@@ -1,17 +1,35 @@
 #!/usr/bin/env bash
-# Installs what scorefs needs on a Debian machine and builds it. Safe to run any number of times:
-# system packages are installed only when missing, npm ci runs only when the lockfile changed.
-# --test: also what only the tests need (scripts/test.sh passes it).
+# Installs what scorefs, its tests and its scripts need on a Debian machine and builds it. Safe to run any
+# number of times: system packages are installed only when missing, npm ci runs only when the lockfile
+# changed. Usage: scripts/setup.sh [--test] [--bench]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libfuse2 fuse samtools jq)
-# mmdebstrap and systemd-container (systemd-nspawn): test/systemd-boot.test.ts boots a Debian system with them
-if [ "${1:-}" = --test ]; then packages+=(mmdebstrap systemd-container); fi
-
+# The Debian packages of every program scorefs, the tests, the docs' examples and the scripts run that a
+# bare Debian 12 + Node image lacks (coreutils, util-linux, mount, gzip, mawk are always there):
+#   libfuse2, fuse (fusermount)      scorefs mount
+#   samtools                         the sample data, tests, the docs' examples
+#   tabix (bgzip)                    test/slice-edge-cases.test.ts
+#   procps (pgrep, ps)               test/mount-errors.test.ts
+#   python3                          test/systemd.test.ts, test/server-object-id.test.ts, benchmarks
+#   systemd (systemd-analyze, -notify)  test/systemd.test.ts, docs/systemd-and-fstab.md
+#   curl                             docs/troubleshooting.md, benchmarks
+#   jq                               docs/troubleshooting.md, docs/cache.md (reading stats.json)
+# `--test` adds what only the tests run: mmdebstrap and systemd-container (systemd-nspawn), with which
+# test/systemd-boot.test.ts boots a Debian system.
+# `--bench` adds what only scripts/bench-* run: nginx-light (bench-serve.sh), bc (bench-mount.sh),
+# git (bench-ab.sh). nginx's package starts an nginx on port 80, hence not by default.
+packages=(libfuse2 fuse samtools tabix procps python3 systemd curl jq)
+for arg in "$@"; do
+  case "$arg" in
+    --test) packages+=(mmdebstrap systemd-container) ;;
+    --bench) packages+=(nginx-light bc git) ;;
+    *) echo "setup: unknown option $arg (usage: scripts/setup.sh [--test] [--bench])" >&2; exit 2 ;;
+  esac
+done
 need=()
 for pkg in "${packages[@]}"; do
-  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+  [ "$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null)" = installed ] || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing system packages: ${need[*]}"

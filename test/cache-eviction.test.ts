@@ -1,8 +1,10 @@
 // The disk tier stays within --cache-size by evicting least recently used blocks on insert, evicts
 // pinned blocks last, keeps the free-space floor, and on a full disk goes on serving from the network.
-import test from 'ava';
-import { execFile } from 'node:child_process';
+import test, { type ImplementationFn } from 'ava';
+import { execFile, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { BlockCache, type BlockCacheOptions } from '../src/cache/block-cache.js';
@@ -71,24 +73,42 @@ test('pinned blocks survive eviction pressure from other reads', async (t) => {
   t.true(cache.stats().diskBytes <= 8 * BS);
 });
 
-/** A tmpfs mounted for the test (root only); undefined where mounting is not allowed. */
-async function smallFilesystem(t: Parameters<typeof tempDir>[0], size: number, inodes?: number): Promise<string | undefined> {
+/**
+ * Why no tmpfs can be mounted here (not root, no CAP_SYS_ADMIN), or undefined when one can. Probed
+ * synchronously: ava takes only tests declared while the file loads.
+ */
+function tmpfsProblem(): string | undefined {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'scorefs-tmpfs-probe-'));
+  try {
+    const mount = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir], { encoding: 'utf8', timeout: 10_000 });
+    if (mount.status !== 0) return mount.stderr?.trim().split('\n')[0] || String(mount.error ?? `mount exited ${mount.status}`);
+    spawnSync('umount', [dir], { timeout: 10_000 });
+    return undefined;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const noTmpfs = tmpfsProblem();
+
+/** A test on a small tmpfs: skipped, with the reason in its title, where none can be mounted. */
+function tmpfsTest(title: string, fn: ImplementationFn<[]>): void {
+  if (noTmpfs) test.skip(`${title} (skipped: cannot mount a tmpfs here: ${noTmpfs})`, fn);
+  else test(title, fn);
+}
+
+/** A tmpfs of `size` bytes (and at most `inodes` files) mounted for the test. */
+async function smallFilesystem(t: Parameters<typeof tempDir>[0], size: number, inodes?: number): Promise<string> {
   const dir = path.join(await tempDir(t), 'small-fs');
   await mkdir(dir);
-  try {
-    await run('mount', ['-t', 'tmpfs', '-o', `size=${size}${inodes ? `,nr_inodes=${inodes}` : ''}`, 'tmpfs', dir]);
-  } catch (err) {
-    t.log(`cannot mount a tmpfs here: ${String(err)}`);
-    return undefined;
-  }
+  await run('mount', ['-t', 'tmpfs', '-o', `size=${size}${inodes ? `,nr_inodes=${inodes}` : ''}`, 'tmpfs', dir]);
   t.teardown(() => run('umount', ['-l', dir]).then(() => undefined));
   return dir;
 }
 
-test('a full disk makes the cache skip writes (counted), never fail a read the source can serve', async (t) => {
+tmpfsTest('a full disk makes the cache skip writes (counted), never fail a read the source can serve', async (t) => {
   // Room for bytes but not for files: statfs says there is space, creating a block file gets ENOSPC.
   const fsDir = await smallFilesystem(t, 64 * 1024 * 1024, 40);
-  if (!fsDir) return t.pass('no tmpfs: skipped');
   const { cache, backend } = await setup(t, [4 * 1024 * 1024], { dir: path.join(fsDir, 'cache'), blockSize: 64 * 1024, diskBytes: 1 << 30 });
   const { obj, bytes } = backend.objects[0]!;
   for (let off = 0; off < obj.size; off += 100_000) t.true((await cache.read(obj, off, 100_000)).equals(bytes.subarray(off, off + 100_000)));
@@ -97,9 +117,8 @@ test('a full disk makes the cache skip writes (counted), never fail a read the s
   t.is(cache.stats().readErrors, 0);
 });
 
-test('the free-space floor is kept: writes beyond it evict or are skipped', async (t) => {
+tmpfsTest('the free-space floor is kept: writes beyond it evict or are skipped', async (t) => {
   const fsDir = await smallFilesystem(t, 4 * 1024 * 1024);
-  if (!fsDir) return t.pass('no tmpfs: skipped');
   const floor = 3 * 1024 * 1024;
   const { cache, backend } = await setup(t, [4 * 1024 * 1024], { dir: path.join(fsDir, 'cache'), blockSize: 64 * 1024, diskBytes: 1 << 30, minFreeBytes: floor });
   const { obj, bytes } = backend.objects[0]!;

@@ -10,7 +10,8 @@
 //   and $DOCS_SERVER_PID is that server (for a hidden setup step that takes it down);
 // - ports 8080 (a server the docs start themselves) and 9187 (metrics) are free ports.
 //
-// A block fails the test when it exits non-zero or a console block's output lines are missing.
+// A block fails the test when it exits non-zero or a console block's output is not what it shows (a
+// line it does not show, or one it shows that is not printed).
 // A block that cannot run here carries `<!-- docs-test: skip — REASON -->`; anything else is run.
 // At the end every mount under the sandbox is unmounted, background jobs are killed, and the
 // sandbox, the server and the temporary files are removed, pass or fail.
@@ -20,7 +21,7 @@ import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
-import { missingOutput, parseDoc, type DocStep } from './helpers/doc-blocks.js';
+import { outputMismatch, parseDoc, type DocStep } from './helpers/doc-blocks.js';
 import { mountpointsUnder, mountWorkDir, runScorefs } from './helpers/mount.js';
 import { repoRoot } from './helpers/paths.js';
 import { sampleData } from './helpers/sample-data.js';
@@ -46,6 +47,19 @@ test('README.md and docs/ are all covered', (t) => {
   }
 });
 
+test('a console block shows all that its commands print, in order', (t) => {
+  const printed = 'seq1\t1575\t1482\t19\nseq2\t1584\t1789\t17\n*\t0\t0\t0\n';
+  t.is(outputMismatch(['seq1 1575 1482 19', 'seq2 1584 1789 17', '* 0 0 0'], printed), undefined);
+  t.is(outputMismatch(['seq1 1575 1482 19', 'seq2 1584 1789 17'], printed), 'output has "* 0 0 0", which the block does not show');
+  t.is(outputMismatch(['seq1 1575 1482 19', '…'], printed), undefined);
+  t.is(outputMismatch(['…', '* 0 0 0'], printed), undefined);
+  t.is(outputMismatch(['seq1 …', 'seq… 17', '…'], printed), undefined);
+  t.is(outputMismatch(['seq2 1584 1789 17', 'seq1 1575 1482 19', '* 0 0 0'], printed), 'output has "seq1 1575 1482 19", which the block does not show');
+  t.is(outputMismatch(['seq1 1575 1482 19', 'seq3 1 1 1'], printed), 'output lacks "seq3 1 1 1"');
+  t.is(outputMismatch([], ''), undefined);
+  t.is(outputMismatch([], 'a warning\n'), 'output has "a warning", which the block does not show');
+});
+
 for (const doc of docs) {
   test.serial(`every command in ${doc} runs`, async (t) => {
     const steps = parseDoc(doc, await readFile(path.join(repoRoot, doc), 'utf8'));
@@ -62,9 +76,11 @@ for (const doc of docs) {
       t.fail(`${doc}:${s.line}: exited ${result.code}\n--- script\n${sandbox.substitute(s.script)}\n--- output\n${result.outputs[result.failedStep]}\n--- stderr\n${result.stderr}`);
       return;
     }
+    t.is(result.code, 0);
     runnable.forEach((s, i) => {
-      const missing = missingOutput(s.expected.map(sandbox.substitute), result.outputs[i] ?? '');
-      t.is(missing, undefined, `${doc}:${s.line}: output lacks "${missing}"\n--- output\n${result.outputs[i]}`);
+      if (s.lang !== 'console') return; // sh blocks show no output
+      const wrong = outputMismatch(s.expected.map(sandbox.substitute), result.outputs[i] ?? '');
+      t.is(wrong, undefined, `${doc}:${s.line}: ${wrong}\n--- output\n${result.outputs[i]}`);
     });
     t.log(`${doc}: ran ${runnable.filter((s) => s.kind === 'run').length} block(s)`);
   });

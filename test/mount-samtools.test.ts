@@ -1,7 +1,8 @@
 // samtools and md5sum on a real mount served by `scorefs serve` give what they give on the local
 // files; the mount is read-only and unknown paths do not exist.
 import test from 'ava';
-import { open, readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, open, readdir, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { exec, output } from './helpers/exec.js';
 import { mountScorefs, type MountedScorefs } from './helpers/mount.js';
@@ -66,6 +67,25 @@ for (const analysis of CRAMS) {
       await output('samtools', ['flagstat', '--input-fmt-option', `reference=${localRef}`, local(analysis, 'ex1.cram')]),
     );
     t.is((await exec('samtools', ['quickcheck', cram])).code, 0);
+  });
+}
+
+// The quick start's `samtools view -c ~/score/AN-EX1-CRAM/ex1.cram seq1:100-200`: a user who just mounted
+// has no REF_PATH, and htslib must not go looking for the reference on the internet (no network here).
+const noNetwork = process.getuid?.() === 0 ? test : test.skip;
+for (const analysis of CRAMS) {
+  noNetwork(`the mounted sample CRAM of ${analysis} reads with no reference set up and no network${process.getuid?.() === 0 ? '' : ' (skipped: unshare -n needs root)'}`, async (t) => {
+    const home = await mkdtemp(path.join(os.tmpdir(), 'scorefs-home-'));
+    t.teardown(() => rm(home, { recursive: true, force: true }));
+    const bare = ['--net', 'env', '-u', 'REF_PATH', '-u', 'REF_CACHE', '-u', 'XDG_CACHE_HOME', `HOME=${home}`, 'samtools'];
+    for (const region of [['seq1:100-200'], []]) {
+      const want = await output('samtools', ['view', '-T', local(SAMPLE.refAnalysis, 'ex1.fa'), local(analysis, 'ex1.cram'), ...region]);
+      t.true(want.length > 0);
+      const got = await exec('unshare', [...bare, 'view', mounted(analysis, 'ex1.cram'), ...region]);
+      t.is(got.code, 0, got.stderr);
+      t.is(got.stderr, '');
+      t.is(got.stdout, want, `samtools view ${region.join(' ')}`);
+    }
   });
 }
 

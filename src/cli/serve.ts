@@ -1,6 +1,7 @@
 // `scorefs serve`: runs the local Score + SONG compatible server (src/server/) until SIGTERM/SIGINT.
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { startScoreServer } from '../server/server.js';
+import { reportFailure } from './command-errors.js';
 
 interface ServeArgs {
   data: string;
@@ -36,16 +37,22 @@ export const serveCommand: CommandModule<object, ServeArgs> = {
         return true;
       }) as unknown as Argv<ServeArgs>,
   handler: async (args: ArgumentsCamelCase<ServeArgs>) => {
-    const server = await startScoreServer({
-      data: args.data,
-      host: args.host,
-      port: args.port,
-      tokensFile: args.tokens,
-      urlTtlSeconds: args.urlTtl,
-      partSize: args.partSize,
-      objectBaseUrl: args.objectBaseUrl,
-      testControls: args.enableTestControls,
-    });
+    let server;
+    try {
+      server = await startScoreServer({
+        data: args.data,
+        host: args.host,
+        port: args.port,
+        tokensFile: args.tokens,
+        urlTtlSeconds: args.urlTtl,
+        partSize: args.partSize,
+        objectBaseUrl: args.objectBaseUrl,
+        testControls: args.enableTestControls,
+      });
+    } catch (err) {
+      reportFailure(err);
+      return;
+    }
     // Signal handlers go in before the ready line: a supervisor may stop us as soon as it reads it.
     const stopped = new Promise<void>((resolve) => {
       const stop = (): void => {

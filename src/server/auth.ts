@@ -1,6 +1,7 @@
 // Bearer tokens as Score's resource server sees them: --tokens FILE maps token → scopes.
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
+import { InvalidInput } from '../errors.js';
 import type { FileAccess } from '../score/types.js';
 
 export type Caller =
@@ -16,14 +17,26 @@ export class TokenStore {
     return new TokenStore(undefined);
   }
 
-  /** Reads a JSON object token → [scope, …]. */
+  /** Reads a JSON object token → [scope, …]. Error messages never quote the file's text: it holds tokens. */
   static async fromFile(file: string): Promise<TokenStore> {
-    const json = JSON.parse(await readFile(file, 'utf8')) as unknown;
-    if (!json || typeof json !== 'object' || Array.isArray(json)) throw new Error(`${file}: expected a JSON object of token → [scopes]`);
+    const expected = `a JSON object of token → array of scopes, e.g. {"my-token": ["score.READ"]}`;
+    const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
+      const why = err.code === 'ENOENT' ? 'does not exist' : `cannot be read (${err.code})`;
+      throw new InvalidInput(`--tokens ${file} ${why}: pass a file holding ${expected}`);
+    });
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (err) {
+      const at = /at position (\d+)/.exec((err as Error).message);
+      const where = at ? ` (at line ${lineOf(text, Number(at[1]))})` : '';
+      throw new InvalidInput(`--tokens ${file} is not valid JSON${where}: it must hold ${expected}`);
+    }
+    if (!json || typeof json !== 'object' || Array.isArray(json)) throw new InvalidInput(`--tokens ${file} must hold ${expected}`);
     const tokens = new Map<string, ReadonlySet<string>>();
     for (const [token, scopes] of Object.entries(json)) {
       if (!Array.isArray(scopes) || !scopes.every((s) => typeof s === 'string')) {
-        throw new Error(`${file}: the scopes of every token must be an array of strings`);
+        throw new InvalidInput(`--tokens ${file}: the scopes of every token must be an array of strings; it must hold ${expected}`);
       }
       tokens.set(token, new Set(scopes as string[]));
     }
@@ -42,6 +55,10 @@ export class TokenStore {
     const scopes = this.tokens.get(m[1]!);
     return scopes ? { kind: 'token', scopes } : { kind: 'invalid' };
   }
+}
+
+function lineOf(text: string, position: number): number {
+  return text.slice(0, position).split('\n').length;
 }
 
 /** DownloadScopeAuthorizationStrategy: score.READ, an open file, or PROGRAMDATA-<study>.READ. */

@@ -2,6 +2,7 @@
 import type { Stats } from 'node:fs';
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { InvalidInput } from '../errors.js';
 import type { AnalysisState, FileAccess } from '../score/types.js';
 import { logger } from '../util/log.js';
 import { objectIdFor } from './object-id.js';
@@ -58,6 +59,7 @@ export function isInside(root: string, candidate: string): boolean {
 export class Dataset {
   private snapshot: Snapshot | undefined;
   private scanning: Promise<Snapshot> | undefined;
+  private readonly metaProblems = new MetaProblems();
 
   private constructor(
     readonly root: string,
@@ -66,8 +68,11 @@ export class Dataset {
 
   /** Opens DIR (which must exist) and scans it once. */
   static async open(dir: string, maxAgeMs = 2000): Promise<Dataset> {
-    const root = await realpath(dir);
-    if (!(await stat(root)).isDirectory()) throw new Error(`not a directory: ${dir}`);
+    const usage = 'pass --data DIR, a directory laid out as DIR/<studyId>/<analysisId>/<fileName> (scripts/make-sample-data.sh DIR makes one)';
+    const root = await realpath(dir).catch((err: NodeJS.ErrnoException) => {
+      throw new InvalidInput(`data directory ${dir} ${err.code === 'ENOENT' ? 'does not exist' : `cannot be opened (${err.code})`}: ${usage}`);
+    });
+    if (!(await stat(root)).isDirectory()) throw new InvalidInput(`data directory ${dir} is not a directory: ${usage}`);
     const dataset = new Dataset(root, maxAgeMs);
     await dataset.current();
     return dataset;
@@ -91,7 +96,7 @@ export class Dataset {
   }
 
   private rescan(): Promise<Snapshot> {
-    this.scanning ??= scan(this.root)
+    this.scanning ??= scan(this.root, this.metaProblems)
       .then((s) => (this.snapshot = s))
       .catch((err: unknown) => {
         if (!this.snapshot) throw err;
@@ -103,13 +108,13 @@ export class Dataset {
   }
 }
 
-async function scan(root: string): Promise<Snapshot> {
+async function scan(root: string, problems: MetaProblems): Promise<Snapshot> {
   const studies = new Map<string, Map<string, DatasetAnalysis>>();
   const byId = new Map<string, DatasetFile>();
   for (const studyId of await childDirs(root, root)) {
     const analyses = new Map<string, DatasetAnalysis>();
     for (const analysisId of await childDirs(root, path.join(root, studyId))) {
-      const analysis = await scanAnalysis(root, studyId, analysisId);
+      const analysis = await scanAnalysis(root, studyId, analysisId, problems);
       if (!analysis) continue;
       analysis.files = analysis.files.filter((f) => {
         const other = byId.get(f.objectId);
@@ -124,6 +129,7 @@ async function scan(root: string): Promise<Snapshot> {
     }
     if (analyses.size > 0) studies.set(studyId, analyses);
   }
+  problems.endScan();
   const files = [...byId.values()].sort((a, b) => (a.objectId < b.objectId ? -1 : a.objectId > b.objectId ? 1 : 0));
   return {
     scannedAt: Date.now(),
@@ -134,11 +140,16 @@ async function scan(root: string): Promise<Snapshot> {
   };
 }
 
-async function scanAnalysis(root: string, studyId: string, analysisId: string): Promise<DatasetAnalysis | undefined> {
+async function scanAnalysis(root: string, studyId: string, analysisId: string, problems: MetaProblems): Promise<DatasetAnalysis | undefined> {
   const dir = path.join(root, studyId, analysisId);
   const dirStat = await statOrUndefined(dir);
   if (!dirStat) return undefined;
-  const meta = await readAnalysisMeta(dir);
+  const read = await readAnalysisMeta(dir);
+  if (!read.ok) {
+    problems.report(path.join(dir, ANALYSIS_META_FILE), read.seen, read.problem);
+    return undefined;
+  }
+  const { meta } = read;
   const names = (await listOrEmpty(dir)).filter((n) => !n.startsWith('.')).sort();
   const entries = await Promise.all(
     names.map(async (fileName): Promise<DatasetFile | undefined> => {
@@ -168,27 +179,77 @@ async function scanAnalysis(root: string, studyId: string, analysisId: string): 
   };
 }
 
-async function readAnalysisMeta(dir: string): Promise<AnalysisMeta> {
-  const meta: AnalysisMeta = { state: 'PUBLISHED', access: new Map() };
+type MetaRead = { ok: true; meta: AnalysisMeta } | { ok: false; problem: string; seen: string };
+
+/**
+ * The analysis's `.analysis.json`, or the defaults (PUBLISHED, every file open) when there is none.
+ * A file that cannot be read, is not JSON or has an unexpected shape is a problem, never the defaults:
+ * it may have been meant to restrict access.
+ */
+async function readAnalysisMeta(dir: string): Promise<MetaRead> {
   let text: string;
   try {
     text = await readFile(path.join(dir, ANALYSIS_META_FILE), 'utf8');
-  } catch {
-    return meta;
-  }
-  try {
-    const json = JSON.parse(text) as { analysisState?: unknown; files?: unknown };
-    if (STATES.includes(json.analysisState as AnalysisState)) meta.state = json.analysisState as AnalysisState;
-    if (json.files && typeof json.files === 'object') {
-      for (const [name, value] of Object.entries(json.files as Record<string, unknown>)) {
-        const access = (value as { fileAccess?: unknown } | null)?.fileAccess;
-        if (access === 'open' || access === 'controlled') meta.access.set(name, access);
-      }
-    }
   } catch (err) {
-    log.warn({ err, dir }, `${ANALYSIS_META_FILE} is not valid JSON; using the defaults (PUBLISHED, open)`);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { ok: true, meta: { state: 'PUBLISHED', access: new Map() } };
+    return { ok: false, problem: `cannot be read (${code ?? String(err)})`, seen: `unreadable ${code}` };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    return { ok: false, problem: `is not valid JSON (${(err as Error).message})`, seen: text };
+  }
+  const shape = parseAnalysisMeta(json);
+  return typeof shape === 'string' ? { ok: false, problem: shape, seen: text } : { ok: true, meta: shape };
+}
+
+const META_EXAMPLE = `{"analysisState": "PUBLISHED", "files": {"x.bam": {"fileAccess": "controlled"}}}`;
+
+/** The metadata of a parsed `.analysis.json`, or what is wrong with it. Unknown keys are wrong: a misspelt one would lose a restriction. */
+function parseAnalysisMeta(json: unknown): AnalysisMeta | string {
+  const meta: AnalysisMeta = { state: 'PUBLISHED', access: new Map() };
+  if (!isObject(json)) return 'is not a JSON object';
+  for (const [key, value] of Object.entries(json)) {
+    if (key === 'analysisState') {
+      if (!STATES.includes(value as AnalysisState)) return `has analysisState ${JSON.stringify(value)}, not one of ${STATES.join(', ')}`;
+      meta.state = value as AnalysisState;
+    } else if (key === 'files') {
+      if (!isObject(value)) return 'has "files" that is not an object of file name → {"fileAccess": …}';
+      for (const [name, entry] of Object.entries(value)) {
+        const keys = isObject(entry) ? Object.keys(entry) : [];
+        const access = isObject(entry) ? entry.fileAccess : undefined;
+        if (keys.length !== 1 || (access !== 'open' && access !== 'controlled')) {
+          return `has files[${JSON.stringify(name)}] = ${JSON.stringify(entry)}, not {"fileAccess": "open"} or {"fileAccess": "controlled"}`;
+        }
+        meta.access.set(name, access);
+      }
+    } else return `has an unknown key ${JSON.stringify(key)} (the keys are analysisState, files)`;
   }
   return meta;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Logs each broken `.analysis.json` once per change of its content, not at every rescan. */
+class MetaProblems {
+  private reported = new Map<string, string>();
+  private current = new Map<string, string>();
+
+  report(file: string, seen: string, problem: string): void {
+    this.current.set(file, seen);
+    if (this.reported.get(file) === seen) return;
+    log.warn({ file }, `${file} ${problem}: its analysis is hidden (not listed, not downloadable) until the file is fixed; expected ${META_EXAMPLE}`);
+  }
+
+  /** Ends a scan: files fixed or gone are forgotten, so breaking them again is reported again. */
+  endScan(): void {
+    this.reported = this.current;
+    this.current = new Map();
+  }
 }
 
 /** Names of the non-hidden subdirectories of `dir` whose real path stays inside `root`. */

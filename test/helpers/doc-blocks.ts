@@ -1,7 +1,8 @@
 // Reads the shell examples out of a Markdown document, for test/docs-commands.test.ts.
 //
 // - ```sh / ```bash blocks are scripts; ```console blocks are `$ command` lines (a line ending in `\`
-//   continues on the next) followed by the output they print, which the test checks (`…` matches anything).
+//   continues on the next) followed by all the output they print, which the test checks (`…` matches any
+//   text; a line of just `…` any number of lines).
 // - ```text / ```ini / ```json blocks show files or output and are not run. A fence without a language,
 //   or with another one, is an error: every example must say what it is.
 // - `<!-- docs-test: skip — REASON -->` on the line before a block: not run, for the reason given.
@@ -103,21 +104,43 @@ function splitConsole(body: string[], where: string): { script: string; expected
 }
 
 /**
- * Whether the expected lines appear in `output`, in order, each matching one whole line (runs of
- * blanks count as one space, so tabs and column padding need not be copied; `…` matches any text).
- * Returns the first expected line not found, or undefined.
+ * What is wrong with `output` as a console block shows it, or undefined: every printed line, in order,
+ * must be a shown line (runs of blanks count as one space, so tabs and column padding need not be
+ * copied; `…` matches any text; a shown line that is only `…` stands for any number of printed lines).
+ * Blank lines do not count. Says the first shown line not printed, else the first printed line not shown.
  */
-export function missingOutput(expected: string[], output: string): string | undefined {
+export function outputMismatch(expected: string[], output: string): string | undefined {
   const squeeze = (l: string): string => l.trim().replace(/\s+/g, ' ');
-  const actual = output.split('\n').map(squeeze);
+  const actual = output.split('\n').map(squeeze).filter(Boolean);
+  const shown = expected.map(squeeze).filter(Boolean);
+  const patterns = shown.map((want) => (want === '…' ? undefined : new RegExp(`^${want.split('…').map(escapeRegExp).join('.*')}$`)));
+  const failed = new Set<string>();
+  const matches = (i: number, j: number): boolean => {
+    if (i === shown.length) return j === actual.length;
+    const key = `${i},${j}`;
+    if (failed.has(key)) return false;
+    const re = patterns[i];
+    const ok = re ? j < actual.length && re.test(actual[j]!) && matches(i + 1, j + 1) : matches(i + 1, j) || (j < actual.length && matches(i, j + 1));
+    if (!ok) failed.add(key);
+    return ok;
+  };
+  if (matches(0, 0)) return undefined;
+  // Which line: each shown line at its first match after the previous one.
   let at = 0;
-  for (const want of expected) {
-    const re = new RegExp(`^${squeeze(want).split('…').map(escapeRegExp).join('.*')}$`);
+  let gapAllowed = false;
+  for (const [i, re] of patterns.entries()) {
+    if (!re) {
+      gapAllowed = true;
+      continue;
+    }
     const found = actual.findIndex((l, j) => j >= at && re.test(l));
-    if (found < 0) return want;
+    if (found < 0) return `output lacks "${shown[i]}"`;
+    if (found > at && !gapAllowed) return `output has "${actual[at]}", which the block does not show`;
     at = found + 1;
+    gapAllowed = false;
   }
-  return undefined;
+  if (at < actual.length && !gapAllowed) return `output has "${actual[at]}", which the block does not show`;
+  return 'output does not match the block';
 }
 
 function escapeRegExp(s: string): string {

@@ -30,6 +30,8 @@ export interface RunningServer {
   metricsText(): Promise<string>;
   /** Sum of scorefs_server_bytes_sent_total{route="object"}. */
   objectBytesSent(): Promise<number>;
+  /** Everything the server wrote to stderr (its log) so far. */
+  stderr(): string;
   stop(): Promise<void>;
 }
 
@@ -90,6 +92,7 @@ export async function startServer(t: ExecutionContext | undefined, opts: ServerO
       }
       return sum;
     },
+    stderr: () => stderr,
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -18,6 +18,9 @@ export interface DatasetFile {
   fileName: string;
   /** Real path, checked to lie inside the data directory. */
   path: string;
+  /** Device and inode: hardlinked names share checksums. */
+  dev: number;
+  ino: number;
   size: number;
   mtimeMs: number;
   access: FileAccess;
@@ -151,6 +154,8 @@ async function scanAnalysis(root: string, studyId: string, analysisId: string): 
         analysisId,
         fileName,
         path: real,
+        dev: st.dev,
+        ino: st.ino,
         size: st.size,
         mtimeMs: Math.floor(st.mtimeMs),
         access: meta.access.get(fileName) ?? 'open',

@@ -7,7 +7,7 @@
 #     caps one connection.
 #   RUNS=N (default 3; 1 for a quick look): tables give "median (min–max)" over the runs.
 #   BAM_SET (default 200M): the make-bench-data.sh set the region rows read; the cohort is 100 hardlinks
-#     of its BAM under analyses of their own (100 objects to Score, one file on disk).
+#     of its BAM under analyses of their own (100 objects to Score, one file on disk, hashed once).
 #   CATALOGS (default "2000 100000"): catalog sizes for the first-mount rows;
 #   MOUNT_DEADLINE (default 180): seconds a first mount may take before it is reported as not ready.
 #   RESULTS_DIR (default bench-results/wan-<UTC time>): raw.csv (row, system, metric, run, value) and
@@ -130,8 +130,8 @@ catalog_run() {
     unmount_at "$mnt"
   else
     a1=$(requests api)
-    echo "mount of $n objects not ready in $mount_deadline s: $(tail -3 "$work/cat$n.mount.log")" >&2
-    record "$row" "$sys" "s until mount returned" "timeout>$mount_deadline"
+    echo "mount of $n objects failed (--ready-timeout $mount_deadline): $(tail -3 "$work/cat$n.mount.log")" >&2
+    record "$row" "$sys" "s until mount returned" "failed after $(calc "round($(now) - $t0)") s"
     record "$row" "$sys" "Score/SONG requests before it returned" "$((a1 - a0))"
   fi
   rm -rf "$work/cat$n-$run"
@@ -239,9 +239,12 @@ rows = OrderedDict()
 for r in csv.DictReader(open(sys.argv[1])):
     rows.setdefault(r["row"], OrderedDict()).setdefault(r["system"], OrderedDict()).setdefault(r["metric"], []).append(r["value"])
 def cell(values):
-    nums = [float(v) for v in values if not v.startswith("timeout")]
+    def number(v):
+        try: return float(v)
+        except ValueError: return None
+    nums = [x for x in map(number, values) if x is not None]
     if len(nums) < len(values):
-        return f"not ready ({values[0]}) in {len(values) - len(nums)} of {len(values)} runs"
+        return ", ".join(values)
     def fmt(x):
         if x == int(x): return str(int(x))
         return f"{x:.{0 if abs(x) >= 100 else 1 if abs(x) >= 10 else 2 if abs(x) >= 0.1 else 3}f}"

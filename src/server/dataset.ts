@@ -19,6 +19,9 @@ export interface DatasetFile {
   fileName: string;
   /** Real path, checked to lie inside the data directory. */
   path: string;
+  /** Device and inode: hardlinked names share checksums. */
+  dev: number;
+  ino: number;
   size: number;
   mtimeMs: number;
   access: FileAccess;
@@ -60,11 +63,16 @@ export class Dataset {
   private snapshot: Snapshot | undefined;
   private scanning: Promise<Snapshot> | undefined;
   private readonly metaProblems = new MetaProblems();
+  /** How long a listing stays current: maxAgeMs, or ten scans if longer, so that a directory that
+   * takes seconds to scan (100,000 files) is not scanned again and again while requests wait. */
+  private freshForMs: number;
 
   private constructor(
     readonly root: string,
     private readonly maxAgeMs: number,
-  ) {}
+  ) {
+    this.freshForMs = maxAgeMs;
+  }
 
   /** Opens DIR (which must exist) and scans it once. */
   static async open(dir: string, maxAgeMs = 2000): Promise<Dataset> {
@@ -78,9 +86,9 @@ export class Dataset {
     return dataset;
   }
 
-  /** The listing, rescanned first if older than maxAgeMs (one scan at a time). */
+  /** The listing, rescanned first if older than freshForMs (one scan at a time). */
   async current(): Promise<Snapshot> {
-    if (this.snapshot && Date.now() - this.snapshot.scannedAt <= this.maxAgeMs) return this.snapshot;
+    if (this.snapshot && Date.now() - this.snapshot.scannedAt <= this.freshForMs) return this.snapshot;
     return this.rescan();
   }
 
@@ -88,7 +96,7 @@ export class Dataset {
   async find(objectId: string): Promise<{ file: DatasetFile; snapshot: Snapshot } | undefined> {
     let snapshot = this.snapshot ?? (await this.current());
     let file = snapshot.byId.get(objectId);
-    if (!file && Date.now() - snapshot.scannedAt > this.maxAgeMs) {
+    if (!file && Date.now() - snapshot.scannedAt > this.freshForMs) {
       snapshot = await this.rescan();
       file = snapshot.byId.get(objectId);
     }
@@ -96,8 +104,12 @@ export class Dataset {
   }
 
   private rescan(): Promise<Snapshot> {
+    const started = Date.now();
     this.scanning ??= scan(this.root, this.metaProblems)
-      .then((s) => (this.snapshot = s))
+      .then((s) => {
+        this.freshForMs = Math.max(this.maxAgeMs, 10 * (Date.now() - started));
+        return (this.snapshot = s);
+      })
       .catch((err: unknown) => {
         if (!this.snapshot) throw err;
         log.warn({ err }, 'rescan of the data directory failed; keeping the last listing');
@@ -162,6 +174,8 @@ async function scanAnalysis(root: string, studyId: string, analysisId: string, p
         analysisId,
         fileName,
         path: real,
+        dev: st.dev,
+        ino: st.ino,
         size: st.size,
         mtimeMs: Math.floor(st.mtimeMs),
         access: meta.access.get(fileName) ?? 'open',

@@ -1,4 +1,4 @@
-// The catalog as score-client's mount builds it (reference §3 "Startup"): every SONG entity joined with
+// The catalog as score-client's mount builds it at startup: every SONG entity joined with
 // Score's /listing, optionally restricted to a manifest's objects, plus each object's MD5s from its
 // metadata-only download specification.
 import { AccessDenied, BadRequest, NotFound, ProtocolError } from '../errors.js';

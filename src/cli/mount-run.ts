@@ -16,6 +16,7 @@ import { MountTree } from '../vfs/mount-tree.js';
 import type { MountSettings } from './mount.js';
 import { reportToParent } from './mount-daemon.js';
 import { notifyReady, notifyStopping } from '../service/notify.js';
+import { MountMetrics } from '../metrics/mount-metrics.js';
 import { startMetricsServer } from '../metrics/server.js';
 
 const log = logger('mount');
@@ -51,7 +52,8 @@ export async function runMount(s: MountSettings): Promise<void> {
       reader: openCache,
       stats: () => statsDocument(openCache, tree.catalog, offline),
     });
-    fuse = await FuseMount.mount(tree, { mountpoint, allowOther: s.allowOther });
+    const metrics = new MountMetrics(() => statsDocument(openCache, tree.catalog, offline));
+    fuse = await FuseMount.mount(tree, { mountpoint, allowOther: s.allowOther, onRead: metrics.observeRead });
     await writeMountRecord({ pid: process.pid, mountpoint, logFile: s.logFile, startedAt: Date.now() });
     log.info({ mountpoint, files: tree.catalog.files.length, offline, layout: s.layout }, 'mount ready');
     await reportToParent({ ok: true, offline, files: tree.catalog.files.length, catalogFetchedAt: start.catalog.fetchedAt });
@@ -67,8 +69,8 @@ export async function runMount(s: MountSettings): Promise<void> {
       intervalMs: s.refreshIntervalMs,
     });
     refresher.start();
-    const metrics = s.metricsPort !== undefined ? await startMetricsServer(s.metricsPort, () => statsDocument(openCache, tree.catalog, offline)) : undefined;
-    if (metrics) log.info({ metrics: metrics.url }, 'serving metrics');
+    const metricsServer = s.metricsPort !== undefined ? await startMetricsServer(s.metricsPort, metrics) : undefined;
+    if (metricsServer) log.info({ metrics: metricsServer.url }, 'serving metrics');
 
     const stop = stopRequest(mountpoint); // listen first: systemd may stop us right after READY
     await notifyReady(`mounted ${tree.catalog.files.length} files at ${mountpoint}${offline ? ' (offline)' : ''}`);
@@ -76,7 +78,7 @@ export async function runMount(s: MountSettings): Promise<void> {
     void notifyStopping();
     log.info({ reason }, 'stopping');
     refresher.stop();
-    await metrics?.close();
+    await metricsServer?.close();
     if (reason !== 'unmounted') await fuse.unmount();
     fuse = undefined;
     await cache.close();

@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 
 packages=(libfuse2 fuse samtools)
 # mmdebstrap and systemd-container (systemd-nspawn): test/systemd-boot.test.ts boots a Debian system with them
-if [ "${1:-}" = --test ]; then packages+=(mmdebstrap systemd-container); fi
+# bsdutils (script): test/progress.test.ts runs the CLI on a pseudo-terminal
+if [ "${1:-}" = --test ]; then packages+=(mmdebstrap systemd-container bsdutils); fi
 
 need=()
 for pkg in "${packages[@]}"; do

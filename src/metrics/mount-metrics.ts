@@ -75,7 +75,7 @@ export class MountMetrics {
   private readonly registry = new Registry();
   private readonly fuseReads = new Histogram({
     name: 'scorefs_fuse_read_duration_seconds',
-    help: 'FUSE read requests, from the kernel asking to the answer, by result (ok or error).',
+    help: 'FUSE read requests, from reaching scorefs to their answer, by result (ok or error).',
     labelNames: ['result'] as const,
     buckets: READ_SECONDS_BUCKETS,
     registers: [this.registry],

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Mount benchmark (issue 4): what reading through a scorefs mount costs next to fetching the object's
+# Mount benchmark: what reading through a scorefs mount costs next to fetching the object's
 # presigned URL directly (curl / htslib over HTTP) and next to reading the local file.
 # Usage: scripts/bench-mount.sh [DATA_DIR]   (default bench-data/1G; built if absent; needs root)
 #   RUNS=N (default 3) repeats every measurement; tables give "median (min–max)".

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Slice-file benchmark (issue 5): `cp` of a virtual region slice out of a cold mount — object bytes the
+# Slice-file benchmark: `cp` of a virtual region slice out of a cold mount — object bytes the
 # server sent vs the slice's size (target ≤ 1.2), and time — next to htslib fetching the same region over
 # HTTP into a local file (`samtools view -b|-C -o OUT -X URL IDXURL REGION`). BAM and CRAM (3.0).
 # Usage: scripts/bench-slices.sh [DATA_DIR]   (default bench-data/1G; built if absent; needs root)

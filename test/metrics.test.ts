@@ -1,14 +1,19 @@
-// Prometheus text from a stats object: every sample line is `name{labels} value` with a HELP and TYPE
-// line before it, counters end in _total, and the metrics server serves it fresh on each scrape.
+// The mount's Prometheus text: every sample line is `name{labels} value` with a HELP and TYPE line
+// before it, counters end in _total, the metrics server serves it fresh on each scrape, and a real
+// mount's FUSE reads show in the read latency histogram.
 import test from 'ava';
+import { stat } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import { BlockCache } from '../src/cache/block-cache.js';
-import { renderPrometheus } from '../src/metrics/prometheus.js';
+import { MountMetrics } from '../src/metrics/mount-metrics.js';
 import { startMetricsServer } from '../src/metrics/server.js';
+import { exec } from './helpers/exec.js';
 import { FileRangeSource } from './helpers/file-range-source.js';
+import { mountScorefs } from './helpers/mount.js';
 import { SAMPLE, sampleData } from './helpers/sample-data.js';
+import { startServer } from './helpers/server.js';
 import { tempDir } from './helpers/tmp.js';
-import { stat } from 'node:fs/promises';
 
 const SAMPLE_LINE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*")(,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*")*\})? (-?(?:\d+(?:\.\d+)?(?:e[+-]?\d+)?|NaN|\+Inf|-Inf))$/;
 
@@ -24,7 +29,7 @@ function parse(text: string): Parsed {
   const helped = new Set<string>();
   for (const line of text.split('\n')) {
     if (line === '') continue;
-    const type = /^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge)$/.exec(line);
+    const type = /^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram)$/.exec(line);
     if (type) {
       types.set(type[1]!, type[2]!);
       continue;
@@ -36,42 +41,44 @@ function parse(text: string): Parsed {
     }
     const m = SAMPLE_LINE.exec(line);
     if (!m) throw new Error(`not a Prometheus sample line: ${JSON.stringify(line)}`);
-    if (!types.has(m[1]!) || !helped.has(m[1]!)) throw new Error(`${m[1]} has no TYPE/HELP before its sample`);
+    const histogram = /^(.*)_(bucket|sum|count)$/.exec(m[1]!)?.[1];
+    const family = histogram && types.get(histogram) === 'histogram' ? histogram : m[1]!;
+    if (!types.has(family) || !helped.has(family)) throw new Error(`${m[1]} has no TYPE/HELP before its sample`);
     samples.set(`${m[1]}${m[2] ?? ''}`, Number(m[m.length - 1]));
   }
   return { samples, types };
 }
 
-test('a nested stats document renders as valid Prometheus text with counters and gauges', (t) => {
-  const text = renderPrometheus({
+test('a stats document renders as valid Prometheus text, counters and gauges as declared', async (t) => {
+  const cache = await BlockCache.open({ dir: await tempDir(t), source: new FileRangeSource(new Map()), minFreeBytes: 0 });
+  t.teardown(() => cache.close());
+  const doc = {
     mode: 'offline',
     files: 10,
     catalogFetchedAt: '2024-10-09T12:00:00.000Z',
     bytesRead: 1234,
+    bytesFromNetwork: 56,
     cacheBytes: 4096,
-    healthy: true,
-    ratio: 0.25,
-    missing: null,
-    list: [1, 2],
-    cache: { bytesFromDisk: 7, networkRequests: 3, diskCapacityBytes: 10737418240, evictions: 0 },
-    note: 'say "hi"\\ now',
-  });
-  const { samples, types } = parse(text);
+    cache: { ...cache.stats(), bytesFromDisk: 7, networkRequests: 3, source: { retries: 2 } },
+  };
+  const { samples, types } = parse(await new MountMetrics(() => doc).render());
   t.is(samples.get('scorefs_bytes_read_total'), 1234);
   t.is(types.get('scorefs_bytes_read_total'), 'counter');
+  t.is(samples.get('scorefs_bytes_from_network_total'), 56);
   t.is(samples.get('scorefs_cache_bytes_from_disk_total'), 7);
   t.is(samples.get('scorefs_cache_network_requests_total'), 3);
+  t.is(samples.get('scorefs_cache_source_retries_total'), 2);
   t.is(types.get('scorefs_cache_evictions_total'), 'counter');
-  t.is(samples.get('scorefs_cache_disk_capacity_bytes'), 10737418240);
+  t.is(types.get('scorefs_cache_md5_failures_total'), 'counter');
+  t.is(types.get('scorefs_cache_buffers_reused_total'), 'counter');
+  t.is(samples.get('scorefs_cache_disk_capacity_bytes'), cache.stats().diskCapacityBytes);
   t.is(types.get('scorefs_cache_disk_capacity_bytes'), 'gauge');
   t.is(types.get('scorefs_cache_bytes'), 'gauge');
   t.is(samples.get('scorefs_files'), 10);
-  t.is(samples.get('scorefs_healthy'), 1);
-  t.is(samples.get('scorefs_ratio'), 0.25);
   t.is(samples.get('scorefs_mode{mode="offline"}'), 1);
-  t.is(samples.get('scorefs_note{note="say \\"hi\\"\\\\ now"}'), 1);
   t.is(samples.get('scorefs_catalog_fetched_at_timestamp_seconds'), Date.parse('2024-10-09T12:00:00.000Z') / 1000);
-  t.false(text.includes('missing') || text.includes('list'), 'nulls and arrays are left out');
+  t.is(types.get('scorefs_fuse_read_duration_seconds'), 'histogram');
+  t.false(samples.has('scorefs_requests_total'), 'a number the document lacks is left out');
 });
 
 test("a real BlockCache's stats render; the server scrapes them fresh on 127.0.0.1", async (t) => {
@@ -81,7 +88,7 @@ test("a real BlockCache's stats render; the server scrapes them fresh on 127.0.0
   const cache = await BlockCache.open({ dir: await tempDir(t), source: new FileRangeSource(new Map([['obj-1', file]])), minFreeBytes: 0 });
   t.teardown(() => cache.close());
 
-  const server = await startMetricsServer(0, () => ({ cache: cache.stats() }));
+  const server = await startMetricsServer(0, new MountMetrics(() => ({ cache: cache.stats() })));
   t.teardown(() => server.close());
   t.regex(server.url, /^http:\/\/127\.0\.0\.1:\d+$/);
 
@@ -103,7 +110,59 @@ test("a real BlockCache's stats render; the server scrapes them fresh on 127.0.0
 });
 
 test('a metrics port in use is a clear error', async (t) => {
-  const first = await startMetricsServer(0, () => ({}));
+  const metrics = new MountMetrics(() => ({}));
+  const first = await startMetricsServer(0, metrics);
   t.teardown(() => first.close());
-  await t.throwsAsync(startMetricsServer(first.port, () => ({})), { message: new RegExp(`cannot serve metrics on 127\\.0\\.0\\.1:${first.port}: the port is in use by another program \\(EADDRINUSE\\): pick another --metrics-port`) });
+  await t.throwsAsync(startMetricsServer(first.port, metrics), { message: new RegExp(`cannot serve metrics on 127\\.0\\.0\\.1:${first.port}: the port is in use by another program \\(EADDRINUSE\\): pick another --metrics-port`) });
+});
+
+/** A TCP port nothing listens on right now. */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as { port: number };
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+/** FUSE hands a read to the daemon in requests of at most this many bytes. */
+const FUSE_MAX_READ = 128 * 1024;
+
+test('a mount with --metrics-port counts every FUSE read in its latency histogram', async (t) => {
+  const data = sampleData();
+  const server = await startServer(t, { data });
+  const port = await freePort();
+  const mount = await mountScorefs(t, { serverUrl: server.url, extraArgs: ['--metrics-port', String(port)] });
+  const scrape = async () => {
+    const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+    t.is(res.status, 200);
+    return parse(await res.text());
+  };
+  t.is((await scrape()).samples.get('scorefs_fuse_read_duration_seconds_count{result="ok"}') ?? 0, 0);
+
+  // A file not read before is not in the page cache: each of its 128 KiB spans is at least one FUSE read.
+  let atLeast = 0;
+  let bytes = 0;
+  const files = [
+    [SAMPLE.bamAnalysis, 'ex1.bam'],
+    [SAMPLE.bamAnalysis, 'ex1.bam.bai'],
+    [SAMPLE.cramAnalysis, 'ex1.cram'],
+    [SAMPLE.cramAnalysis, 'ex1.cram.crai'],
+  ] as const;
+  for (const [analysis, file] of files) {
+    const { size } = await stat(path.join(data, SAMPLE.study, analysis, file));
+    const r = await exec('cat', [path.join(mount.mnt, analysis, file)]);
+    t.is(r.code, 0, r.stderr);
+    atLeast += Math.ceil(size / FUSE_MAX_READ);
+    bytes += size;
+  }
+
+  const { samples, types } = await scrape();
+  t.is(types.get('scorefs_fuse_read_duration_seconds'), 'histogram');
+  const count = samples.get('scorefs_fuse_read_duration_seconds_count{result="ok"}') ?? 0;
+  t.true(count >= atLeast, `${count} reads counted, at least ${atLeast} made`);
+  t.is(samples.get('scorefs_fuse_read_duration_seconds_bucket{le="+Inf",result="ok"}'), count);
+  t.true((samples.get('scorefs_fuse_read_duration_seconds_sum{result="ok"}') ?? 0) > 0);
+  t.true((samples.get('scorefs_bytes_read_total') ?? 0) >= bytes);
+  t.is(samples.get('scorefs_mode{mode="online"}'), 1);
 });

@@ -1,4 +1,5 @@
-// GET /-/metrics: requests by route and status, and object body bytes as they reached the socket.
+// GET /-/metrics: requests by route and status, object body bytes as they reached the socket, and per
+// request its latency and body size.
 import test from 'ava';
 import { sampleData, SAMPLE } from './helpers/sample-data.js';
 import { startServer } from './helpers/server.js';
@@ -28,6 +29,14 @@ test('object bytes and requests are counted by route and status', async (t) => {
   t.is(counter(text, 'scorefs_server_requests_total', 'route="object",status="403"'), 1);
   t.true(counter(text, 'scorefs_server_requests_total', 'route="api",status="200"') >= 2);
   t.true(counter(text, 'scorefs_server_bytes_sent_total', 'route="api"') > 0);
+
+  // Every request is in the histograms; a request's body size is what its client received, error bodies included.
+  t.regex(text, /# TYPE scorefs_server_request_duration_seconds histogram/);
+  t.is(counter(text, 'scorefs_server_request_duration_seconds_count', 'route="object"'), 3);
+  t.is(counter(text, 'scorefs_server_request_duration_seconds_bucket', 'le="+Inf",route="object"'), 3);
+  t.true(counter(text, 'scorefs_server_request_duration_seconds_count', 'route="api"') >= 2);
+  t.is(counter(text, 'scorefs_server_response_bytes_count', 'route="object"'), 3);
+  t.is(counter(text, 'scorefs_server_response_bytes_sum', 'route="object"'), whole.body.length + part.body.length + denied.body.length);
 
   // A truncated body counts what was sent, not what was announced.
   await server.setFaults({ route: 'object', truncateRate: 1 });

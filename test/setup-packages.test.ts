@@ -28,6 +28,7 @@ function shellCommands(text: string, defined: ReadonlySet<string> = new Set()): 
     .replace(/(^|\s)#[^\n]*/g, '$1') // comments first: their apostrophes are no quotes
     .replace(/'[^']*'/g, "''")
     .replace(/"(?:[^"\\]|\\.)*"/g, '""')
+    .replace(/\$\{[^}]*\}/g, '""') // ${expansions}: a JS template's too, whose braces would read as a group
     .replace(/\w+\+?=\([^)]*\)/g, ''); // array assignments
   const words: string[] = [];
   for (const segment of plain.split(/\n|\|\||&&|[|;&(){}`!]|\$\(/)) {
@@ -89,7 +90,11 @@ function owner(file: string): string | undefined {
   const candidates = new Set([file, realpathSync(file), file.replace(/^\/usr\//, '/'), realpathSync(file).replace(/^\/usr\//, '/')]);
   for (const c of candidates) {
     try {
-      return execFileSync('dpkg', ['-S', c], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split(':')[0]!.split(',')[0]!.trim();
+      // dpkg -S also prints "diversion by PKG from/to: FILE" lines (/bin/sh): the owner is on the other line.
+      const owners = execFileSync('dpkg', ['-S', c], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+        .split('\n')
+        .filter((line) => line.includes(':') && !line.startsWith('diversion by '));
+      if (owners[0]) return owners[0].split(':')[0]!.split(',')[0]!.trim();
     } catch {
       // not this name
     }

@@ -18,6 +18,7 @@ import type { MountSettings } from './mount.js';
 import { openCache } from './cache-open.js';
 import { reportToParent } from './mount-daemon.js';
 import { notifyReady, notifyStopping } from '../service/notify.js';
+import { MountMetrics } from '../metrics/mount-metrics.js';
 import { startMetricsServer, type MetricsServer } from '../metrics/server.js';
 
 const log = logger('mount');
@@ -26,7 +27,7 @@ export async function runMount(s: MountSettings): Promise<void> {
   let client: ScoreClient | undefined;
   let cache: BlockCache | undefined;
   let fuse: FuseMount | undefined;
-  let metrics: MetricsServer | undefined;
+  let metricsServer: MetricsServer | undefined;
   let mountpoint = s.mountpoint;
   try {
     mountpoint = await prepareMountpoint(s.mountpoint);
@@ -65,12 +66,13 @@ export async function runMount(s: MountSettings): Promise<void> {
       reader: access,
       stats: () => statsDocument(openedCache, tree.catalog, offline),
     });
+    const metrics = new MountMetrics(() => statsDocument(openedCache, tree.catalog, offline));
     // Before mounting: a port in use fails the mount, rather than a daemon that dies once it is up.
     if (s.metricsPort !== undefined) {
-      metrics = await startMetricsServer(s.metricsPort, () => statsDocument(openedCache, tree.catalog, offline));
-      log.info({ metrics: metrics.url }, 'serving metrics');
+      metricsServer = await startMetricsServer(s.metricsPort, metrics);
+      log.info({ metrics: metricsServer.url }, 'serving metrics');
     }
-    fuse = await FuseMount.mount(tree, { mountpoint, allowOther: s.allowOther });
+    fuse = await FuseMount.mount(tree, { mountpoint, allowOther: s.allowOther, onRead: metrics.observeRead });
     await writeMountRecord({ pid: process.pid, mountpoint, logFile: s.logFile, startedAt: Date.now() });
     log.info({ mountpoint, files: tree.catalog.files.length, offline, layout: s.layout }, 'mount ready');
     await reportToParent({ ok: true, offline, files: tree.catalog.files.length, catalogFetchedAt: start.catalog.fetchedAt });
@@ -94,7 +96,7 @@ export async function runMount(s: MountSettings): Promise<void> {
     void notifyStopping();
     log.info({ reason }, 'stopping');
     refresher.stop();
-    await metrics?.close();
+    await metricsServer?.close();
     if (reason !== 'unmounted') await fuse.unmount();
     fuse = undefined;
     await snapshot.now().catch((err: unknown) => log.warn({ err: String(err) }, 'saving the listing failed'));
@@ -109,7 +111,7 @@ export async function runMount(s: MountSettings): Promise<void> {
     await reportToParent({ ok: false, error: text });
     process.stderr.write(`scorefs: ${text}\n`);
     await fuse?.unmount().catch(() => undefined);
-    await metrics?.close().catch(() => undefined);
+    await metricsServer?.close().catch(() => undefined);
     await cache?.close().catch(() => undefined);
     await client?.close().catch(() => undefined);
     process.exit(err instanceof InvalidInput ? 2 : 1);

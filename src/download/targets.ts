@@ -1,4 +1,4 @@
-// What `scorefs download` fetches, resolved as score-client's download does (reference §2 "Flow"):
+// What `scorefs download` fetches, resolved as score-client's download does:
 // each named object's SONG entity, the files of a named analysis, and with --index the paired
 // .bai/.crai/.csi/.tbi of each; then each object's size and MD5 from its metadata-only specification.
 import { AccessDenied, InvalidInput, NotFound } from '../errors.js';

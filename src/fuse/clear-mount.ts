@@ -1,10 +1,8 @@
 // Detaching a mount: `fusermount -uz` (works for the unprivileged too), else `umount -l` (root).
 import { execFile } from 'node:child_process';
 import { stat } from 'node:fs/promises';
-import { logger } from '../util/log.js';
 import { findMount, isFuse } from './mountinfo.js';
 
-const log = logger('fuse');
 const COMMAND_TIMEOUT_MS = 10_000;
 
 export async function clearMount(mountpoint: string): Promise<void> {
@@ -37,15 +35,6 @@ export async function mountState(mountpoint: string, timeoutMs = 5000): Promise<
   if (!entry) return 'none';
   if (!isFuse(entry)) return 'other';
   return answer === 'timeout' ? 'unresponsive' : 'fuse';
-}
-
-/** Clears a dead or unresponsive FUSE mount at `mountpoint`; returns whether there was one. */
-export async function clearStaleMount(mountpoint: string): Promise<boolean> {
-  const state = await mountState(mountpoint);
-  if (state !== 'stale' && state !== 'unresponsive') return false;
-  log.warn({ mountpoint, state }, 'clearing a stale mount');
-  await clearMount(mountpoint);
-  return true;
 }
 
 function run(cmd: string, args: string[]): Promise<void> {

@@ -9,7 +9,7 @@ import { isMainThread } from 'node:worker_threads';
 import { InvalidInput } from '../errors.js';
 import { logger } from '../util/log.js';
 import { clearMount } from './clear-mount.js';
-import { VfsFuseOps, type TreeSource } from './fuse-ops.js';
+import { VfsFuseOps, type ReadObserver, type TreeSource } from './fuse-ops.js';
 import { raiseReadahead } from './readahead.js';
 
 const log = logger('fuse');
@@ -23,6 +23,8 @@ export interface FuseMountOptions {
   debug?: boolean;
   /** How long mounting (fusermount + INIT) may take. */
   mountTimeoutMs?: number;
+  /** Told of every completed read (the mount's latency metrics). */
+  onRead?: ReadObserver;
 }
 
 /** Seconds the kernel may cache names and attributes: the objects are immutable. */
@@ -64,7 +66,7 @@ export class FuseMount {
   static async mount(tree: TreeSource, opts: FuseMountOptions): Promise<FuseMount> {
     // fuse-native's threads use the default libuv loop: mounting from a worker thread segfaults.
     if (!isMainThread) throw new Error('scorefs cannot mount from a worker thread');
-    const ops = new VfsFuseOps(tree, { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 });
+    const ops = new VfsFuseOps(tree, { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 }, opts.onRead);
     const autoUnmount = await hasFusermount();
     if (!autoUnmount) log.warn('fusermount not found: mounting without auto_unmount (a killed daemon leaves a stale mount)');
     const fuseOpts: FuseOptions = {

@@ -18,6 +18,9 @@ export interface Owner {
   gid: number;
 }
 
+/** Told of every completed read: how long it took, and whether it succeeded. */
+export type ReadObserver = (seconds: number, ok: boolean) => void;
+
 const S_IFDIR = 0o040000;
 const S_IFREG = 0o100000;
 const O_ACCMODE = 3;
@@ -33,6 +36,7 @@ export class VfsFuseOps {
   constructor(
     private readonly tree: TreeSource,
     private readonly owner: Owner,
+    private readonly onRead?: ReadObserver,
   ) {}
 
   /** From now on every request fails with EIO; resolves when the requests already running end (or after `waitMs`). */
@@ -53,7 +57,12 @@ export class VfsFuseOps {
         if ((flags & O_ACCMODE) !== 0) return cb(EROFS);
         this.run(path, 'lookup', () => this.open(path), (fh) => cb(0, fh), cb);
       },
-      read: (path, fd, buf, len, pos, cb) => {
+      read: (path, fd, buf, len, pos, reply) => {
+        const started = performance.now();
+        const cb = (result: number): void => {
+          this.onRead?.((performance.now() - started) / 1000, result >= 0);
+          reply(result);
+        };
         const handle = this.handles.get(fd);
         if (!handle) return cb(this.stopped ? EIO : EBADF);
         // The buffer is libfuse memory, valid only until cb: copy into it, then call cb once.

@@ -1,9 +1,9 @@
-// `--metrics-port`: a tiny HTTP server on 127.0.0.1 that answers GET /metrics with the Prometheus
-// text of a stats object, read fresh on every scrape.
+// `--metrics-port`: a tiny HTTP server on 127.0.0.1 that answers GET /metrics with the mount's
+// Prometheus text, rendered fresh on every scrape.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { logger } from '../util/log.js';
-import { renderPrometheus, type RenderOptions } from './prometheus.js';
+import type { MountMetrics } from './mount-metrics.js';
 
 const log = logger('metrics');
 
@@ -14,7 +14,7 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-export interface MetricsServerOptions extends RenderOptions {
+export interface MetricsServerOptions {
   /** Default 127.0.0.1: counters are no one else's business. */
   host?: string;
 }
@@ -22,7 +22,7 @@ export interface MetricsServerOptions extends RenderOptions {
 /** Listens on host:port (0 = a free port) and resolves once it does. */
 export async function startMetricsServer(
   port: number,
-  statsFn: () => object | Promise<object>,
+  metrics: Pick<MountMetrics, 'render' | 'contentType'>,
   opts: MetricsServerOptions = {},
 ): Promise<MetricsServer> {
   const host = opts.host ?? '127.0.0.1';
@@ -32,11 +32,10 @@ export async function startMetricsServer(
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: GET /metrics\n');
       return;
     }
-    Promise.resolve()
-      .then(statsFn)
-      .then((stats) => {
-        const body = renderPrometheus(stats, opts);
-        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+    metrics
+      .render()
+      .then((body) => {
+        res.writeHead(200, { 'content-type': metrics.contentType, 'content-length': Buffer.byteLength(body) });
         res.end(req.method === 'HEAD' ? undefined : body);
       })
       .catch((err: unknown) => {

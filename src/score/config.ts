@@ -1,4 +1,4 @@
-// Client settings: flags, then environment, then a config file (PRODUCT.md "Command line"). The token
+// Client settings: flags, then environment, then a config file (docs/configuration.md). The token
 // never comes from argv, and a token file or config file that others can read is refused.
 import { readFile, stat } from 'node:fs/promises';
 import { InvalidInput } from '../errors.js';

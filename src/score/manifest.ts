@@ -1,4 +1,4 @@
-// score-client download manifests (reference §4, DownloadManifestReader): a header line, then rows of
+// score-client download manifests (as score-client's DownloadManifestReader reads them): a header line, then rows of
 // exactly 11 tab-separated cells; the objects are the File UUID and Index file UUID columns.
 import { readFile } from 'node:fs/promises';
 import { InvalidInput } from '../errors.js';

@@ -11,7 +11,7 @@ export async function handleControl(ctx: ServerContext, ex: Exchange): Promise<v
   const method = ex.req.method ?? 'GET';
   if (ex.path === '/-/metrics') {
     if (method !== 'GET' && method !== 'HEAD') return sendSpringError(ex, 405, `Request method '${method}' not supported`);
-    return sendBuffer(ex, 200, 'text/plain; version=0.0.4; charset=utf-8', Buffer.from(ctx.metrics.render()));
+    return sendBuffer(ex, 200, ctx.metrics.contentType, Buffer.from(await ctx.metrics.render()));
   }
   if (!ctx.testControls) return sendSpringError(ex, 404, 'No message available');
   switch (method) {

@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { writeBody } from './body-writer.js';
 import type { FaultPlan } from './faults.js';
 import type { Caller } from './auth.js';
-import type { Metrics, MetricRoute } from './metrics.js';
+import type { MetricRoute, RequestMetrics } from './metrics.js';
 
 export interface Exchange {
   req: IncomingMessage;
@@ -17,7 +17,7 @@ export interface Exchange {
   route: MetricRoute;
   faults: FaultPlan;
   caller: Caller;
-  metrics: Metrics;
+  metrics: RequestMetrics;
 }
 
 const REASONS: Record<number, string> = {

@@ -1,35 +1,87 @@
-// Prometheus counters of the server: requests by route and status, body bytes written to sockets by route.
+// Prometheus metrics of the server: requests by route and status, body bytes written to sockets by
+// route, and per request its latency and body size.
+import { Counter, exponentialBuckets, Histogram, Registry } from 'prom-client';
 
 export type MetricRoute = 'object' | 'api';
 
-export class Metrics {
-  private readonly requests = new Map<string, number>();
-  private readonly bytes: Record<MetricRoute, number> = { object: 0, api: 0 };
+const ROUTES: readonly MetricRoute[] = ['object', 'api'];
 
-  countRequest(route: MetricRoute, status: number): void {
-    const key = `${route}\0${status}`;
-    this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
+export class Metrics {
+  private readonly registry = new Registry();
+  private readonly requests = new Counter({
+    name: 'scorefs_server_requests_total',
+    help: 'HTTP requests answered, by route (object bytes or api) and status.',
+    labelNames: ['route', 'status'] as const,
+    registers: [this.registry],
+  });
+  private readonly bytesSent = new Counter({
+    name: 'scorefs_server_bytes_sent_total',
+    help: 'Response body bytes written to sockets, by route.',
+    labelNames: ['route'] as const,
+    registers: [this.registry],
+  });
+  private readonly duration = new Histogram({
+    name: 'scorefs_server_request_duration_seconds',
+    help: 'Time from a request to its response closing, by route.',
+    labelNames: ['route'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+  private readonly responseBytes = new Histogram({
+    name: 'scorefs_server_response_bytes',
+    help: 'Response body bytes written to the socket per request, by route.',
+    labelNames: ['route'] as const,
+    buckets: exponentialBuckets(256, 4, 11), // 256 B … 256 MiB
+    registers: [this.registry],
+  });
+
+  constructor() {
+    for (const route of ROUTES) this.bytesSent.inc({ route }, 0);
+  }
+
+  /** Starts the accounting of one request on `route`. */
+  request(route: MetricRoute): RequestMetrics {
+    return new RequestMetrics(this, route);
   }
 
   countBytes(route: MetricRoute, n: number): void {
-    this.bytes[route] += n;
+    this.bytesSent.inc({ route }, n);
+  }
+
+  countRequest(route: MetricRoute, status: number, seconds: number, bodyBytes: number): void {
+    this.requests.inc({ route, status: String(status) });
+    this.duration.observe({ route }, seconds);
+    this.responseBytes.observe({ route }, bodyBytes);
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
   }
 
   /** Prometheus text exposition format 0.0.4. */
-  render(): string {
-    const lines = [
-      '# HELP scorefs_server_requests_total HTTP requests answered, by route (object bytes or api) and status.',
-      '# TYPE scorefs_server_requests_total counter',
-    ];
-    for (const [key, n] of [...this.requests].sort()) {
-      const [route, status] = key.split('\0');
-      lines.push(`scorefs_server_requests_total{route="${route}",status="${status}"} ${n}`);
-    }
-    lines.push(
-      '# HELP scorefs_server_bytes_sent_total Response body bytes written to sockets, by route.',
-      '# TYPE scorefs_server_bytes_sent_total counter',
-    );
-    for (const route of ['object', 'api'] as const) lines.push(`scorefs_server_bytes_sent_total{route="${route}"} ${this.bytes[route]}`);
-    return lines.join('\n') + '\n';
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+}
+
+/** One request's share: the body bytes it got onto the socket, and its end. */
+export class RequestMetrics {
+  private readonly startedAt = performance.now();
+  private bytes = 0;
+
+  constructor(
+    private readonly metrics: Metrics,
+    private readonly route: MetricRoute,
+  ) {}
+
+  /** Counts body bytes the socket accepted; `bodyRoute` is 'object' for object data only (error bodies are 'api'). */
+  countBytes(bodyRoute: MetricRoute, n: number): void {
+    this.bytes += n;
+    this.metrics.countBytes(bodyRoute, n);
+  }
+
+  /** The response closed with `status`. */
+  done(status: number): void {
+    this.metrics.countRequest(this.route, status, (performance.now() - this.startedAt) / 1000, this.bytes);
   }
 }

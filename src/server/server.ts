@@ -99,11 +99,12 @@ async function handle(ctx: ServerContext, router: Router<Handler>, req: Incoming
   const q = raw.indexOf('?');
   const path = (q >= 0 ? raw.slice(0, q) : raw).replace(/\/+$/, '') || '/';
   const route = path.startsWith(OBJECT_PATH_PREFIX) ? 'object' : 'api';
-  res.once('close', () => ctx.metrics.countRequest(route, res.statusCode));
+  const metrics = ctx.metrics.request(route);
+  res.once('close', () => metrics.done(res.statusCode));
   const control = CONTROL_PATHS.has(path);
   // Object URLs are authorized by their signature alone; the control paths are ours.
   const caller: Caller = control || route === 'object' ? { kind: 'anonymous' } : ctx.tokens.identify(req);
-  const ex: Exchange = { req, res, path, query: new URLSearchParams(q >= 0 ? raw.slice(q + 1) : ''), route, faults: NO_FAULTS, caller, metrics: ctx.metrics };
+  const ex: Exchange = { req, res, path, query: new URLSearchParams(q >= 0 ? raw.slice(q + 1) : ''), route, faults: NO_FAULTS, caller, metrics };
   if (!path.startsWith('/')) return sendSpringError(ex, 400, 'Bad request path');
   if (control) return handleControl(ctx, ex);
   if (caller.kind === 'invalid') {

@@ -1,8 +1,9 @@
 // A one-line progress bar for long transfers (`scorefs download`, `scorefs cache warm`): bytes, rate
-// and ETA, redrawn in place with \r on a terminal, then a summary line; on a pipe or a file it only
-// passes notes through.
+// and ETA, drawn by cli-progress on a terminal (notes go above it), then a summary line; on a pipe or
+// a file it only passes notes through.
+import { MultiBar, type SingleBar } from 'cli-progress';
 
-const REDRAW_MS = 250;
+const REDRAW_FPS = 4;
 const BAR_WIDTH = 24;
 /** The rate is averaged over this window, so a stall shows up within seconds. */
 const RATE_WINDOW_MS = 5000;
@@ -15,29 +16,44 @@ export interface ProgressOptions {
   /** Shown before the bar, e.g. "download". */
   label: string;
   stream?: NodeJS.WriteStream;
-  /** Default: whether the stream is a TTY. */
-  live?: boolean;
+}
+
+/** What the bar's format shows besides cli-progress's own tokens. */
+interface Payload {
+  label: string;
+  rate: string;
+  /** "  ETA 1m15s", or empty while the rate is 0 or the transfer is done. */
+  remaining: string;
 }
 
 export class ProgressBar {
   private done: number;
   private readonly startedAt = Date.now();
   private readonly samples: Array<{ at: number; done: number }> = [];
-  private readonly timer: NodeJS.Timeout | undefined;
   private readonly stream: NodeJS.WriteStream;
-  private readonly live: boolean;
-  private drawn = false;
+  /** On a terminal only. */
+  private readonly bars: MultiBar | undefined;
+  private readonly bar: SingleBar | undefined;
   private finished = false;
 
   constructor(private readonly opts: ProgressOptions) {
     this.done = opts.initial ?? 0;
     this.stream = opts.stream ?? process.stderr;
-    this.live = opts.live ?? this.stream.isTTY === true;
     this.samples.push({ at: this.startedAt, done: this.done });
-    if (this.live) {
-      this.timer = setInterval(() => this.draw(), REDRAW_MS);
-      this.timer.unref();
-    }
+    if (this.stream.isTTY !== true) return;
+    this.bars = new MultiBar({
+      stream: this.stream,
+      format: opts.total > 0 ? '{label} [{bar}] {percentage}% {value}/{total}  {rate}/s{remaining}' : '{label} {value}  {rate}/s',
+      formatValue: (v, _options, type) => (type === 'value' || type === 'total' ? formatBytes(v) : String(v)),
+      barsize: BAR_WIDTH,
+      barCompleteChar: '#',
+      barIncompleteChar: '.',
+      fps: REDRAW_FPS,
+      clearOnComplete: true,
+    });
+    this.bar = this.bars.create(opts.total, this.done, this.payload());
+    // Before every redraw: the bytes done so far, and the rate over the last seconds.
+    this.bars.on('update-pre', () => this.bar!.update(this.done, this.payload()));
   }
 
   /** Counts `bytes` more as done. */
@@ -47,18 +63,17 @@ export class ProgressBar {
 
   /** Writes a line above the bar (a skipped file, a warning) without garbling it. */
   note(line: string): void {
-    if (this.live && this.drawn) this.stream.write('\r\x1b[2K');
-    this.stream.write(`${line}\n`);
-    if (this.live && !this.finished) this.draw();
+    if (this.bars && !this.finished) this.bars.log(`${line}\n`);
+    else this.stream.write(`${line}\n`);
   }
 
   /** Replaces the bar by a summary line (on a terminal; elsewhere the caller reports). */
   finish(): void {
     if (this.finished) return;
     this.finished = true;
-    if (this.timer) clearInterval(this.timer);
-    if (!this.live) return;
-    if (this.drawn) this.stream.write('\r\x1b[2K');
+    if (!this.bars) return;
+    this.bars.update(); // shows the notes not yet drawn
+    this.bars.stop();
     this.stream.write(`${this.summary()}\n`);
   }
 
@@ -69,27 +84,15 @@ export class ProgressBar {
     return `${this.opts.label}: ${formatBytes(moved)} in ${formatDuration(seconds)} (${formatBytes(moved / seconds)}/s)`;
   }
 
-  private draw(): void {
+  private payload(): Payload {
     const now = Date.now();
     this.samples.push({ at: now, done: this.done });
     while (this.samples.length > 2 && now - this.samples[0]!.at > RATE_WINDOW_MS) this.samples.shift();
     const first = this.samples[0]!;
     const rate = now > first.at ? ((this.done - first.done) * 1000) / (now - first.at) : 0;
     const { total } = this.opts;
-    let line = `${this.opts.label} `;
-    if (total > 0) {
-      const share = Math.min(1, this.done / total);
-      const filled = Math.round(share * BAR_WIDTH);
-      line += `[${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}] ${(share * 100).toFixed(0).padStart(3)}% `;
-      line += `${formatBytes(this.done)}/${formatBytes(total)}`;
-    } else {
-      line += formatBytes(this.done);
-    }
-    line += `  ${formatBytes(rate)}/s`;
-    if (total > 0 && rate > 0 && this.done < total) line += `  ETA ${formatDuration((total - this.done) / rate)}`;
-    const width = this.stream.columns || 100;
-    this.stream.write(`\r\x1b[2K${line.slice(0, width - 1)}`);
-    this.drawn = true;
+    const remaining = total > 0 && rate > 0 && this.done < total ? `  ETA ${formatDuration((total - this.done) / rate)}` : '';
+    return { label: this.opts.label, rate: formatBytes(rate), remaining };
   }
 }
 

@@ -1,4 +1,4 @@
-// Builds the tree a Catalog shows, in one of the three layouts of PRODUCT.md:
+// Builds the tree a Catalog shows, in one of three layouts (--layout):
 //   bundle    /<analysisId>/<fileName>
 //   study     /<studyId>/<analysisId>/<fileName>
 //   object-id /<objectId>, plus hidden /<objectId>.bai|.crai|.csi|.tbi|.fai|.gzi aliases of the files

@@ -1,4 +1,4 @@
-// The vfs node interface: what the FUSE adapter (and the slice directories to come) build on.
+// The vfs node interface: what the FUSE adapter and the slice directories build on.
 // No FUSE types here: paths are resolved by lookup(), errors are the classes of src/errors.ts.
 
 export interface NodeStat {

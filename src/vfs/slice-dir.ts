@@ -1,5 +1,5 @@
 // `<fileName>.slices/` beside an indexed BAM or CRAM: lists one whole-contig slice (and its index) per
-// @SQ, and resolves any samtools region name on lookup (PRODUCT.md "Virtual slice files").
+// @SQ, and resolves any samtools region name on lookup (rules in docs/semantics.md#slice-files).
 import { NotFound } from '../errors.js';
 import type { ByteReader, ObjectIdentity } from '../model.js';
 import { parseRegionName, type ResolvedRegion } from '../genomics/region.js';

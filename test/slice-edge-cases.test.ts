@@ -1,12 +1,13 @@
 // Slices where the easy assumptions fail: BGZF blocks that start mid-record with a header that does
 // not end on a block boundary (as non-htslib writers make them), edge walks cut short by their budget
-// (slices become supersets), the tiny real sample, empty and unknown regions; and what planning reads.
+// (slices become supersets), the tiny real sample, empty and unknown regions, files that are not what
+// they claim; and what planning reads.
 import test from 'ava';
 import { execFile } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { NotFound } from '../src/errors.js';
+import { NotFound, ProtocolError } from '../src/errors.js';
 import { BamSlicer } from '../src/genomics/bam-slice.js';
 import { BGZF_EOF } from '../src/genomics/bgzf.js';
 import { localRandomAccess } from './helpers/local-random-access.js';
@@ -110,4 +111,13 @@ test('planning a BAM slice reads the index, the header and the edges, not the bo
     t.true(copied > plan.size / 2, `${r}: most of the slice is ranges of the original`);
     t.true(read < copied / 2, `${r}: planning read ${read} bytes for ${copied} bytes of ranges`);
   }
+});
+
+test('a data file or index that is not what it claims is a ProtocolError saying so, for BAM and CRAM', async (t) => {
+  const data = await sliceData();
+  const [bam, , cram] = data.files as [SliceDataFile, SliceDataFile, SliceDataFile];
+  const open = async (file: SliceDataFile, data: string, index: string) => slicerFor({ ...file, data, index });
+  await t.throwsAsync(open(bam, cram.data, bam.index), { instanceOf: ProtocolError, message: /BGZF/ });
+  await t.throwsAsync(open(cram, bam.data, cram.index), { instanceOf: ProtocolError, message: /CRAM.*not a CRAM/i });
+  await t.throwsAsync(open(cram, cram.data, bam.index), { instanceOf: ProtocolError, message: /CRAM.*crai/i });
 });

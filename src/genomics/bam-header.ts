@@ -1,4 +1,5 @@
 // The BAM header: magic, SAM text and the binary reference list, read block by block from offset 0.
+// Not @gmod/bam's getHeader: a slice needs the header's raw bytes and the virtual offset where it ends, which it hides.
 import { ProtocolError } from '../errors.js';
 import { bgzfBlockSize, inflateBgzfBlock, voffset } from './bgzf.js';
 import type { RandomAccess } from './random-access.js';

@@ -1,5 +1,7 @@
 // BAI and CSI: parsed lazily per reference (a whole-genome .bai is megabytes and a slice needs one
 // reference), queried as htslib's hts_itr_query does, and written back out for a slice.
+// Not @gmod/bam's BAI/CSI: its CSI parser drops each bin's loffset (htslib's min_off, and a field the slice's
+// CSI must carry), and blocksForRange merges chunks < 65000 bytes apart and mutates its cached chunks doing so.
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { ProtocolError } from '../errors.js';

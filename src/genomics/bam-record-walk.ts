@@ -1,5 +1,6 @@
 // Walking BAM records forward from a known record boundary across BGZF blocks, within a byte budget,
 // to find where the records that overlap a region start and stop.
+// Not @gmod/bam's record reader: its records carry no virtual offsets, and edge blocks are cut at record boundaries.
 import { ProtocolError } from '../errors.js';
 import { bgzfBlockSize, inflateBgzfBlock, readBgzfBlock, voffset, coffOf, uoffOf, type BgzfBlock } from './bgzf.js';
 import { recordsIn } from './bam-records.js';

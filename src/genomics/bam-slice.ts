@@ -237,8 +237,3 @@ function lastBefore(sorted: bigint[], limit: bigint): bigint | undefined {
   }
   return lo > 0 ? sorted[lo - 1] : undefined;
 }
-
-export async function planBamSlice(src: BamSliceSource, region: string): Promise<SlicePlan> {
-  const slicer = await BamSlicer.open(src);
-  return slicer.plan(slicer.resolve(region));
-}

@@ -1,5 +1,6 @@
 // BGZF, the blocked gzip of BAM and CSI: reading one block at a compressed offset, writing new blocks,
 // and virtual offsets (compressed block offset << 16 | offset inside the uncompressed block).
+// Ours, not @gmod's: slicing needs each block's offset and size (to copy whole ones), and @gmod writes nothing.
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { ProtocolError } from '../errors.js';

@@ -24,8 +24,3 @@ export type SliceSource = ({ format: 'bam' } & BamSliceSource) | ({ format: 'cra
 export function openSlicer(src: SliceSource): Promise<Slicer> {
   return src.format === 'bam' ? BamSlicer.open(src) : CramSlicer.open(src);
 }
-
-/** The contig names from @SQ, for a listing with one whole-contig slice per @SQ. */
-export async function listContigs(src: SliceSource): Promise<string[]> {
-  return (await openSlicer(src)).contigs.map((c) => c.name);
-}

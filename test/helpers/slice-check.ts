@@ -1,6 +1,8 @@
 // Slicing a local file with the library and judging the slice with samtools, the independent tool:
 // quickcheck; `view SLICE` ⊇ `view ORIGINAL REGION`; `view SLICE REGION` with the slice's own index
 // equals `view ORIGINAL REGION`; and so does the region query after `samtools index` of a copy.
+// A second, independent reader (@gmod/bam or @gmod/cram) reading the region from the slice with the
+// slice's own index finds the same records (names and positions) as samtools on the original.
 import { execFile } from 'node:child_process';
 import { copyFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -10,6 +12,7 @@ import { readSlice, type SlicePlan } from '../../src/genomics/slice-plan.js';
 import { openSlicer, type Slicer } from '../../src/genomics/slicer.js';
 import type { BamSliceOptions } from '../../src/genomics/bam-slice.js';
 import { BamSlicer } from '../../src/genomics/bam-slice.js';
+import { gmodRegionRecords, namesAndPositions } from './gmod-oracle.js';
 import { localRandomAccess } from './local-random-access.js';
 import type { SliceDataFile } from './slice-data.js';
 
@@ -75,17 +78,23 @@ export async function checkSlice(
   const copy = path.join(dir, `copy.${file.format}`);
   await copyFile(slice, copy);
   const refArgs = file.format === 'cram' ? ['-T', ref] : [];
-  const [, original, whole, derived, reindexed] = await Promise.all([
+  const [, original, whole, derived, reindexed, gmod] = await Promise.all([
     samtools('quickcheck', slice), // throws (fails the test) unless the slice is valid
     samtools('view', ...refArgs, file.data, region),
     samtools('view', ...refArgs, slice),
     samtools('view', ...refArgs, slice, region),
     samtools('index', copy).then(() => samtools('view', ...refArgs, copy, region)),
+    gmodRegionRecords({ ...file, data: slice, index: `${slice}.${plan.indexKind}` }, plan.region),
   ]);
   const want = lines(original);
   const missing = missingLines(lines(whole), want);
   t.deepEqual(missing.slice(0, 3), [], `${file.name} ${region}: slice lacks ${missing.length} of the region's records`);
   t.true(derived === original, `${file.name} ${region}: region query with the slice's index differs from the original's`);
   t.true(reindexed === original, `${file.name} ${region}: region query after samtools index differs from the original's`);
+  t.deepEqual(
+    [...gmod].sort(),
+    namesAndPositions(want).sort(),
+    `${file.name} ${region}: @gmod reading the slice with its index differs from samtools on the original`,
+  );
   return { regionRecords: want.length, sliceRecords: lines(whole).length };
 }

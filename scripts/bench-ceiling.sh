@@ -16,12 +16,13 @@
 #      with an empty cache, again in the same mount, after a remount (origin bytes must be 0) and again;
 #      rclone mount --vfs-cache-mode full cold, again, after a remount; httpfs2 first and again. With
 #      each daemon's CPU seconds per GiB (utime+stime of /proc/PID/stat) and peak RSS (VmHWM).
+#      Before each read, fincore says how much of the file the page cache held (others may drop it).
 #   2. 16 concurrent readers of 16 different 64 MiB files (scripts/parallel-read.mjs: 1 MiB reads, each
 #      timed): null-fuse, local files (cold), 16 curls, scorefs cold and after a remount.
 #   3. 50 random 1 kb BAM regions (seed 20261126, as bench-mount.sh), `samtools view -c` in one call and
 #      one call per region, cold: scorefs (empty cache), httpfs2, the local file; counts must agree.
 set -euo pipefail
-for tool in nginx rclone httpfs2 samtools curl python3 bc; do
+for tool in nginx rclone httpfs2 samtools curl python3 bc fincore; do
   command -v "$tool" > /dev/null || { echo "bench-ceiling.sh needs $tool: bash scripts/setup.sh --bench" >&2; exit 1; }
 done
 source "$(dirname "$0")/bench-lib.sh"
@@ -99,7 +100,7 @@ waits_for 10 curl -sf -o /dev/null -r 0-0 "http://127.0.0.1:$nport/BENCH/$bam_re
 origin_url="http://127.0.0.1:$nport/BENCH/$bam_rel"
 
 # origin_bytes: body bytes nginx has sent (a response is logged when it ends).
-origin_bytes() { awk '{ s += $1 } END { printf "%d\n", s }' "$origin/nginx/access.log"; }
+origin_bytes() { awk '{ s += $1 } END { printf "%.0f\n", s }' "$origin/nginx/access.log"; }  # %d stops at 2^31 in mawk
 # settled_origin_bytes: origin_bytes once unchanged for a second (read-ahead after the reader ends
 # belongs to the read); gives up after 60 s.
 settled_origin_bytes() {
@@ -145,6 +146,8 @@ hwm_mib() { awk '/^VmHWM/ { printf "%.0f\n", $2 / 1024 }' "/proc/$1/status"; }
 seq_read() {
   local run=$1 subject=$2 file=$3 pid=${4:-} size t0 t1 b0 b1 c0 c1 c2
   size=$(stat -c %s "$file")
+  # Other processes on this machine may drop the page cache too: how much of FILE it held before.
+  record "$run" seq "$subject" resident_before "$(calc "$(fincore -b -n -o RES "$file" 2>/dev/null || echo 0) / $size")"
   b0=$(origin_bytes)
   [ -z "$pid" ] || c0=$(cpu_seconds "$pid")
   t0=$(now)

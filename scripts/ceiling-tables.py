@@ -58,13 +58,14 @@ SEQ = [
     ("httpfs2-again", "httpfs2, 2nd read in the same mount"),
 ]
 print("Sequential read of the BAM, one reader (`dd bs=1M`); ratios are MB/s over the reference's MB/s in the same run.\n")
-print("| reader | MB/s | ÷ ceiling | ÷ curl | ÷ local (cold) | ÷ local (page-cached) | origin MB fetched |")
-print("|---|---|---|---|---|---|---|")
+print("| reader | MB/s | ÷ ceiling | ÷ curl | ÷ local (cold) | ÷ local (page-cached) | origin MB fetched | in page cache before |")
+print("|---|---|---|---|---|---|---|---|")
 for subject, label in SEQ:
     if not get("seq", subject, "mbps"):
         continue
     print(f"| {label} | {cell(get('seq', subject, 'mbps'))} | {ratio('seq', subject, 'null-raw')} | {ratio('seq', subject, 'curl')} "
-          f"| {ratio('seq', subject, 'local')} | {ratio('seq', subject, 'local-cached')} | {cell(mb(get('seq', subject, 'origin_bytes')))} |")
+          f"| {ratio('seq', subject, 'local')} | {ratio('seq', subject, 'local-cached')} | {cell(mb(get('seq', subject, 'origin_bytes')))} "
+          f"| {cell({r: 100 * v for r, v in get('seq', subject, 'resident_before').items()}, '{:.0f} %')} |")
 warm_net = get("seq", "scorefs-warm", "stats_network_bytes")
 if warm_net:
     print(f"\nscorefs after remount: networkBytes in its stats.json {cell(warm_net)}, origin bytes {cell(get('seq', 'scorefs-warm', 'origin_bytes'))} (both must be 0).")

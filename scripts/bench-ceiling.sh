@@ -172,14 +172,14 @@ null_fuse() {
   node "$repo/scripts/null-fuse.mjs" "$2" --layer "$1" --size "$3" --files "$4" > "$2.out" 2> "$2.err" &
   nf_pid=$!
   pids+=("$nf_pid") fuse_mounts+=("$2")
-  waits_for 30 grep -q 'mounted' "$2.out" || { echo "null-fuse did not mount: $(cat "$2.err")" >&2; exit 1; }
+  waits_for 30 grep -qs 'mounted' "$2.out" || { echo "null-fuse did not mount: $(cat "$2.err")" >&2; exit 1; }
 }
 # stop_pid PID: SIGTERM to a process this script started, waits for it (30 s), forgets it.
 stop_pid() {
   local p keep=()
   kill "$1" 2>/dev/null || true
   # Gone, or a zombie waiting for `wait` (kill -0 would still succeed on one).
-  waits_for 30 bash -c "[ ! -e /proc/$1 ] || grep -q '^[0-9]* (.*) Z' /proc/$1/stat" || echo "pid $1 did not exit" >&2
+  waits_for 30 bash -c "[ ! -e /proc/$1 ] || grep -qs '^[0-9]* (.*) Z' /proc/$1/stat" || echo "pid $1 did not exit" >&2
   wait "$1" 2>/dev/null || true
   for p in "${pids[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
   pids=("${keep[@]}")

@@ -332,16 +332,8 @@ PY
 }
 
 # --- group 3: region queries ------------------------------------------------------------------------
-python3 - "$bench/AN-BENCH-REF/ref.fa.fai" > "$work/regions.txt" <<'PY'
-import random, sys
-contigs = [(l.split("\t")[0], int(l.split("\t")[1])) for l in open(sys.argv[1])]
-rng = random.Random(20261126)
-for _ in range(50):
-    name, length = rng.choices(contigs, weights=[c[1] for c in contigs])[0]
-    start = rng.randint(1, length - 999)
-    print(f"{name}:{start}-{start + 999}")
-PY
-mapfile -t regions < "$work/regions.txt"
+mapfile -t regions < <(random_regions)
+[ "${#regions[@]}" = 50 ] || { echo "expected 50 regions from $bench/AN-BENCH-REF/ref.fa.fai" >&2; exit 1; }
 
 # region_query RUN SUBJECT MODE BAM INDEX: cold page cache; MODE one (a call with all 50 regions) or
 # each (a call per region); records seconds and origin bytes; the counts go to $work/SUBJECT-MODE-RUN.

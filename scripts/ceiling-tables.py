@@ -39,6 +39,16 @@ def mb(values):
     return {r: v / 1e6 for r, v in values.items()}
 
 
+def table(intro, columns, group, rows, needs, cells):
+    """Prints a markdown table: one row per (subject, labels) of rows that has the metric `needs`."""
+    print(f"\n{intro}\n")
+    print("| " + " | ".join(columns) + " |")
+    print("|---" * len(columns) + "|")
+    for subject, labels in rows:
+        if get(group, subject, needs):
+            print("| " + " | ".join([*labels, *cells(subject)]) + " |")
+
+
 SEQ = [
     ("null-raw", "null-fuse, fuse-native alone: 1st read (**the ceiling**)"),
     ("null-raw-again", "null-fuse, fuse-native alone: 2nd read, same mount (page cache)"),
@@ -57,27 +67,25 @@ SEQ = [
     ("httpfs2", "httpfs2, 1st read"),
     ("httpfs2-again", "httpfs2, 2nd read in the same mount"),
 ]
-print("Sequential read of the BAM, one reader (`dd bs=1M`); ratios are MB/s over the reference's MB/s in the same run.\n")
-print("| reader | MB/s | ÷ ceiling | ÷ curl | ÷ local (cold) | ÷ local (page-cached) | origin MB fetched | in page cache before |")
-print("|---|---|---|---|---|---|---|---|")
-for subject, label in SEQ:
-    if not get("seq", subject, "mbps"):
-        continue
-    print(f"| {label} | {cell(get('seq', subject, 'mbps'))} | {ratio('seq', subject, 'null-raw')} | {ratio('seq', subject, 'curl')} "
-          f"| {ratio('seq', subject, 'local')} | {ratio('seq', subject, 'local-cached')} | {cell(mb(get('seq', subject, 'origin_bytes')))} "
-          f"| {cell({r: 100 * v for r, v in get('seq', subject, 'resident_before').items()}, '{:.0f} %')} |")
+table(
+    "Sequential read of the BAM, one reader (`dd bs=1M`); ratios are MB/s over the reference's MB/s in the same run.",
+    ["reader", "MB/s", "÷ ceiling", "÷ curl", "÷ local (cold)", "÷ local (page-cached)", "origin MB fetched", "in page cache before"],
+    "seq", [(k, [v]) for k, v in SEQ], "mbps",
+    lambda s: [cell(get("seq", s, "mbps")), ratio("seq", s, "null-raw"), ratio("seq", s, "curl"), ratio("seq", s, "local"),
+               ratio("seq", s, "local-cached"), cell(mb(get("seq", s, "origin_bytes"))),
+               cell({r: 100 * v for r, v in get("seq", s, "resident_before").items()}, "{:.0f} %")],
+)
 warm_net = get("seq", "scorefs-warm", "stats_network_bytes")
 if warm_net:
     print(f"\nscorefs after remount: networkBytes in its stats.json {cell(warm_net)}, origin bytes {cell(get('seq', 'scorefs-warm', 'origin_bytes'))} (both must be 0).")
 
-print("\nDaemon cost over the 1st read of a mount: CPU seconds per GiB read (utime+stime of all its threads, during the read, and until it went idle: read-ahead, block writes, MD5 checks) and peak RSS (VmHWM).\n")
-print("| daemon | CPU s/GiB during the read | CPU s/GiB until idle | peak RSS MiB |")
-print("|---|---|---|---|")
-for subject, label in SEQ:
-    if not get("seq", subject, "cpu_s_per_gib"):
-        continue
-    print(f"| {label} | {cell(get('seq', subject, 'cpu_s_per_gib'), '{:.2f}')} | {cell(get('seq', subject, 'cpu_idle_s_per_gib'), '{:.2f}')} "
-          f"| {cell(get('seq', subject, 'hwm_mib'))} |")
+table(
+    "Daemon cost over the 1st read of a mount: CPU seconds per GiB read (utime+stime of all its threads, during the read, "
+    "and until it went idle: read-ahead, block writes, MD5 checks) and peak RSS (VmHWM).",
+    ["daemon", "CPU s/GiB during the read", "CPU s/GiB until idle", "peak RSS MiB"],
+    "seq", [(k, [v]) for k, v in SEQ], "cpu_s_per_gib",
+    lambda s: [cell(get("seq", s, "cpu_s_per_gib"), "{:.2f}"), cell(get("seq", s, "cpu_idle_s_per_gib"), "{:.2f}"), cell(get("seq", s, "hwm_mib"))],
+)
 
 PAR = [
     ("null-raw", "null-fuse, fuse-native alone (**the ceiling**)"),
@@ -86,32 +94,37 @@ PAR = [
     ("scorefs-cold", "scorefs, empty cache"),
     ("scorefs-warm", "scorefs after remount, page cache dropped"),
 ]
-files = len(PAR) and max((v for v in get("par", "null-raw", "bytes").values()), default=0)
-size = f"{files / 16 / 2**20:.0f} MiB" if files else "equal"
-print(f"\n16 concurrent readers of 16 different {size} files (1 MiB reads; curl: its own buffer size). Aggregate = all bytes / wall time until the last reader ended.\n")
-print("| readers of | aggregate MB/s | ÷ ceiling | ÷ 16 curls | ÷ local | per reader MB/s: min / median / max | 1 MiB read latency ms: p50 / p99 / max | origin MB | daemon CPU s/GiB | peak RSS MiB |")
-print("|---|---|---|---|---|---|---|---|---|---|")
-for subject, label in PAR:
-    if not get("par", subject, "agg_mbps"):
-        continue
-    spread = " / ".join(cell(get("par", subject, m)) for m in ("reader_min", "reader_median", "reader_max"))
-    lat = " / ".join(cell(get("par", subject, m), "{:.1f}") for m in ("p50_ms", "p99_ms", "max_ms")) if get("par", subject, "p50_ms") else "—"
-    print(f"| {label} | {cell(get('par', subject, 'agg_mbps'))} | {ratio('par', subject, 'null-raw', 'agg_mbps')} | {ratio('par', subject, 'curl', 'agg_mbps')} "
-          f"| {ratio('par', subject, 'local', 'agg_mbps')} | {spread} | {lat} | {cell(mb(get('par', subject, 'origin_bytes')))} "
-          f"| {cell(get('par', subject, 'cpu_s_per_gib'), '{:.2f}')} | {cell(get('par', subject, 'hwm_mib'))} |")
+par_bytes = max(get("par", "null-raw", "bytes").values(), default=0)
+size = f"{par_bytes / 16 / 2**20:.0f} MiB" if par_bytes else "equal"
+
+
+def par_cells(s):
+    spread = " / ".join(cell(get("par", s, m)) for m in ("reader_min", "reader_median", "reader_max"))
+    lat = " / ".join(cell(get("par", s, m), "{:.1f}") for m in ("p50_ms", "p99_ms", "max_ms")) if get("par", s, "p50_ms") else "—"
+    return [cell(get("par", s, "agg_mbps")), ratio("par", s, "null-raw", "agg_mbps"), ratio("par", s, "curl", "agg_mbps"),
+            ratio("par", s, "local", "agg_mbps"), spread, lat, cell(mb(get("par", s, "origin_bytes"))),
+            cell(get("par", s, "cpu_s_per_gib"), "{:.2f}"), cell(get("par", s, "hwm_mib"))]
+
+
+table(
+    f"16 concurrent readers of 16 different {size} files (1 MiB reads; curl: its own buffer size). "
+    "Aggregate = all bytes / wall time until the last reader ended.",
+    ["readers of", "aggregate MB/s", "÷ ceiling", "÷ 16 curls", "÷ local", "per reader MB/s: min / median / max",
+     "1 MiB read latency ms: p50 / p99 / max", "origin MB", "daemon CPU s/GiB", "peak RSS MiB"],
+    "par", [(k, [v]) for k, v in PAR], "agg_mbps", par_cells,
+)
 
 REG = [
     ("local", "local file (page cache dropped)"),
     ("scorefs", "scorefs, empty cache"),
     ("httpfs2", "httpfs2"),
 ]
-print("\n50 random 1 kb regions of the BAM, `samtools view -c`, cold; the time ratio is the local file's time over this one's (above 1 = faster than local).\n")
-print("| reads through | calls | seconds | ÷ local (speed) | origin KiB fetched | records counted |")
-print("|---|---|---|---|---|---|")
-for mode, mode_label in (("one", "one call, 50 regions"), ("each", "50 calls, one region each")):
-    for subject, label in REG:
-        key = f"{subject}-{mode}"
-        if not get("regions", key, "seconds"):
-            continue
-        print(f"| {label} | {mode_label} | {cell(get('regions', key, 'seconds'), '{:.2f}')} | {ratio('regions', key, f'local-{mode}', 'seconds', invert=True)} "
-              f"| {cell({r: v / 1024 for r, v in get('regions', key, 'origin_bytes').items()})} | {cell(get('regions', key, 'records'))} |")
+MODES = [("one", "one call, 50 regions"), ("each", "50 calls, one region each")]
+table(
+    "50 random 1 kb regions of the BAM, `samtools view -c`, cold; the time ratio is the local file's time over "
+    "this one's (above 1 = faster than local).",
+    ["reads through", "calls", "seconds", "÷ local (speed)", "origin KiB fetched", "records counted"],
+    "regions", [(f"{k}-{mode}", [v, mode_label]) for mode, mode_label in MODES for k, v in REG], "seconds",
+    lambda s: [cell(get("regions", s, "seconds"), "{:.2f}"), ratio("regions", s, "local-" + s.rsplit("-", 1)[1], "seconds", invert=True),
+               cell({r: v / 1024 for r, v in get("regions", s, "origin_bytes").items()}), cell(get("regions", s, "records"))],
+)

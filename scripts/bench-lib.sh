@@ -148,3 +148,17 @@ PY
 
 # calc EXPR: float arithmetic for the few ratios the tables need.
 calc() { python3 -c "print($1)"; }
+
+# random_regions: 50 deterministic 1 kb regions of the bench BAM, one a line (chr:start-end), contigs
+# weighted by length, each inside its contig (from $bench/AN-BENCH-REF/ref.fa.fai; seed 20261126).
+random_regions() {
+  python3 - "$bench/AN-BENCH-REF/ref.fa.fai" <<'PY'
+import random, sys
+contigs = [(l.split("\t")[0], int(l.split("\t")[1])) for l in open(sys.argv[1])]
+rng = random.Random(20261126)
+for _ in range(50):
+    name, length = rng.choices(contigs, weights=[c[1] for c in contigs])[0]
+    start = rng.randint(1, length - 999)
+    print(f"{name}:{start}-{start + 999}")
+PY
+}

@@ -62,16 +62,7 @@ sequential_run() {
 }
 
 # --- 3: random regions ----------------------------------------------------------------------------
-# 50 deterministic 1 kb regions, contigs weighted by length, inside each contig (from ref.fa.fai).
-python3 - "$bench/AN-BENCH-REF/ref.fa.fai" > "$work/regions.txt" <<'PY'
-import random, sys
-contigs = [(l.split("\t")[0], int(l.split("\t")[1])) for l in open(sys.argv[1])]
-rng = random.Random(20261126)
-for _ in range(50):
-    name, length = rng.choices(contigs, weights=[c[1] for c in contigs])[0]
-    start = rng.randint(1, length - 999)
-    print(f"{name}:{start}-{start + 999}")
-PY
+random_regions > "$work/regions.txt"
 
 # count_regions OUT CMD...: runs `CMD REGION` for every region, one count per line into OUT.
 count_regions() {

@@ -18,13 +18,14 @@ cd "$(dirname "$0")/.."
 # `--test` adds what only the tests run: mmdebstrap and systemd-container (systemd-nspawn), with which
 # test/systemd-boot.test.ts boots a Debian system; bsdutils (script), with which test/progress.test.ts runs
 # the CLI on a pseudo-terminal.
-# `--bench` adds what only scripts/bench-* run: nginx-light (bench-serve.sh), bc (bench-mount.sh),
-# git (bench-ab.sh). nginx's package starts an nginx on port 80, hence not by default.
+# `--bench` adds what only scripts/bench-* run: nginx-light (bench-serve.sh, bench-ceiling.sh), bc
+# (bench-mount.sh, bench-ceiling.sh), git (bench-ab.sh), rclone and httpfs2 (bench-ceiling.sh: the other
+# HTTP filesystems it measures). nginx's package starts an nginx on port 80, hence not by default.
 packages=(libfuse2 fuse samtools tabix procps python3 systemd curl jq)
 for arg in "$@"; do
   case "$arg" in
     --test) packages+=(mmdebstrap systemd-container bsdutils) ;;
-    --bench) packages+=(nginx-light bc git) ;;
+    --bench) packages+=(nginx-light bc git rclone httpfs2) ;;
     *) echo "setup: unknown option $arg (usage: scripts/setup.sh [--test] [--bench])" >&2; exit 2 ;;
   esac
 done

@@ -1,0 +1,396 @@
+#!/usr/bin/env bash
+# Every scorefs figure against the limits of this machine, measured in the same run: what a do-nothing
+# FUSE filesystem on scorefs's binding and mount options reaches (scripts/null-fuse.mjs), the local file,
+# curl from the origin, and two other HTTP filesystems (rclone mount, httpfs2) on the same origin.
+# Usage: scripts/bench-ceiling.sh [DATA_DIR]   (default bench-data/1G; built if absent; needs root and
+#   `bash scripts/setup.sh --bench`: nginx, rclone, httpfs2)
+#   RUNS=N (default 3): tables give the median of N runs; ratios are taken within each run.
+#   CONC_MIB=N (default 64): size of each of the 16 files of group 2.
+#   RESULTS=DIR (default bench-results/ceiling-<UTC time>): raw.tsv (every figure), tables.md, meta.txt.
+# The origin is nginx serving a tmpfs copy of the objects (the 1.0 GiB BAM + its index, 16 random 64 MiB
+# files), so it is not slowed by disk; `scorefs serve --object-base-url` hands out URLs on it, as Score
+# hands out S3 URLs. Every sequential read is `dd bs=1M` to /dev/null; "cold" means the page cache was
+# dropped (echo 3 > /proc/sys/vm/drop_caches) just before. Groups, each run:
+#   1. one reader of the BAM: null-fuse (its raw binding, and scorefs's own FUSE layer over null files),
+#      first and second read in one mount; the local file cold and page-cached; curl from nginx; scorefs
+#      with an empty cache, again in the same mount, after a remount (origin bytes must be 0) and again;
+#      rclone mount --vfs-cache-mode full cold, again, after a remount; httpfs2 first and again. With
+#      each daemon's CPU seconds per GiB (utime+stime of /proc/PID/stat) and peak RSS (VmHWM).
+#      Before each read, fincore says how much of the file the page cache held (others may drop it).
+#   2. 16 concurrent readers of 16 different 64 MiB files (scripts/parallel-read.mjs: 1 MiB reads, each
+#      timed): null-fuse, local files (cold), 16 curls, scorefs cold and after a remount.
+#   3. 50 random 1 kb BAM regions (seed 20261126, as bench-mount.sh), `samtools view -c` in one call and
+#      one call per region, cold: scorefs (empty cache), httpfs2, the local file; counts must agree.
+set -euo pipefail
+for tool in nginx rclone httpfs2 samtools curl python3 bc fincore; do
+  command -v "$tool" > /dev/null || { echo "bench-ceiling.sh needs $tool: bash scripts/setup.sh --bench" >&2; exit 1; }
+done
+source "$(dirname "$0")/bench-lib.sh"
+bench_init "${1:-}"
+
+results=${RESULTS:-$repo/bench-results/ceiling-$(date -u +%Y%m%dT%H%M%SZ)}
+mkdir -p "$results"
+results=$(realpath "$results")
+raw="$results/raw.tsv"
+printf 'run\tgroup\tsubject\tmetric\tvalue\n' > "$raw"
+origin='' pids=() fuse_mounts=()
+
+# Mounts and processes of this script first, then bench-lib's (scorefs mounts, the work dir).
+ceiling_cleanup() {
+  local m p
+  for m in "${fuse_mounts[@]}"; do mountpoint -q "$m" && { fusermount -uz "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; }; done
+  bench_cleanup
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null || true; done
+  [ -z "$origin" ] || rm -rf "$origin"
+}
+trap ceiling_cleanup EXIT
+
+# record RUN GROUP SUBJECT METRIC VALUE: one raw figure.
+record() { printf '%s\t%s\t%s\t%s\t%s\n' "$@" >> "$raw"; }
+
+# waits_for SECONDS CMD...: polls CMD every 0.1 s until it succeeds; fails after SECONDS.
+waits_for() {
+  local deadline=$(( $(date +%s) + $1 )); shift
+  until "$@"; do
+    [ "$(date +%s)" -lt "$deadline" ] || return 1
+    sleep 0.1
+  done
+}
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# --- the origin: nginx over tmpfs ------------------------------------------------------------------
+bam_rel=AN-BENCH-BAM/sample.bam
+bam_local="$bench/$bam_rel"
+bam_size=$(stat -c %s "$bam_local")
+conc_n=16 conc_size=$((${CONC_MIB:-64} * 1024 * 1024))
+origin=$(mktemp -d /dev/shm/scorefs-ceiling.XXXXXX)
+mkdir -p "$origin/www/BENCH/AN-BENCH-BAM" "$work/conc" "$origin/nginx"
+cp "$bam_local" "$bam_local.bai" "$origin/www/BENCH/AN-BENCH-BAM/"
+for i in $(seq -w 1 "$conc_n"); do
+  mkdir -p "$origin/www/CONC/AN-CONC-$i"
+  head -c "$conc_size" /dev/urandom > "$work/conc/$i.bin"   # on disk: the local baseline
+  cp "$work/conc/$i.bin" "$origin/www/CONC/AN-CONC-$i/part.bin"
+done
+chmod -R a+rX "$origin"   # nginx's workers run as www-data
+
+nport=$(free_port) hport=$(free_port)
+# The second server differs only in adding Accept-Ranges to every response: httpfs2 0.1.4 refuses a
+# 206 without it ("GET: server must Accept-Range: bytes"), and nginx sends it on 200 responses only.
+cat > "$origin/nginx/nginx.conf" <<CONF
+worker_processes auto;
+daemon off;
+pid $origin/nginx/nginx.pid;
+error_log $origin/nginx/error.log;
+events { worker_connections 1024; }
+http {
+  log_format body '\$body_bytes_sent';
+  access_log $origin/nginx/access.log body;
+  sendfile on;
+  tcp_nopush on;
+  autoindex on;
+  client_body_temp_path $origin/nginx/tmp;
+  server { listen 127.0.0.1:$nport; root $origin/www; }
+  server { listen 127.0.0.1:$hport; root $origin/www; add_header Accept-Ranges bytes always; }
+}
+CONF
+nginx -c "$origin/nginx/nginx.conf" -p "$origin/nginx" &
+pids+=($!)
+waits_for 10 curl -sf -o /dev/null -r 0-0 "http://127.0.0.1:$nport/BENCH/$bam_rel"
+origin_url="http://127.0.0.1:$nport/BENCH/$bam_rel"
+
+# origin_bytes: body bytes nginx has sent (a response is logged when it ends).
+origin_bytes() { awk '{ s += $1 } END { printf "%.0f\n", s }' "$origin/nginx/access.log"; }  # %d stops at 2^31 in mawk
+# settled_origin_bytes: origin_bytes once unchanged for a second (read-ahead after the reader ends
+# belongs to the read); gives up after 60 s.
+settled_origin_bytes() {
+  local before after deadline=$(( $(date +%s) + 60 ))
+  after=$(origin_bytes)
+  while [ "$(date +%s)" -lt "$deadline" ]; do
+    before=$after; sleep 1; after=$(origin_bytes)
+    [ "$after" = "$before" ] && break
+  done
+  echo "$after"
+}
+
+# `scorefs serve` for the catalog and presigned URLs; the objects come from nginx.
+"$scorefs" serve --data "$origin/www" --port 0 --object-base-url "http://127.0.0.1:$nport" > "$work/serve.out" 2> "$work/serve.err" &
+pids+=($!)
+waits_for 60 grep -q 'listening on' "$work/serve.out" || { echo "scorefs serve did not start: $(cat "$work/serve.err")" >&2; exit 1; }
+base=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$work/serve.out" | head -1)
+curl -sf "$base/entities?size=2000" > "$work/entities.json"
+# The first download spec of an object hashes it (objectMd5): done here, not while measuring.
+for id in $(python3 -c 'import json,sys; print(*[e["id"] for e in json.load(open(sys.argv[1]))["content"]])' "$work/entities.json"); do
+  curl -sf -o /dev/null "$base/download/$id?offset=0&length=-1&external=true"
+done
+
+# --- measuring one daemon ----------------------------------------------------------------------------
+hz=$(getconf CLK_TCK)
+# cpu_seconds PID: user + system seconds of all the process's threads so far.
+cpu_seconds() { sed 's/.*) //' "/proc/$1/stat" | awk -v hz="$hz" '{ printf "%.3f\n", ($12 + $13) / hz }'; }
+# settled_cpu PID: cpu_seconds once it has moved less than 0.02 s in a second (background work after
+# the reader is done: read-ahead, block writes, MD5 checks); gives up after 60 s.
+settled_cpu() {
+  local before after deadline=$(( $(date +%s) + 60 ))
+  after=$(cpu_seconds "$1")
+  while [ "$(date +%s)" -lt "$deadline" ]; do
+    before=$after; sleep 1; after=$(cpu_seconds "$1")
+    [ "$(calc "int($after - $before < 0.02)")" = 1 ] && break
+  done
+  echo "$after"
+}
+hwm_mib() { awk '/^VmHWM/ { printf "%.0f\n", $2 / 1024 }' "/proc/$1/status"; }
+
+# seq_read RUN SUBJECT FILE [PID]: one timed `dd bs=1M` of FILE; records MB/s, origin bytes (settled)
+# and, with PID, the daemon's CPU s/GiB during the read and until it went idle, and its VmHWM.
+seq_read() {
+  local run=$1 subject=$2 file=$3 pid=${4:-} size t0 t1 b0 b1 c0 c1 c2
+  size=$(stat -c %s "$file")
+  # Other processes on this machine may drop the page cache too: how much of FILE it held before.
+  record "$run" seq "$subject" resident_before "$(calc "$(fincore -b -n -o RES "$file" 2>/dev/null || echo 0) / $size")"
+  b0=$(origin_bytes)
+  [ -z "$pid" ] || c0=$(cpu_seconds "$pid")
+  t0=$(now)
+  dd if="$file" of=/dev/null bs=1M status=none
+  t1=$(now)
+  [ -z "$pid" ] || c1=$(cpu_seconds "$pid")
+  b1=$(settled_origin_bytes)
+  record "$run" seq "$subject" mbps "$(calc "$size / ($t1 - $t0) / 1e6")"
+  record "$run" seq "$subject" origin_bytes "$((b1 - b0))"
+  if [ -n "$pid" ]; then
+    c2=$(settled_cpu "$pid")
+    record "$run" seq "$subject" cpu_s_per_gib "$(calc "($c1 - $c0) / ($size / 2**30)")"
+    record "$run" seq "$subject" cpu_idle_s_per_gib "$(calc "($c2 - $c0) / ($size / 2**30)")"
+    record "$run" seq "$subject" hwm_mib "$(hwm_mib "$pid")"
+  fi
+  echo "run $run: $subject $(calc "round($size / ($t1 - $t0) / 1e6)") MB/s, origin $((b1 - b0)) B" >&2
+}
+
+# null_fuse LAYER MNT SIZE FILES: starts scripts/null-fuse.mjs; sets $nf_pid.
+null_fuse() {
+  mkdir -p "$2"
+  node "$repo/scripts/null-fuse.mjs" "$2" --layer "$1" --size "$3" --files "$4" > "$2.out" 2> "$2.err" &
+  nf_pid=$!
+  pids+=("$nf_pid") fuse_mounts+=("$2")
+  waits_for 30 grep -qs 'mounted' "$2.out" || { echo "null-fuse did not mount: $(cat "$2.err")" >&2; exit 1; }
+}
+# stop_pid PID: SIGTERM to a process this script started, waits for it (30 s), forgets it.
+stop_pid() {
+  local p keep=()
+  kill "$1" 2>/dev/null || true
+  # Gone, or a zombie waiting for `wait` (kill -0 would still succeed on one).
+  waits_for 30 bash -c "[ ! -e /proc/$1 ] || grep -qs '^[0-9]* (.*) Z' /proc/$1/stat" || echo "pid $1 did not exit" >&2
+  wait "$1" 2>/dev/null || true
+  for p in "${pids[@]}"; do [ "$p" = "$1" ] || keep+=("$p"); done
+  pids=("${keep[@]}")
+}
+
+# rclone_mount MNT CACHE: rclone's HTTP backend on the BAM's directory on nginx; sets $rc_pid.
+rclone_mount() {
+  mkdir -p "$1" "$2"
+  rclone mount :http: "$1" --http-url "http://127.0.0.1:$nport/BENCH/AN-BENCH-BAM/" --vfs-cache-mode full \
+    --cache-dir "$2" --read-only --config /dev/null --log-file "$work/rclone.log" &
+  rc_pid=$!
+  pids+=("$rc_pid") fuse_mounts+=("$1")
+  waits_for 30 mountpoint -q "$1" || { echo "rclone did not mount: $(tail -5 "$work/rclone.log")" >&2; exit 1; }
+}
+
+# httpfs2_mount MNT URL: httpfs2 in the foreground (so its pid is known) on the Accept-Ranges server;
+# the file appears as MNT/<basename of URL>. Sets $hf_pid.
+httpfs2_mount() {
+  mkdir -p "$1"
+  httpfs2 -f -c /dev/null "$2" "$1" > "$1.log" 2>&1 &
+  hf_pid=$!
+  pids+=("$hf_pid") fuse_mounts+=("$1")
+  waits_for 30 mountpoint -q "$1" || { echo "httpfs2 did not mount: $(cat "$1.log")" >&2; exit 1; }
+}
+fuse_unmount() { fusermount -u "$1"; }
+
+# --- group 1: one sequential reader ----------------------------------------------------------------
+seq_run() {
+  local r=$1 layer m
+  for layer in raw scorefs; do
+    m="$work/null-$layer-$r"
+    null_fuse "$layer" "$m" "$bam_size" 1
+    drop_caches
+    seq_read "$r" "null-$layer" "$m/f00.bin" "$nf_pid"
+    seq_read "$r" "null-$layer-again" "$m/f00.bin"
+    stop_pid "$nf_pid"
+  done
+
+  drop_caches
+  seq_read "$r" local "$bam_local"
+  seq_read "$r" local-cached "$bam_local"
+
+  local b0 b1
+  b0=$(origin_bytes)
+  record "$r" seq curl mbps "$(calc "$(curl -s -o /dev/null -w '%{speed_download}' "$origin_url") / 1e6")"
+  b1=$(settled_origin_bytes)
+  record "$r" seq curl origin_bytes "$((b1 - b0))"
+
+  mount_fresh "scorefs-$r"
+  drop_caches
+  seq_read "$r" scorefs-cold "$mnt/$bam_rel" "$daemon_pid"
+  cp "$mnt/.scorefs/stats.json" "$results/run$r-scorefs-cold-stats.json"
+  seq_read "$r" scorefs-cold-again "$mnt/$bam_rel"
+  unmount_at "$mnt"
+  mount_at "$mnt" "$cache"
+  drop_caches
+  seq_read "$r" scorefs-warm "$mnt/$bam_rel" "$daemon_pid"
+  cp "$mnt/.scorefs/stats.json" "$results/run$r-scorefs-warm-stats.json"
+  record "$r" seq scorefs-warm stats_network_bytes "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["cache"]["networkBytes"])' "$results/run$r-scorefs-warm-stats.json")"
+  seq_read "$r" scorefs-warm-again "$mnt/$bam_rel"
+  unmount_at "$mnt"
+  rm -rf "$work/scorefs-$r"
+
+  m="$work/rclone-$r"
+  rclone_mount "$m/mnt" "$m/cache"
+  drop_caches
+  seq_read "$r" rclone-cold "$m/mnt/sample.bam" "$rc_pid"
+  seq_read "$r" rclone-cold-again "$m/mnt/sample.bam"
+  fuse_unmount "$m/mnt"; stop_pid "$rc_pid"
+  rclone_mount "$m/mnt" "$m/cache"
+  drop_caches
+  seq_read "$r" rclone-warm "$m/mnt/sample.bam" "$rc_pid"
+  fuse_unmount "$m/mnt"; stop_pid "$rc_pid"
+  rm -rf "$m"
+
+  m="$work/httpfs2-$r"
+  httpfs2_mount "$m" "http://127.0.0.1:$hport/BENCH/$bam_rel"
+  drop_caches
+  seq_read "$r" httpfs2 "$m/sample.bam" "$hf_pid"
+  seq_read "$r" httpfs2-again "$m/sample.bam"
+  fuse_unmount "$m"; stop_pid "$hf_pid"
+}
+
+# --- group 2: 16 concurrent readers ----------------------------------------------------------------
+# par_read RUN SUBJECT [PID] FILE...: scripts/parallel-read.mjs over the files; records its figures,
+# origin bytes and, with a PID (a number), the daemon's CPU s/GiB and VmHWM.
+par_read() {
+  local run=$1 subject=$2 pid='' b0 b1 c0 c1 out
+  shift 2
+  if [[ $1 =~ ^[0-9]+$ ]]; then pid=$1; shift; fi
+  b0=$(origin_bytes)
+  [ -z "$pid" ] || c0=$(cpu_seconds "$pid")
+  out=$(UV_THREADPOOL_SIZE=$# node "$repo/scripts/parallel-read.mjs" "$@")
+  [ -z "$pid" ] || c1=$(cpu_seconds "$pid")
+  b1=$(settled_origin_bytes)
+  python3 - "$run" "$subject" "$out" >> "$raw" <<'PY'
+import json, statistics, sys
+run, subject, j = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+rows = {"agg_mbps": j["aggregateMBps"], "reader_min": min(j["readerMBps"]), "reader_median": statistics.median(j["readerMBps"]),
+        "reader_max": max(j["readerMBps"]), "p50_ms": j["p50ms"], "p99_ms": j["p99ms"], "max_ms": j["maxMs"], "bytes": j["bytes"]}
+for k, v in rows.items(): print(f"{run}\tpar\t{subject}\t{k}\t{v}")
+PY
+  record "$run" par "$subject" origin_bytes "$((b1 - b0))"
+  if [ -n "$pid" ]; then
+    record "$run" par "$subject" cpu_s_per_gib "$(calc "($c1 - $c0) / ($conc_n * $conc_size / 2**30)")"
+    record "$run" par "$subject" hwm_mib "$(hwm_mib "$pid")"
+  fi
+  echo "run $run: $conc_n readers, $subject: $(python3 -c 'import json,sys; print(round(json.loads(sys.argv[1])["aggregateMBps"]))' "$out") MB/s" >&2
+}
+
+par_run() {
+  local r=$1 m i files=()
+  m="$work/null-par-$r"
+  null_fuse raw "$m" "$conc_size" "$conc_n"
+  drop_caches
+  par_read "$r" null-raw "$nf_pid" "$m"/f*.bin
+  stop_pid "$nf_pid"
+
+  drop_caches
+  par_read "$r" local "$work"/conc/*.bin
+
+  # 16 curls at once: aggregate = all bytes / wall time; each curl's own rate is a reader's.
+  local t0 t1 b0 b1 curl_pids=()
+  b0=$(origin_bytes); t0=$(now)
+  for i in $(seq -w 1 "$conc_n"); do
+    curl -s -o /dev/null -w '%{speed_download}\n' "http://127.0.0.1:$nport/CONC/AN-CONC-$i/part.bin" > "$work/curl-$i.out" &
+    curl_pids+=($!)
+  done
+  for i in "${curl_pids[@]}"; do wait "$i"; done
+  t1=$(now); b1=$(settled_origin_bytes)
+  python3 - "$r" "$((conc_n * conc_size))" "$(calc "$t1 - $t0")" "$work"/curl-*.out >> "$raw" <<'PY'
+import statistics, sys
+run, total, wall = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+rates = [float(open(f).read()) / 1e6 for f in sys.argv[4:]]
+for k, v in {"agg_mbps": total / wall / 1e6, "reader_min": min(rates), "reader_median": statistics.median(rates), "reader_max": max(rates)}.items():
+    print(f"{run}\tpar\tcurl\t{k}\t{v}")
+PY
+  record "$r" par curl origin_bytes "$((b1 - b0))"
+
+  mount_fresh "scorefs-par-$r"
+  for i in $(seq -w 1 "$conc_n"); do files+=("$mnt/AN-CONC-$i/part.bin"); done
+  drop_caches
+  par_read "$r" scorefs-cold "$daemon_pid" "${files[@]}"
+  unmount_at "$mnt"
+  mount_at "$mnt" "$cache"
+  drop_caches
+  par_read "$r" scorefs-warm "$daemon_pid" "${files[@]}"
+  unmount_at "$mnt"
+  rm -rf "$work/scorefs-par-$r"
+}
+
+# --- group 3: region queries ------------------------------------------------------------------------
+mapfile -t regions < <(random_regions)
+[ "${#regions[@]}" = 50 ] || { echo "expected 50 regions from $bench/AN-BENCH-REF/ref.fa.fai" >&2; exit 1; }
+
+# region_query RUN SUBJECT MODE BAM INDEX: cold page cache; MODE one (a call with all 50 regions) or
+# each (a call per region); records seconds and origin bytes; the counts go to $work/SUBJECT-MODE-RUN.
+region_query() {
+  local run=$1 subject=$2 mode=$3 bam=$4 idx=$5 out="$work/counts-$3-$1-$2" b0 b1 t0 t1 region
+  drop_caches
+  b0=$(origin_bytes); t0=$(now)
+  if [ "$mode" = one ]; then
+    samtools view -c -X "$bam" "$idx" "${regions[@]}" > "$out"
+  else
+    : > "$out"
+    for region in "${regions[@]}"; do samtools view -c -X "$bam" "$idx" "$region" >> "$out"; done
+  fi
+  t1=$(now); b1=$(settled_origin_bytes)
+  record "$run" regions "$subject-$mode" seconds "$(calc "$t1 - $t0")"
+  record "$run" regions "$subject-$mode" origin_bytes "$((b1 - b0))"
+  record "$run" regions "$subject-$mode" records "$(paste -sd+ "$out" | bc)"
+  echo "run $run: regions, $subject, $mode: $(calc "round($t1 - $t0, 2)") s, origin $((b1 - b0)) B" >&2
+}
+
+regions_run() {
+  local r=$1 mode m
+  for mode in one each; do
+    region_query "$r" local "$mode" "$bam_local" "$bam_local.bai"
+    mount_fresh "scorefs-reg-$r"
+    region_query "$r" scorefs "$mode" "$mnt/$bam_rel" "$mnt/$bam_rel.bai"
+    unmount_at "$mnt"
+    rm -rf "$work/scorefs-reg-$r"
+    m="$work/httpfs2-reg-$r"
+    httpfs2_mount "$m/bam" "http://127.0.0.1:$hport/BENCH/$bam_rel"
+    local bam_pid=$hf_pid
+    httpfs2_mount "$m/bai" "http://127.0.0.1:$hport/BENCH/$bam_rel.bai"
+    region_query "$r" httpfs2 "$mode" "$m/bam/sample.bam" "$m/bai/sample.bam.bai"
+    fuse_unmount "$m/bam"; fuse_unmount "$m/bai"; stop_pid "$bam_pid"; stop_pid "$hf_pid"
+    local s
+    for s in scorefs httpfs2; do
+      cmp -s "$work/counts-$mode-$r-$s" "$work/counts-$mode-$r-local" ||
+        { echo "region counts differ: $s vs local ($mode)" >&2; paste "$work/counts-$mode-$r-$s" "$work/counts-$mode-$r-local" >&2; exit 1; }
+    done
+  done
+}
+
+# --- run -----------------------------------------------------------------------------------------------
+{
+  echo "started $(date -u '+%Y-%m-%d %H:%M:%S UTC'); load average $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores; $(uname -r)"
+  echo "data: $bam_local ($bam_size B); $conc_n x $conc_size B random files; RUNS=$runs"
+  echo "tools: $(nginx -v 2>&1); $(rclone version | head -1); $(httpfs2 2>&1 | head -1); $(samtools --version | head -1); node $(node --version)"
+  echo "scorefs: $(git -C "$repo" rev-parse --short HEAD)$(git -C "$repo" diff --quiet HEAD -- src || echo ' + uncommitted src changes')"
+} | tee "$results/meta.txt"
+for r in $(seq "$runs"); do
+  seq_run "$r"
+  par_run "$r"
+  regions_run "$r"
+  echo "run $r done $(date -u '+%H:%M:%S'); load average $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$results/meta.txt"
+done
+echo "ended $(date -u '+%Y-%m-%d %H:%M:%S UTC'); load average $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$results/meta.txt"
+echo
+python3 "$repo/scripts/ceiling-tables.py" "$raw" | tee "$results/tables.md"
+echo
+echo "raw figures: $results"

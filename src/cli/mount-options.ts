@@ -9,10 +9,10 @@ const UNITS: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 **
 
 /**
  * "50G", "512M", "1.5T", "4096" (bytes); K/M/G/T are binary (KiB, MiB, …), a trailing B or iB is
- * allowed. `option` (e.g. cache-size) is named in the error.
+ * allowed. `label` (e.g. --cache-size) is named in the error.
  */
-export function parseSize(text: string, option?: string): number {
-  const named = option ? `--${option}: ` : '';
+export function parseSize(text: string, label?: string): number {
+  const named = label ? `${label}: ` : '';
   const m = /^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?\s*$/i.exec(text);
   if (!m) throw new InvalidInput(`${named}not a size: "${text}" (examples: 50G, 512M, 1T; 0 for none)`);
   const bytes = Math.floor(Number(m[1]) * UNITS[m[2]!.toUpperCase()]!);

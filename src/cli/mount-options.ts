@@ -1,9 +1,8 @@
-// The options of `scorefs mount` that are not about reaching Score: sizes, defaults, paths.
+// Parsers of option texts (sizes, durations) and what `scorefs mount` checks of its paths.
 import { realpath } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { InvalidInput } from '../errors.js';
-import { LAYOUTS, type Layout } from '../vfs/layout.js';
 
 const UNITS: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
 
@@ -60,11 +59,6 @@ async function realDeepest(p: string): Promise<string> {
     if (dir === path.dirname(dir)) return p;
     rest.push(path.basename(dir));
   }
-}
-
-export function parseLayout(text: string): Layout {
-  if (!(LAYOUTS as readonly string[]).includes(text)) throw new InvalidInput(`--layout must be one of ${LAYOUTS.join(', ')}, not "${text}"`);
-  return text as Layout;
 }
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;

@@ -105,7 +105,7 @@ async function daemonize(settings: MountSettings): Promise<void> {
 function childArgs(s: MountSettings): string[] {
   const args = ['mount', s.mountpoint, '--foreground'];
   for (const name of optionsOf('mount')) {
-    if (name === 'config' || name === 'token-file' || name === 'access-token') continue;
+    if (name === 'config' || name === 'token-file' || 'noFlag' in OPTIONS[name]) continue;
     const value = s.options.get(name);
     if (value === undefined) continue;
     const kind: Kind<typeof value> = OPTIONS[name].kind as Kind<typeof value>;

@@ -17,7 +17,7 @@ export async function readConfigFile(path: string): Promise<Map<string, string>>
   return entries;
 }
 
-export function parseConfigText(text: string, source: string): Map<string, string> {
+function parseConfigText(text: string, source: string): Map<string, string> {
   const entries = new Map<string, string>();
   text.split(/\r?\n/).forEach((raw, i) => {
     const line = raw.trim();

@@ -1,7 +1,8 @@
 // The one table of scorefs' settings: the options that may come from a flag, the environment or the
-// config file. To add an option, add a row here (and its row in docs/configuration.md, which
-// test/docs-config-reference.test.ts checks against this table): its flag and --help text on the
-// commands the row names, its environment variables, config keys, parser and default all follow.
+// config file. To add an option, add a row here: its flag and --help text on the commands the row
+// names, its environment variables, config keys (fstab's too), parser and default all follow. Then
+// read it with `options.get(name)` in the command, and add its row to docs/configuration.md and its
+// example values to test/helpers/option-examples.ts (the tests say so if either is missing).
 // Precedence, for every command: flag, then environment, then config file, then default (resolve.ts).
 import { CLIENT_DEFAULTS } from '../../score/config.js';
 import { LAYOUTS } from '../../vfs/layout.js';

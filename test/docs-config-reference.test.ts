@@ -1,17 +1,25 @@
-// docs/configuration.md is the reference of every option: its tables list exactly the options
-// `scorefs COMMAND --help` shows, every command has a table, and each environment variable and config
-// key the `scorefs mount` table names really sets that option, with flags > environment > file.
-import { chmod, readFile, writeFile } from 'node:fs/promises';
+// docs/configuration.md is the reference of every option: its options table says exactly what
+// scorefs' table (src/cli/options/table.ts) says — each option, its environment variables, config keys,
+// default and commands — and each command's section, with the options the table gives that command,
+// lists exactly the options `scorefs COMMAND --help` shows. (That each variable and key really sets its
+// option is test/options-precedence.test.ts's.)
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import test from 'ava';
-import yargs from 'yargs';
-import { mountCommand, resolveMountSettings, type MountSettings } from '../src/cli/mount.js';
+import { OPTION_NAMES, OPTIONS, optionsOf, type Command } from '../src/cli/options/table.js';
 import { exec } from './helpers/exec.js';
 import { repoRoot, scorefsBin } from './helpers/paths.js';
-import { tempDir } from './helpers/tmp.js';
 
 const DOC = path.join(repoRoot, 'docs', 'configuration.md');
 const NOT_OPTIONS = new Set(['--help', '--version']);
+const OPTIONS_HEADING = '## The options';
+/** The table's commands, as the commands the doc's headings name. */
+const COMMANDS: Record<Command, string[]> = {
+  mount: ['mount'],
+  cache: ['cache stats', 'cache verify', 'cache clear'],
+  warm: ['cache warm'],
+  download: ['download'],
+};
 
 interface Section {
   heading: string;
@@ -30,13 +38,31 @@ function sections(markdown: string): Section[] {
       const commands = [...line.matchAll(/`scorefs ([^`]*)`/g)].map((m) => m[1]!.split(' ').filter((w) => /^[a-z][a-z-]*$/.test(w)));
       if (commands.length > 0) out.push((current = { heading: line, commands, rows: [] }));
     } else if (current && /^\|\s*`--/.test(line)) {
-      current.rows.push(line.split('|').slice(1, -1).map((c) => c.trim()));
+      current.rows.push(cells(line));
     }
   }
   return out;
 }
 
+const cells = (line: string): string[] => line.split('|').slice(1, -1).map((c) => c.trim());
+
+/** The rows of the options table (under "## The options"), by the option each names. */
+function optionsTable(markdown: string): Map<string, string[]> {
+  const rows = new Map<string, string[]>();
+  const lines = markdown.split('\n');
+  const start = lines.indexOf(OPTIONS_HEADING);
+  for (const line of lines.slice(start + 1)) {
+    if (line.startsWith('#')) break;
+    if (!/^\|\s*`/.test(line)) continue;
+    const row = cells(line);
+    rows.set(/^`(?:--)?([a-z][a-z-]*)/.exec(row[0]!)![1]!, row);
+  }
+  return rows;
+}
+
 const optionsIn = (text: string): string[] => [...text.matchAll(/--[a-z][a-z-]*/g)].map((m) => m[0]);
+/** Backticked names in a cell: `A`, `B` gives A, B. */
+const namesIn = (cell: string): string[] => [...cell.matchAll(/`([^`]+)`/g)].map((m) => m[1]!);
 
 async function help(words: string[]): Promise<string> {
   const r = await exec(process.execPath, [scorefsBin, ...words, '--help']);
@@ -60,7 +86,33 @@ function helpCommands(text: string, parent: string[]): string[] {
   return [...text.matchAll(new RegExp(`^\\s+${prefix} ([a-z][a-z-]*)`, 'gm'))].map((m) => m[1]!);
 }
 
-test('docs/configuration.md has a table for every command, listing exactly the options of its --help', async (t) => {
+/** The flags the table gives a command (as the doc's heading names it). */
+function tableFlags(command: string): string[] {
+  const of = (Object.keys(COMMANDS) as Command[]).filter((c) => COMMANDS[c].includes(command));
+  return of.flatMap((c) => optionsOf(c)).filter((n) => !('noFlag' in OPTIONS[n])).map((n) => `--${n}`);
+}
+
+test("the options table of docs/configuration.md says what scorefs' table says: every option, its environment variables, config keys, default and commands", async (t) => {
+  const doc = optionsTable(await readFile(DOC, 'utf8'));
+  t.true(doc.size > 0, `a table under "${OPTIONS_HEADING}"`);
+  for (const name of OPTION_NAMES) {
+    const row = OPTIONS[name];
+    const cellsOf = doc.get(name);
+    if (!cellsOf) {
+      t.fail(`docs/configuration.md's options table has no row for ${name}`);
+      continue;
+    }
+    const [first, env, keys, defaultText, commands] = cellsOf;
+    t.is(first!.startsWith('`--'), !('noFlag' in row), `${name}: written as a flag exactly when it is one`);
+    t.deepEqual(namesIn(env!), [...row.env], `${name}: its environment variables`);
+    t.deepEqual(namesIn(keys!), [...row.keys], `${name}: its config keys`);
+    t.is(defaultText!.replace(/`/g, ''), row.defaultText, `${name}: its default`);
+    t.deepEqual(namesIn(commands!), [...row.commands], `${name}: its commands`);
+  }
+  for (const name of doc.keys()) t.true(name in OPTIONS, `${name} in docs/configuration.md's options table is not an option of scorefs' table`);
+});
+
+test('docs/configuration.md has a section for every command, listing, with the options table, exactly the options of its --help', async (t) => {
   const docSections = sections(await readFile(DOC, 'utf8'));
   const documented = docSections.flatMap((s) => s.commands.map((c) => c.join(' ')));
   const top = helpCommands(await help([]), []);
@@ -72,110 +124,18 @@ test('docs/configuration.md has a table for every command, listing exactly the o
   for (const c of commands) t.true(documented.includes(c), `docs/configuration.md has no "## \`scorefs ${c}\`" section`);
 
   for (const s of docSections) {
-    const inTable = new Set(s.rows.flatMap((r) => optionsIn(r[0]!)));
+    const inSection = new Set(s.rows.flatMap((r) => optionsIn(r[0]!)));
     const inHelp = new Set<string>();
     for (const words of s.commands) {
+      const command = words.join(' ');
       const opts = helpOptions(await help(words));
-      t.true(opts.size > 0, `no options found in scorefs ${words.join(' ')} --help`);
+      t.true(opts.size > 0, `no options found in scorefs ${command} --help`);
+      for (const o of tableFlags(command)) t.true(opts.has(o), `${o}, which the options table gives scorefs ${command}, is not in its --help`);
       for (const o of opts) {
         inHelp.add(o);
-        t.true(inTable.has(o), `${o} of scorefs ${words.join(' ')} --help is missing from the table under ${s.heading}`);
+        t.true(inSection.has(o) || tableFlags(command).includes(o), `${o} of scorefs ${command} --help is in neither the table under ${s.heading} nor the options table for ${command}`);
       }
     }
-    for (const o of inTable) t.true(inHelp.has(o), `${o} under ${s.heading} is not an option of ${s.commands.map((w) => `scorefs ${w.join(' ')}`).join(' or ')}`);
+    for (const o of inSection) t.true(inHelp.has(o), `${o} under ${s.heading} is not an option of ${s.commands.map((w) => `scorefs ${w.join(' ')}`).join(' or ')}`);
   }
-});
-
-/** A value for each mount option that the mount table says has an environment variable or config key. */
-async function exampleValues(dir: string): Promise<Record<string, string>> {
-  const tokenFile = path.join(dir, 'token');
-  await writeFile(tokenFile, 'token-for-the-reference-test\n');
-  await chmod(tokenFile, 0o600);
-  const config = path.join(dir, 'other.conf');
-  await writeFile(config, 'cache-size = 3G\n');
-  return {
-    'storage-url': 'http://score.test:1',
-    'metadata-url': 'http://song.test:2',
-    'token-file': tokenFile,
-    config,
-    'cache-dir': path.join(dir, 'cache'),
-    'cache-size': '5G',
-    'memory-size': '96M',
-    layout: 'study',
-    manifest: path.join(dir, 'manifest.tsv'),
-    'allow-other': 'true',
-    'log-file': path.join(dir, 'x.log'),
-    'log-level': 'debug',
-    'read-deadline': '7',
-    'refresh-interval': '42',
-    'access-lease': '12h',
-    'metrics-port': '9187',
-  };
-}
-
-/** What `scorefs mount /mnt/x ARGV` resolves to, parsed by the real command definition. */
-async function settingsFor(argv: string[], env: NodeJS.ProcessEnv): Promise<MountSettings> {
-  let parsed: Parameters<typeof resolveMountSettings>[0] | undefined;
-  await yargs(['mount', '/mnt/x', ...argv])
-    .command({ ...mountCommand, handler: (a) => void (parsed = a) })
-    .strict()
-    .fail((msg, err) => {
-      throw err ?? new Error(msg);
-    })
-    .parseAsync();
-  return resolveMountSettings(parsed!, env);
-}
-
-/** Backticked names in a cell, before any "(…)" remark; `KEY=value` and `key = value` give KEY / key. */
-const namesIn = (cell: string): string[] => [...cell.split('(')[0]!.matchAll(/`([^`]+)`/g)].map((m) => m[1]!.split('=')[0]!.trim());
-
-test('each environment variable and config key of the scorefs mount table sets its option', async (t) => {
-  const dir = await tempDir(t);
-  const examples = await exampleValues(dir);
-  const mount = sections(await readFile(DOC, 'utf8')).find((s) => s.commands.some((c) => c.join(' ') === 'mount'));
-  t.truthy(mount, 'a scorefs mount section');
-  const base = ['--storage-url', 'http://base.test'];
-  const baseline = await settingsFor(base, {});
-  let configFiles = 0;
-
-  for (const [optionCell, envCell, keyCell] of mount!.rows) {
-    const option = optionsIn(optionCell!)[0]!.slice(2);
-    const envNames = namesIn(envCell!).filter((n) => /^[A-Z][A-Z_]*$/.test(n));
-    const keys = namesIn(keyCell!).filter((n) => /^[a-z][a-zA-Z.-]*$/.test(n));
-    const value = examples[option];
-    if (value === undefined) {
-      t.deepEqual([envNames, keys], [[], []], `--${option} has no example value in this test, so its table row must say "—" for environment and key`);
-      continue;
-    }
-    const flagArgs = option === 'allow-other' ? ['--allow-other'] : [`--${option}`, value];
-    const others = option === 'storage-url' ? [] : base;
-    const comparable = (s: MountSettings): MountSettings => {
-      const copy = { ...s };
-      if (option !== 'config') delete copy.configFile; // the file variant names its own file
-      return copy;
-    };
-    const byFlag = comparable(await settingsFor([...others, ...flagArgs], {}));
-    t.notDeepEqual(byFlag, comparable(baseline), `--${option} ${value} changes nothing`);
-    t.true(envNames.length > 0 || keys.length > 0 || option === 'config', `--${option}: no environment variable or config key in the table`);
-    for (const name of envNames) {
-      t.deepEqual(comparable(await settingsFor(others, { [name]: value })), byFlag, `${name}=${value} does not act as --${option} ${value}`);
-    }
-    for (const key of keys) {
-      const file = path.join(dir, `c${configFiles++}.conf`);
-      await writeFile(file, `${key} = ${value}\n`);
-      t.deepEqual(comparable(await settingsFor([...others, '--config', file], {})), byFlag, `"${key} = ${value}" in a config file does not act as --${option} ${value}`);
-    }
-  }
-});
-
-test('flags win over the environment, which wins over the config file', async (t) => {
-  const dir = await tempDir(t);
-  const file = path.join(dir, 'scorefs.conf');
-  await writeFile(file, 'storage-url = http://file.test\ncache-size = 3G\n');
-  const GiB = 1024 ** 3;
-  t.is((await settingsFor(['--config', file, '--cache-size', '1G'], { SCOREFS_CACHE_SIZE: '2G' })).cacheSizeBytes, GiB);
-  t.is((await settingsFor(['--config', file], { SCOREFS_CACHE_SIZE: '2G' })).cacheSizeBytes, 2 * GiB);
-  t.is((await settingsFor(['--config', file], {})).cacheSizeBytes, 3 * GiB);
-  t.is((await settingsFor(['--config', file], { STORAGE_URL: 'http://env.test' })).client.storageUrl, 'http://env.test');
-  t.is((await settingsFor(['--config', file, '--storage-url', 'http://flag.test'], { STORAGE_URL: 'http://env.test' })).client.storageUrl, 'http://flag.test');
 });

@@ -1,11 +1,20 @@
-// Client settings: flags > environment > config file, score-client's keys, and token files that
-// others can read are refused without the token ever showing in a message.
+// Client settings from the options (their precedence is test/options-precedence.test.ts's): score-client's
+// keys, the order the token is looked for in, and token files that others can read are refused without
+// the token ever showing in a message.
 import test from 'ava';
 import { chmod, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidInput } from '../src/errors.js';
-import { readConfigFile, resolveClientConfig } from '../src/score/config.js';
+import type { ClientConfig } from '../src/score/config.js';
+import { clientConfig } from '../src/cli/options/client.js';
+import { readConfigFile } from '../src/cli/options/config-file.js';
+import { resolveOptions } from '../src/cli/options/resolve.js';
 import { tempDir } from './helpers/tmp.js';
+
+/** The client settings of `scorefs download` given these (already parsed) flags and this environment. */
+async function resolveClientConfig(flags: Record<string, unknown>, env: NodeJS.ProcessEnv): Promise<ClientConfig> {
+  return clientConfig(await resolveOptions('download', flags, env));
+}
 
 const TOKEN = 'f3c1a9e2-secret-token-7d41';
 
@@ -16,30 +25,12 @@ async function file(dir: string, name: string, text: string, mode = 0o600): Prom
   return p;
 }
 
-test('flags win over the environment, which wins over the config file', async (t) => {
-  const dir = await tempDir(t);
-  const config = await file(dir, 'scorefs.conf', 'storage-url = http://file.example:1/\nmetadata-url = http://file-meta.example:2\n');
-  const env = { STORAGE_URL: 'http://env.example:3', METADATA_URL: 'http://env-meta.example:4/song/' };
-
-  const all = await resolveClientConfig({ config, 'storage-url': 'http://flag.example:5/score' }, env);
-  t.is(all.storageUrl, 'http://flag.example:5/score');
-  t.is(all.metadataUrl, 'http://env-meta.example:4/song');
-
-  const envOnly = await resolveClientConfig({ config }, env);
-  t.is(envOnly.storageUrl, 'http://env.example:3');
-
-  const fileOnly = await resolveClientConfig({ config }, {});
-  t.is(fileOnly.storageUrl, 'http://file.example:1');
-  t.is(fileOnly.metadataUrl, 'http://file-meta.example:2');
-  t.is(fileOnly.token, undefined);
-  t.deepEqual([fileOnly.readDeadlineMs, fileOnly.stallTimeoutMs, fileOnly.connections], [60_000, 30_000, 8]);
-});
-
-test('camel-case flags (as yargs also produces) are read too; metadata URL defaults to the storage URL', async (t) => {
-  const c = await resolveClientConfig({ storageUrl: 'https://score.example.org', readDeadline: 2, stallTimeout: 0.5, connections: 3 }, {});
-  t.is(c.storageUrl, 'https://score.example.org');
+test('the metadata URL defaults to the storage URL; the client defaults are the table\'s', async (t) => {
+  const c = await resolveClientConfig({ 'storage-url': 'https://score.example.org' }, {});
   t.is(c.metadataUrl, 'https://score.example.org');
-  t.deepEqual([c.readDeadlineMs, c.stallTimeoutMs, c.connections], [2000, 500, 3]);
+  t.deepEqual([c.readDeadlineMs, c.stallTimeoutMs, c.connections], [60_000, 30_000, 8]);
+  const d = await resolveClientConfig({ 'storage-url': 'https://score.example.org', 'read-deadline': 2, 'stall-timeout': 0.5, connections: 3 }, {});
+  t.deepEqual([d.readDeadlineMs, d.stallTimeoutMs, d.connections], [2000, 500, 3]);
 });
 
 test("score-client's application.properties keys and its ACCESSTOKEN / CLIENT_ACCESSTOKEN", async (t) => {
@@ -61,6 +52,21 @@ test("score-client's application.properties keys and its ACCESSTOKEN / CLIENT_AC
 
   const map = await readConfigFile(props);
   t.is(map.get('transport.parallel'), '6');
+});
+
+test('the token: --token-file, then SCOREFS_TOKEN_FILE, then ACCESSTOKEN, then token-file in the config file, then its accessToken', async (t) => {
+  const dir = await tempDir(t);
+  const tokenFile = (name: string): Promise<string> => file(dir, name, `${name}-token\n`);
+  const [flagFile, envFile, keyFile] = await Promise.all([tokenFile('flag'), tokenFile('env'), tokenFile('key')]);
+  const both = await file(dir, 'both.conf', `storage-url = http://x.example\ntoken-file = ${keyFile}\naccessToken = in-config\n`);
+  const tokenOnly = await file(dir, 'token-only.conf', 'storage-url = http://x.example\naccessToken = in-config\n');
+  const env = { SCOREFS_TOKEN_FILE: envFile, ACCESSTOKEN: 'env-variable' };
+  const token = async (flags: Record<string, unknown>, e: NodeJS.ProcessEnv): Promise<string | undefined> => (await resolveClientConfig(flags, e)).token;
+  t.is(await token({ config: both, 'token-file': flagFile }, env), 'flag-token');
+  t.is(await token({ config: both }, env), 'env-token');
+  t.is(await token({ config: both }, { ACCESSTOKEN: 'env-variable' }), 'env-variable');
+  t.is(await token({ config: both }, {}), 'key-token');
+  t.is(await token({ config: tokenOnly }, {}), 'in-config');
 });
 
 test('a token file readable by group or others is refused, naming the file and chmod 600', async (t) => {
@@ -99,11 +105,11 @@ test('a malformed config line is named by its line number, without quoting it', 
   await t.throwsAsync(readConfigFile(path.join(dir, 'missing.conf')), { instanceOf: InvalidInput, message: /missing\.conf.*ENOENT/ });
 });
 
-test('a token is never taken from argv, and bad URLs and numbers are InvalidInput', async (t) => {
+test('a token is never taken from argv, and bad URLs and numbers (here from the environment) are InvalidInput', async (t) => {
   await t.throwsAsync(resolveClientConfig({ 'storage-url': 'http://x.example', token: TOKEN }, {}), { instanceOf: InvalidInput, message: /never accepted on the command line/ });
   await t.throwsAsync(resolveClientConfig({}, {}), { instanceOf: InvalidInput, message: /--storage-url.*STORAGE_URL/ });
-  await t.throwsAsync(resolveClientConfig({ 'storage-url': 'score.example.org' }, {}), { instanceOf: InvalidInput, message: /invalid storage URL/ });
-  await t.throwsAsync(resolveClientConfig({ 'storage-url': 'ftp://score.example.org' }, {}), { instanceOf: InvalidInput, message: /only http/ });
-  await t.throwsAsync(resolveClientConfig({ 'storage-url': 'http://x.example', 'metadata-url': 'http://u:p@song' }, {}), { instanceOf: InvalidInput, message: /credentials/ });
-  await t.throwsAsync(resolveClientConfig({ 'storage-url': 'http://x.example', connections: 'many' }, {}), { instanceOf: InvalidInput, message: /connections/ });
+  await t.throwsAsync(resolveClientConfig({}, { STORAGE_URL: 'score.example.org' }), { instanceOf: InvalidInput, message: /invalid storage URL/ });
+  await t.throwsAsync(resolveClientConfig({}, { STORAGE_URL: 'ftp://score.example.org' }), { instanceOf: InvalidInput, message: /only http/ });
+  await t.throwsAsync(resolveClientConfig({ 'storage-url': 'http://x.example' }, { METADATA_URL: 'http://u:p@song' }), { instanceOf: InvalidInput, message: /credentials/ });
+  await t.throwsAsync(resolveClientConfig({ 'storage-url': 'http://x.example' }, { SCOREFS_CONNECTIONS: 'many' }), { instanceOf: InvalidInput, message: /SCOREFS_CONNECTIONS must be a positive integer, not "many"/ });
 });

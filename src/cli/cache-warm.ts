@@ -7,39 +7,38 @@ import { ScoreClient } from '../score/client.js';
 import { warmFiles } from '../download/warm.js';
 import { selectWarmPaths } from '../download/warm-paths.js';
 import { formatBytes } from '../util/progress.js';
-import { cacheDirOption, openCache, resolveCacheLocation, type CacheDirArgs } from './cache-open.js';
-import { parseDuration } from './mount-options.js';
+import { openCache } from './cache-open.js';
 import { quietLogger } from './command-errors.js';
-import { connectionOptions, resolveConnection, type ConnectionArgs } from './connection-options.js';
 import { runInterruptible } from './interrupt.js';
-import { COUNT, durationOption, numberOption, sizeOption } from './option-values.js';
+import { clientConfig } from './options/client.js';
+import { declareOptions } from './options/declare.js';
+import { resolveOptions } from './options/resolve.js';
 
-interface WarmArgs extends CacheDirArgs, ConnectionArgs {
+interface WarmArgs {
   paths: string[];
-  parallel: number;
-  accessLease?: string;
 }
+
+/** Reads in flight, 8 MiB each, unless --parallel (or its environment or config key) says otherwise. */
+const DEFAULT_PARALLEL = 4;
 
 export const warmCommand: CommandModule<object, WarmArgs> = {
   command: 'warm <paths..>',
   describe: 'Fetch whole files into the cache: object ids, analysisId/fileName, or paths under a scorefs mount',
   builder: (y: Argv) =>
-    cacheDirOption(connectionOptions(y))
-      .positional('paths', { type: 'string', array: true, describe: 'what to warm' })
-      .option('cache-size', sizeOption('cache-size', { describe: 'disk cache bound, as the mount uses it (e.g. 50G; default 10G)' }))
-      .option('parallel', numberOption('parallel', COUNT, '4', { default: 4, describe: 'reads in flight (8 MiB each)' }))
-      .option('access-lease', durationOption('access-lease', { describe: 'how long an offline mount may serve a warmed controlled file to this token (default 24h)' })) as unknown as Argv<WarmArgs>,
+    declareOptions(y, 'warm').positional('paths', { type: 'string', array: true, describe: 'what to warm' }) as unknown as Argv<WarmArgs>,
   handler: async (args: ArgumentsCamelCase<WarmArgs>) => {
     quietLogger();
     await runInterruptible('warm: stopping after the reads under way (Ctrl-C again to quit at once)', async (signal, atExit) => {
-      const leaseMs = parseDuration(args.accessLease ?? (process.env.SCOREFS_ACCESS_LEASE || '24h'), 'access-lease');
-      const location = await resolveCacheLocation(args, process.env);
-      const client = new ScoreClient(await resolveConnection(args, process.env));
+      const options = await resolveOptions('warm', args, process.env);
+      const leaseMs = options.get('access-lease');
+      const dir = options.get('cache-dir');
+      const diskBytes = options.get('cache-size');
+      const client = new ScoreClient(await clientConfig(options));
       atExit(() => client.close());
       const source = client.source;
       const readDeadlineMs = client.config.readDeadlineMs;
       const open = (): Promise<BlockCache> =>
-        openCache({ dir: location.dir, source, memoryBytes: 0, readDeadlineMs, ...(location.sizeBytes !== undefined ? { diskBytes: location.sizeBytes } : {}) });
+        openCache({ dir, source, memoryBytes: 0, readDeadlineMs, ...(diskBytes !== undefined ? { diskBytes } : {}) });
       await (await open()).close(); // a cache in use by a mount says so before any network work
 
       const catalog = await client.fetchCatalog({ signal });
@@ -51,7 +50,7 @@ export const warmCommand: CommandModule<object, WarmArgs> = {
         if (file.access !== 'open') allowedAt.set(file, Date.now());
         return checksums;
       };
-      const r = await warmFiles(selection.files, { openCache: open, parallel: args.parallel, signal, describe });
+      const r = await warmFiles(selection.files, { openCache: open, parallel: options.get('parallel') ?? DEFAULT_PARALLEL, signal, describe });
       const after = await open();
       try {
         // names for `cache stats`, listing for offline mounts (with the MD5s learned for the warmed files)
@@ -66,7 +65,7 @@ export const warmCommand: CommandModule<object, WarmArgs> = {
         process.stderr.write(`scorefs: ${file.analysisId}/${file.fileName}: ${error instanceof Error ? error.message : String(error)}\n`);
       }
       process.stdout.write(
-        `warm: ${r.complete.length} of ${selection.files.length} file(s) complete in ${location.dir}; ` +
+        `warm: ${r.complete.length} of ${selection.files.length} file(s) complete in ${dir}; ` +
           `${formatBytes(r.bytesFromNetwork)} fetched, ${formatBytes(r.bytesFromDisk)} were cached already\n`,
       );
       if (r.interrupted) {

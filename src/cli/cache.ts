@@ -3,29 +3,26 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import type { BlockCache, CachedObject } from '../cache/block-cache.js';
 import type { Catalog } from '../model.js';
 import { formatBytes } from '../util/progress.js';
-import { cacheDirOption, NO_NETWORK, openCache, resolveCacheLocation, type CacheDirArgs } from './cache-open.js';
+import { NO_NETWORK, openCache } from './cache-open.js';
 import { warmCommand } from './cache-warm.js';
 import { quietLogger, reportFailure } from './command-errors.js';
+import { declareOptions } from './options/declare.js';
+import { resolveOptions } from './options/resolve.js';
 
-interface StatsArgs extends CacheDirArgs {
+interface StatsArgs {
   json: boolean;
 }
 
-interface ClearArgs extends CacheDirArgs {
+interface ClearArgs {
   objectIds: string[];
 }
 
-/** --cache-dir and --config of the subcommands that need no server. */
-function cacheDirOptions<T>(yargs: Argv<T>): Argv<T> {
-  return cacheDirOption(yargs).option('config', { type: 'string', describe: 'config file of key = value lines (cache-dir = …)' }) as Argv<T>;
-}
-
 /** Runs `fn` on the existing cache opened offline (no object bytes fetched; none created), closing it after. */
-async function withCache(args: CacheDirArgs, fn: (cache: BlockCache, dir: string) => Promise<void>): Promise<void> {
+async function withCache(args: object, fn: (cache: BlockCache, dir: string) => Promise<void>): Promise<void> {
   quietLogger();
   let cache: BlockCache | undefined;
   try {
-    const { dir } = await resolveCacheLocation(args, process.env);
+    const dir = (await resolveOptions('cache', args as Record<string, unknown>, process.env)).get('cache-dir');
     cache = await openCache({ dir, source: NO_NETWORK, memoryBytes: 0, create: false });
     await fn(cache, dir);
   } catch (err) {
@@ -38,7 +35,7 @@ async function withCache(args: CacheDirArgs, fn: (cache: BlockCache, dir: string
 const statsCommand: CommandModule<object, StatsArgs> = {
   command: 'stats',
   describe: 'What the cache holds, per object and in total',
-  builder: (y: Argv) => cacheDirOptions(y).option('json', { type: 'boolean', default: false, describe: 'machine-readable output' }) as unknown as Argv<StatsArgs>,
+  builder: (y: Argv) => declareOptions(y, 'cache').option('json', { type: 'boolean', default: false, describe: 'machine-readable output' }) as unknown as Argv<StatsArgs>,
   handler: (args: ArgumentsCamelCase<StatsArgs>) =>
     withCache(args, async (cache, dir) => {
       const names = fileNames(await cache.loadCatalog());
@@ -71,11 +68,11 @@ const statsCommand: CommandModule<object, StatsArgs> = {
     }),
 };
 
-const verifyCommand: CommandModule<object, CacheDirArgs> = {
+const verifyCommand: CommandModule = {
   command: 'verify',
   describe: 'Re-check every block checksum and the MD5 of every complete object; drop what fails',
-  builder: (y: Argv) => cacheDirOptions(y) as unknown as Argv<CacheDirArgs>,
-  handler: (args: ArgumentsCamelCase<CacheDirArgs>) =>
+  builder: (y: Argv) => declareOptions(y, 'cache'),
+  handler: (args: ArgumentsCamelCase) =>
     withCache(args, async (cache) => {
       const names = fileNames(await cache.loadCatalog());
       const label = (id: string): string => (names.has(id) ? `${id} (${names.get(id)})` : id);
@@ -102,7 +99,7 @@ const clearCommand: CommandModule<object, ClearArgs> = {
   command: 'clear [object-ids..]',
   describe: 'Empty the cache, or drop only the named objects',
   builder: (y: Argv) =>
-    cacheDirOptions(y).positional('object-ids', { type: 'string', array: true, default: [], describe: 'object ids (default: everything)' }) as unknown as Argv<ClearArgs>,
+    declareOptions(y, 'cache').positional('object-ids', { type: 'string', array: true, default: [], describe: 'object ids (default: everything)' }) as unknown as Argv<ClearArgs>,
   handler: (args: ArgumentsCamelCase<ClearArgs>) =>
     withCache(args, async (cache, dir) => {
       const ids = args.objectIds.map(String);

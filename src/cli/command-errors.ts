@@ -1,10 +1,10 @@
 // How a one-shot command reports: its own lines for people, the logger only for real trouble
 // (SCOREFS_LOG_LEVEL overrides); a failure is one line on stderr, exit code 2 for bad input, else 1.
 import { InvalidInput } from '../errors.js';
-import { configureLogger, type LogLevel } from '../util/log.js';
+import { configureLogger, envLogLevel } from '../util/log.js';
 
 export function quietLogger(): void {
-  configureLogger({ level: (process.env.SCOREFS_LOG_LEVEL as LogLevel | undefined) ?? 'error' });
+  configureLogger({ level: envLogLevel('error') });
 }
 
 export function reportFailure(err: unknown): void {

@@ -11,11 +11,13 @@ import { ScoreClient } from '../score/client.js';
 import { readManifest } from '../score/manifest.js';
 import { formatBytes } from '../util/progress.js';
 import { quietLogger } from './command-errors.js';
-import { connectionOptions, resolveConnection, type ConnectionArgs } from './connection-options.js';
 import { runInterruptible } from './interrupt.js';
-import { COUNT, LENGTH, numberOption, OFFSET } from './option-values.js';
+import { LENGTH, numberOption, OFFSET } from './option-values.js';
+import { clientConfig } from './options/client.js';
+import { declareOptions } from './options/declare.js';
+import { resolveOptions } from './options/resolve.js';
 
-interface DownloadArgs extends ConnectionArgs {
+interface DownloadArgs {
   objectId?: string[];
   manifest?: string;
   analysisId?: string;
@@ -27,17 +29,17 @@ interface DownloadArgs extends ConnectionArgs {
   validate: boolean;
   offset?: number;
   length?: number;
-  parallel: number;
   verifyConnection: boolean;
 }
 
-const DEFAULT_PARALLEL = 6; // score-client's transport.parallel
+/** Ranged GETs in flight unless --parallel (or its environment or config key) says otherwise: score-client's. */
+const DEFAULT_PARALLEL = 6;
 
 export const downloadCommand: CommandModule<object, DownloadArgs> = {
   command: 'download',
   describe: "Download objects to files (score-client's download: parallel, resumable, MD5-validated)",
   builder: (y: Argv) =>
-    connectionOptions(y)
+    declareOptions(y, 'download')
       .usage('$0 download (--object-id ID… | --manifest FILE | --analysis-id A --study-id S) --output-dir DIR [options]')
       .option('object-id', { type: 'string', array: true, describe: 'object ids to download' })
       .option('manifest', { type: 'string', describe: 'score-client download manifest (TSV file)' })
@@ -50,7 +52,6 @@ export const downloadCommand: CommandModule<object, DownloadArgs> = {
       .option('validate', { type: 'boolean', default: true, describe: "check each file's MD5 against Score's" })
       .option('offset', numberOption('offset', OFFSET, '1048576', { describe: 'first byte to download (one object only)' }))
       .option('length', numberOption('length', LENGTH, '65536', { describe: 'bytes to download from --offset (-1 = to the end)' }))
-      .option('parallel', numberOption('parallel', COUNT, '4', { default: Number(process.env.TRANSPORT_PARALLEL) || DEFAULT_PARALLEL, describe: 'ranged GETs in flight (env TRANSPORT_PARALLEL)' }))
       .option('verify-connection', { type: 'boolean', default: true, describe: 'check that Score and SONG answer before starting' }) as unknown as Argv<DownloadArgs>,
   handler: async (args: ArgumentsCamelCase<DownloadArgs>) => {
     quietLogger();
@@ -61,7 +62,8 @@ export const downloadCommand: CommandModule<object, DownloadArgs> = {
       if (sources !== 1) throw new InvalidInput('name what to download with exactly one of --object-id, --manifest, or --analysis-id with --study-id');
       if (ranged && (objectIds.length !== 1 || args.manifest !== undefined)) throw new InvalidInput('--offset/--length apply to a single --object-id');
 
-      const client = new ScoreClient(await resolveConnection(args, process.env));
+      const options = await resolveOptions('download', args, process.env);
+      const client = new ScoreClient(await clientConfig(options));
       atExit(() => client.close());
       if (args.verifyConnection) await client.checkConnection({ signal });
       const ids = args.manifest !== undefined ? [...(await readManifest(args.manifest))] : objectIds;
@@ -77,7 +79,7 @@ export const downloadCommand: CommandModule<object, DownloadArgs> = {
         layout: args.outputLayout,
         force: args.force,
         validate: args.validate,
-        parallel: args.parallel,
+        parallel: options.get('parallel') ?? DEFAULT_PARALLEL,
         chunkDeadlineMs: client.config.readDeadlineMs,
         ...(ranged ? { range: { offset: args.offset ?? 0, ...(args.length !== undefined ? { length: args.length } : {}) } } : {}),
         signal,

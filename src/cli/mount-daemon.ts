@@ -43,6 +43,7 @@ export async function startDaemon(opts: {
   await log.chmod(LOG_FILE_MODE).catch(() => undefined); // one made by an older scorefs, or under a lax umask
   const env: NodeJS.ProcessEnv = { ...process.env, [CHILD_ENV]: '1' };
   delete env.ACCESSTOKEN;
+  delete env.SCOREFS_CONFIG; // read once, by the parent, which hands on every option it set
   const child = spawn(process.execPath, [process.argv[1]!, ...opts.args], {
     detached: true, // its own session: the terminal's SIGINT/SIGHUP do not reach it
     cwd: '/', // keep no directory busy

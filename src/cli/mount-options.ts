@@ -1,18 +1,17 @@
-// The options of `scorefs mount` that are not about reaching Score: sizes, defaults, paths.
+// Parsers of option texts (sizes, durations) and what `scorefs mount` checks of its paths.
 import { realpath } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { InvalidInput } from '../errors.js';
-import { LAYOUTS, type Layout } from '../vfs/layout.js';
 
 const UNITS: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
 
 /**
  * "50G", "512M", "1.5T", "4096" (bytes); K/M/G/T are binary (KiB, MiB, …), a trailing B or iB is
- * allowed. `option` (e.g. cache-size) is named in the error.
+ * allowed. `label` (e.g. --cache-size) is named in the error.
  */
-export function parseSize(text: string, option?: string): number {
-  const named = option ? `--${option}: ` : '';
+export function parseSize(text: string, label?: string): number {
+  const named = label ? `${label}: ` : '';
   const m = /^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?\s*$/i.exec(text);
   if (!m) throw new InvalidInput(`${named}not a size: "${text}" (examples: 50G, 512M, 1T; 0 for none)`);
   const bytes = Math.floor(Number(m[1]) * UNITS[m[2]!.toUpperCase()]!);
@@ -60,11 +59,6 @@ async function realDeepest(p: string): Promise<string> {
     if (dir === path.dirname(dir)) return p;
     rest.push(path.basename(dir));
   }
-}
-
-export function parseLayout(text: string): Layout {
-  if (!(LAYOUTS as readonly string[]).includes(text)) throw new InvalidInput(`--layout must be one of ${LAYOUTS.join(', ')}, not "${text}"`);
-  return text as Layout;
 }
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;

@@ -4,7 +4,6 @@
 // `nargs: 1` lets a value start with "-" (yargs would read "-5G" as the flags -5 and -G).
 import type { Options } from 'yargs';
 import { InvalidInput } from '../errors.js';
-import { parseDuration, parseSize } from './mount-options.js';
 
 export interface NumberRule {
   /** What a valid value is, after "must be". */
@@ -23,31 +22,16 @@ export function numberOption(option: string, rule: NumberRule, example: string, 
   return checkedOption(option, spec, (text) => parseNumber(text, option, rule, example));
 }
 
-function parseNumber(raw: unknown, option: string, rule: NumberRule, example: string): number {
+/** `label` says where the text came from: `--read-deadline`, `SCOREFS_READ_DEADLINE`, a config file's key. */
+export function parseNumber(raw: unknown, option: string, rule: NumberRule, example: string, label = `--${option}`): number {
   const text = String(raw).trim();
   const n = text === '' ? NaN : Number(text);
-  if (!Number.isFinite(n) || !rule.ok(n)) throw new InvalidInput(`--${option} must be ${rule.what}, not "${text}" (example: --${option} ${example})`);
+  if (!Number.isFinite(n) || !rule.ok(n)) throw new InvalidInput(`${label} must be ${rule.what}, not "${text}" (example: --${option} ${example})`);
   return n;
 }
 
-/** A size option (50G, 512M, …): checked at parse, handed on as the text given. */
-export function sizeOption(option: string, spec: Omit<Options, 'type' | 'coerce'>): Options {
-  return checkedOption(option, spec, (text) => {
-    parseSize(text, option);
-    return text;
-  });
-}
-
-/** A duration option (90s, 30m, 12h, 1d, or seconds): checked at parse, handed on as the text given. */
-export function durationOption(option: string, spec: Omit<Options, 'type' | 'coerce'>): Options {
-  return checkedOption(option, spec, (text) => {
-    parseDuration(text, `--${option}`);
-    return text;
-  });
-}
-
 /** A one-value option whose text `parse` checks (and converts) as yargs parses it. */
-function checkedOption(option: string, spec: Omit<Options, 'type' | 'coerce'>, parse: (text: string) => unknown): Options {
+export function checkedOption(option: string, spec: Omit<Options, 'type' | 'coerce'>, parse: (text: string) => unknown): Options {
   return { ...spec, type: 'string', nargs: 1, coerce: (raw: unknown) => (raw === undefined ? undefined : parse(String(onceOnly(option, raw)))) };
 }
 

@@ -4,30 +4,16 @@
 // A token is never an option: fstab and the process list are world-readable; it comes from the config.
 import { spawn } from 'node:child_process';
 import { InvalidInput } from '../errors.js';
+import { OPTIONS, optionsOf } from '../cli/options/table.js';
 import { installation } from './paths.js';
 
 export const HELPER_NAME = 'mount.fuse.scorefs';
 
+const MOUNT_OPTIONS = optionsOf('mount').filter((n) => !('noFlag' in OPTIONS[n]));
 /** `key=value` options: the long option names of `scorefs mount` (underscores accepted for dashes). */
-const VALUE_OPTIONS = [
-  'config',
-  'storage-url',
-  'metadata-url',
-  'token-file',
-  'cache-dir',
-  'cache-size',
-  'memory-size',
-  'layout',
-  'manifest',
-  'log-file',
-  'log-level',
-  'read-deadline',
-  'refresh-interval',
-  'access-lease',
-] as const;
-
-/** Flags that map to a `scorefs mount` switch. */
-const FLAG_OPTIONS: Record<string, string> = { 'allow-other': '--allow-other' };
+const VALUE_OPTIONS = new Set<string>(MOUNT_OPTIONS.filter((n) => !OPTIONS[n].kind.boolean));
+/** Switches of `scorefs mount`, given without a value (allow_other). */
+const FLAG_OPTIONS = new Set<string>(MOUNT_OPTIONS.filter((n) => OPTIONS[n].kind.boolean));
 
 /**
  * Options for mount(8), systemd or the kernel's generic set that mean nothing to scorefs (it is always
@@ -93,14 +79,14 @@ export function parseHelperArgs(argv: string[]): HelperInvocation {
     if (isIgnored) ignored.push(option);
     else if (TOKEN_OPTIONS.has(key)) {
       throw new InvalidInput(`a token is never a mount option (fstab and the process list are world-readable): put token-file = FILE in the config file`);
-    } else if ((VALUE_OPTIONS as readonly string[]).includes(key)) {
+    } else if (VALUE_OPTIONS.has(key)) {
       if (eq < 0 || eq === option.length - 1) throw new InvalidInput(`mount option ${rawKey} needs a value: ${rawKey}=…`);
       mountArgs.push(`--${key}`, option.slice(eq + 1));
-    } else if (key in FLAG_OPTIONS && eq < 0) mountArgs.push(FLAG_OPTIONS[key]!);
+    } else if (FLAG_OPTIONS.has(key) && eq < 0) mountArgs.push(`--${key}`);
     else if (sloppy) ignored.push(option);
     else {
       throw new InvalidInput(
-        `unknown mount option "${rawKey}"; scorefs takes ${[...VALUE_OPTIONS].map((k) => `${k}=…`).join(', ')}, allow_other ` +
+        `unknown mount option "${rawKey}"; scorefs takes ${[...VALUE_OPTIONS].map((k) => `${k}=…`).join(', ')}, ${[...FLAG_OPTIONS].map((k) => k.replace(/-/g, '_')).join(', ')} ` +
           `(and ignores ${[...IGNORED].slice(0, 4).join(', ')}, x-systemd.*, …)`,
       );
     }

@@ -17,7 +17,16 @@ export function redact(text: string): string {
   return text.replace(SECRET_QUERY, '$1REDACTED').replace(BEARER, '$1REDACTED');
 }
 
-let root: Logger = pino({ level: process.env.SCOREFS_LOG_LEVEL ?? 'warn' }, pino.destination(2));
+/**
+ * SCOREFS_LOG_LEVEL when it names a level; else `fallback` (empty is unset; `scorefs mount`, whose
+ * log-level option it is, refuses a bad one by name before it logs anything).
+ */
+export function envLogLevel(fallback: LogLevel): LogLevel {
+  const level = process.env.SCOREFS_LOG_LEVEL;
+  return level !== undefined && (level === 'silent' || level in pino.levels.values) ? (level as LogLevel) : fallback;
+}
+
+let root: Logger = pino({ level: envLogLevel('warn') }, pino.destination(2));
 
 /** A log names objects and studies of controlled data: only its user reads it (rotated ones too: renamed). */
 export const LOG_FILE_MODE = 0o600;

@@ -179,7 +179,20 @@ export class BlockCache implements ByteReader {
 
   openStream(obj: ObjectIdentity, opts: { end?: number } = {}): ReadStreamHandle {
     const end = Math.min(obj.size, opts.end ?? obj.size);
-    return new CacheStream(obj, new PrefetchWindow(end, MiB, this.opts.prefetchMaxBytes));
+    return new CacheStream(obj, new PrefetchWindow(end, MiB, this.opts.prefetchMaxBytes, this.opts.transferChunkBytes));
+  }
+
+  /**
+   * Fetches into the cache the blocks of [offset, offset+length) it lacks, without reading them
+   * (`scorefs cache warm`): as a prefetch does, in chunk-sized range GETs under the adaptive limit,
+   * held back while block writes lag. Rejects with the first failure once all have settled.
+   */
+  async fetchAhead(obj: ObjectIdentity, offset: number, length: number): Promise<void> {
+    if (this.closed) throw new Unavailable('block cache is closed');
+    const end = Math.min(obj.size, offset + Math.max(0, length));
+    if (end <= offset) return;
+    const [first, last] = blockSpan(offset, end - offset, this.opts.blockSize);
+    await this.loader.prefetch(obj, this.keyOf(obj), first, last, Date.now() + this.opts.readDeadlineMs);
   }
 
   async pin(obj: ObjectIdentity, offset: number, length: number): Promise<void> {

@@ -69,6 +69,7 @@ export class BlockCache implements ByteReader {
   private readonly disk: DiskTier;
   private readonly files: BlockFiles;
   private readonly loader: BlockLoader;
+  private readonly scheduler: FetchScheduler;
   private readonly integrity: IntegrityChecker;
   private readonly sweeper: OrphanSweeper;
   private readonly flushTimer: NodeJS.Timeout;
@@ -96,6 +97,7 @@ export class BlockCache implements ByteReader {
     // Prefetch waits while block writes lag behind, rather than fetch bytes the disk cannot take.
     const scheduler = new FetchScheduler(opts.fetchConcurrency, (p) => (p === 'prefetch' ? this.disk.writeBacklogged : this.disk.writeSaturated));
     this.disk.onDrain(() => scheduler.pump());
+    this.scheduler = scheduler;
     this.loader = new BlockLoader(opts, this.memory, this.disk, opts.source, scheduler, this.pool, this.counters);
     this.sweeper = new OrphanSweeper(index, this.files, this.counters);
     this.flushTimer = setInterval(() => void this.index.exclusive(() => this.index.flushTouches()).catch(() => undefined), TOUCH_FLUSH_MS);
@@ -217,6 +219,9 @@ export class BlockCache implements ByteReader {
       buffersReused: this.pool.reused,
       diskCapacityBytes: this.opts.diskBytes,
       memoryCapacityBytes: this.opts.memoryBytes,
+      fetchesInFlight: this.scheduler.inFlight.now,
+      fetchesInFlightPeak: this.scheduler.inFlight.peak,
+      prefetchLimit: this.scheduler.link.limit,
       ...(typeof source.stats === 'function' ? { source: source.stats() } : {}),
     };
   }

@@ -21,6 +21,7 @@ export class FetchScheduler {
   private readonly prefetch: FetchJob[] = [];
   private running = 0;
   private runningPrefetch = 0;
+  private peak = 0;
   private retry: NodeJS.Timeout | undefined;
   /** How many prefetches may run at once, at most all slots but one. */
   readonly link: AdaptiveLimit;
@@ -46,6 +47,11 @@ export class FetchScheduler {
     job.priority = 'demand';
     this.demand.push(job);
     this.pump();
+  }
+
+  /** Jobs running now, and the most that ever ran at once. */
+  get inFlight(): { now: number; peak: number } {
+    return { now: this.running, peak: this.peak };
   }
 
   /** A fetch is being tried again after a transient failure: the link is struggling. */
@@ -74,7 +80,7 @@ export class FetchScheduler {
   private start(job: FetchJob): void {
     const isPrefetch = job.priority === 'prefetch';
     job.started = true;
-    this.running++;
+    this.peak = Math.max(this.peak, ++this.running);
     if (isPrefetch) this.link.started(++this.runningPrefetch);
     job.run().then(
       () => this.link.completed(job.bytes),

@@ -117,6 +117,7 @@ function childArgs(s: MountSettings): string[] {
   if (s.allowOther) args.push('--allow-other');
   if (s.metricsPort !== undefined) args.push('--metrics-port', String(s.metricsPort));
   args.push('--read-deadline', String(s.client.readDeadlineMs / 1000), '--refresh-interval', String(s.refreshIntervalMs / 1000));
+  args.push('--connections', String(s.client.connections));
   return args;
 }
 

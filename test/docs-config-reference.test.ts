@@ -109,6 +109,7 @@ async function exampleValues(dir: string): Promise<Record<string, string>> {
     'read-deadline': '7',
     'refresh-interval': '42',
     'metrics-port': '9187',
+    connections: '12',
   };
 }
 

@@ -4,15 +4,16 @@
 # curls, all through one loopback proxy (scripts/slow-link-proxy.mjs) that adds RTT_MS of round trip
 # and caps each connection at PER_CONNECTION_MBPS, in front of both the API and the object URLs.
 # Usage: scripts/bench-transfer.sh [DATA_DIR]   (default bench-data/1G; needs root)
-#   RTT_MS (default 60), PER_CONNECTION_MBPS (default 40), READ_MIB (default 512: the bytes each
-#   sequential measurement reads), RUNS (default 1), PHASES (default "curl mount download warm").
+#   RTT_MS (default 60), PER_CONNECTION_MBPS (default 40), READ_MIB (the MiB each curl and mount
+#   measurement reads; default the whole object), RUNS (default 1), PHASES (default "curl mount download
+#   warm"), MOUNT_ARGS (added to the second mount, e.g. "--connections 16").
 # Every scorefs measurement runs twice in the same run: with --connections 1 (the baseline: one range
 # GET at a time) and with the default connections. Bytes fetched are settled deltas of the server's
 # object-bytes counter, divided by the bytes read.
 set -euo pipefail
 source "$(dirname "$0")/bench-lib.sh"
 bench_init "${1:-}"
-runs=${RUNS:-1} rtt=${RTT_MS:-60} cap=${PER_CONNECTION_MBPS:-40} read_mib=${READ_MIB:-512}
+runs=${RUNS:-1} rtt=${RTT_MS:-60} cap=${PER_CONNECTION_MBPS:-40}
 start_server
 
 node "$repo/scripts/slow-link-proxy.mjs" "${base##*:}" "$rtt" "$cap" > "$work/proxy.out" &
@@ -27,7 +28,10 @@ object_bytes() { curl -sf "$direct/-/metrics" | sed -n 's/^scorefs_server_bytes_
 bam_rel=AN-BENCH-BAM/sample.bam
 bam_id=$(object_id AN-BENCH-BAM sample.bam)
 bam_url=$(external_url "$bam_id") # through the proxy: the server names the host it was asked on
-read_bytes=$((read_mib * 1024 * 1024))
+bam_size=$(stat -c %s "$bench/$bam_rel")
+read_bytes=$bam_size read_what="the whole object ($bam_size B)"
+[ -z "${READ_MIB:-}" ] || read_bytes=$((READ_MIB * 1024 * 1024)) read_what="$READ_MIB MiB"
+
 mbps() { calc "$1 / ($3 - $2) / 1e6"; }
 
 # timed LABEL BYTES CMD...: runs CMD, prints "LABEL MB/s fetched/read".
@@ -54,7 +58,7 @@ mount_cat() {
   STORAGE_URL=$base METADATA_URL=$base "$scorefs" mount "$mnt" --cache-dir "$cache" "$@" > /dev/null || { tail -5 "$cache/scorefs.log" >&2; exit 1; }
   mounts+=("$mnt")
   drop_caches
-  timed "mount: cold read of ${read_mib} MiB ($label)" "$read_bytes" read_head "$mnt/$bam_rel"
+  timed "mount: cold read ($label)" "$read_bytes" read_head "$mnt/$bam_rel"
   python3 - "$mnt/.scorefs/stats.json" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))
@@ -65,7 +69,6 @@ PY
   unmount_at "$mnt"
   rm -rf "$work/$label"
 }
-bam_size=$(stat -c %s "$bench/$bam_rel")
 download() {
   rm -rf "$work/dl"
   STORAGE_URL=$base METADATA_URL=$base "$scorefs" download --object-id "$bam_id" --index false --output-dir "$work/dl" "$@" > /dev/null 2> "$work/err" || { cat "$work/err" >&2; exit 1; }
@@ -75,13 +78,13 @@ warm() {
   STORAGE_URL=$base METADATA_URL=$base "$scorefs" cache warm --cache-dir "$work/warm" "$bam_id" "$@" > /dev/null 2> "$work/err" || { cat "$work/err" >&2; exit 1; }
 }
 
-echo "link: ${rtt} ms RTT, ${cap} MB/s per connection; $runs run(s); load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "link: ${rtt} ms RTT, ${cap} MB/s per connection; curl and mount read $read_what; $runs run(s); load average $(cut -d' ' -f1-3 /proc/loadavg)"
 phases=" ${PHASES:-curl mount download warm} "
 for i in $(seq "$runs"); do
   echo "--- run $i"
   if [[ $phases == *" curl "* ]]; then
-    timed "curl, 1 connection (${read_mib} MiB)" "$read_bytes" curl_one
-    timed "curl, 8 parallel ranges (${read_mib} MiB)" "$read_bytes" curl_eight
+    timed "curl, 1 connection " "$read_bytes" curl_one
+    timed "curl, 8 parallel ranges " "$read_bytes" curl_eight
   fi
   if [[ $phases == *" mount "* ]]; then
     mount_cat "connections-1" --connections 1

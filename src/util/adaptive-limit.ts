@@ -5,8 +5,8 @@
 //
 // Time is measured in rounds: a round ends once as many transfers have completed as the limit allows
 // in flight, and its rate is the bytes they brought over the round's time. A round counts only if the
-// limit was reached during it: a reader slower than the link leaves slots idle, and that says nothing
-// about the link.
+// limit was reached during it (a reader slower than the link leaves slots idle, and that says nothing
+// about the link), and not the round right after a change (its transfers started under the old limit).
 
 /** A rate must beat the last by this factor to count as growth (measurements are noisy). */
 const GROWTH = 1.1;
@@ -15,7 +15,7 @@ const HOLD_ROUNDS = 8;
 
 export interface AdaptiveLimitOptions {
   max: number;
-  /** Where to start; default min(max, 2). */
+  /** Where to start; default half the maximum (rounded up): most links take that many, and more is found fast. */
   initial?: number;
 }
 
@@ -33,13 +33,15 @@ export class AdaptiveLimit {
   private roundBytes = 0;
   private roundDone = 0;
   private saturated = false;
+  /** The limit changed: the round under way mixes the old and the new, and is not judged. */
+  private settling = false;
 
   constructor(
     private readonly opts: AdaptiveLimitOptions,
     now: number = Date.now(),
   ) {
     if (!Number.isInteger(opts.max) || opts.max < 1) throw new RangeError(`an adaptive limit needs a maximum of at least 1, not ${opts.max}`);
-    this.current = clamp(opts.initial ?? 2, opts.max);
+    this.current = clamp(opts.initial ?? Math.ceil(opts.max / 2), opts.max);
     this.roundStart = now;
   }
 
@@ -62,8 +64,10 @@ export class AdaptiveLimit {
     this.roundBytes += bytes;
     if (++this.roundDone < this.current) return;
     const rate = this.roundBytes / Math.max(1, now - this.roundStart);
-    if (this.saturated) this.adjust(rate);
+    const before = this.current;
+    if (this.saturated && !this.settling) this.adjust(rate);
     this.newRound(now);
+    this.settling = this.current !== before;
   }
 
   /** A transfer failed or was retried: the link (or the server) is overloaded; halve. */
@@ -74,6 +78,7 @@ export class AdaptiveLimit {
     this.raised = false;
     this.holding = HOLD_ROUNDS;
     this.newRound(now);
+    this.settling = true;
   }
 
   private adjust(rate: number): void {

@@ -1,4 +1,4 @@
-# Shared plumbing for scripts/bench-mount.sh and scripts/bench-slices.sh (sourced, not run).
+# Shared plumbing for scripts/bench-mount.sh, bench-slices.sh and bench-transfer.sh (sourced, not run).
 # Gives: a private work dir, one `scorefs serve` on a free port, fresh mounts, object ids and presigned
 # URLs, the server's object-bytes counter, page-cache dropping, timing, and cleanup on exit.
 # Requires root (drop_caches, FUSE) and a built tree (`npx tsc -p .`).

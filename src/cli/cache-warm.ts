@@ -18,9 +18,6 @@ interface WarmArgs {
   paths: string[];
 }
 
-/** Reads in flight, 8 MiB each, unless --parallel (or its environment or config key) says otherwise. */
-const DEFAULT_PARALLEL = 4;
-
 export const warmCommand: CommandModule<object, WarmArgs> = {
   command: 'warm <paths..>',
   describe: 'Fetch whole files into the cache: object ids, analysisId/fileName, or paths under a scorefs mount',
@@ -36,9 +33,9 @@ export const warmCommand: CommandModule<object, WarmArgs> = {
       const client = new ScoreClient(await clientConfig(options));
       atExit(() => client.close());
       const source = client.source;
-      const readDeadlineMs = client.config.readDeadlineMs;
+      const { readDeadlineMs, connections } = client.config;
       const open = (): Promise<BlockCache> =>
-        openCache({ dir, source, memoryBytes: 0, readDeadlineMs, ...(diskBytes !== undefined ? { diskBytes } : {}) });
+        openCache({ dir, source, memoryBytes: 0, readDeadlineMs, fetchConcurrency: connections, ...(diskBytes !== undefined ? { diskBytes } : {}) });
       await (await open()).close(); // a cache in use by a mount says so before any network work
 
       const catalog = await client.fetchCatalog({ signal });
@@ -50,7 +47,7 @@ export const warmCommand: CommandModule<object, WarmArgs> = {
         if (file.access !== 'open') allowedAt.set(file, Date.now());
         return checksums;
       };
-      const r = await warmFiles(selection.files, { openCache: open, parallel: options.get('parallel') ?? DEFAULT_PARALLEL, signal, describe });
+      const r = await warmFiles(selection.files, { openCache: open, parallel: options.get('parallel') ?? connections, signal, describe });
       const after = await open();
       try {
         // names for `cache stats`, listing for offline mounts (with the MD5s learned for the warmed files)
@@ -66,7 +63,7 @@ export const warmCommand: CommandModule<object, WarmArgs> = {
       }
       process.stdout.write(
         `warm: ${r.complete.length} of ${selection.files.length} file(s) complete in ${dir}; ` +
-          `${formatBytes(r.bytesFromNetwork)} fetched, ${formatBytes(r.bytesFromDisk)} were cached already\n`,
+          `${formatBytes(r.bytesFromNetwork)} fetched, ${formatBytes(r.bytesCached)} were cached already\n`,
       );
       if (r.interrupted) {
         process.stderr.write('scorefs: interrupted: run the same command again to go on (cached blocks are not fetched again)\n');

@@ -32,9 +32,6 @@ interface DownloadArgs {
   verifyConnection: boolean;
 }
 
-/** Ranged GETs in flight unless --parallel (or its environment or config key) says otherwise: score-client's. */
-const DEFAULT_PARALLEL = 6;
-
 export const downloadCommand: CommandModule<object, DownloadArgs> = {
   command: 'download',
   describe: "Download objects to files (score-client's download: parallel, resumable, MD5-validated)",
@@ -79,7 +76,7 @@ export const downloadCommand: CommandModule<object, DownloadArgs> = {
         layout: args.outputLayout,
         force: args.force,
         validate: args.validate,
-        parallel: options.get('parallel') ?? DEFAULT_PARALLEL,
+        parallel: options.get('parallel') ?? client.config.connections,
         chunkDeadlineMs: client.config.readDeadlineMs,
         ...(ranged ? { range: { offset: args.offset ?? 0, ...(args.length !== undefined ? { length: args.length } : {}) } } : {}),
         signal,

@@ -94,7 +94,7 @@ export const OPTIONS = {
   },
   connections: {
     kind: kind.number('connections', COUNT, '8'), env: ['SCOREFS_CONNECTIONS'], keys: ['connections'], default: () => CLIENT_DEFAULTS.connections,
-    defaultText: '8', describe: 'HTTP connections to Score\'s object store (keep-alive, per origin)', commands: CONNECTION,
+    defaultText: '8', describe: 'HTTP connections to Score\'s object store (keep-alive, per origin): the most range GETs in flight; a sequential read uses as many as raise its throughput', commands: CONNECTION,
   },
   'refresh-interval': {
     kind: kind.number('refresh-interval', SECONDS, '300'), env: ['SCOREFS_REFRESH_INTERVAL'], keys: ['refresh-interval'], default: () => 300,
@@ -113,8 +113,8 @@ export const OPTIONS = {
     defaultText: '60', describe: 'seconds to wait for the daemon to mount', commands: ['mount'],
   },
   parallel: {
-    kind: kind.number('parallel', COUNT, '4'), env: ['SCOREFS_PARALLEL', 'TRANSPORT_PARALLEL'], keys: ['parallel'],
-    defaultText: '6 (download), 4 (cache warm)', describe: 'transfers in flight (cache warm: reads of 8 MiB)', commands: ['warm', 'download'],
+    kind: kind.number('parallel', COUNT, '8'), env: ['SCOREFS_PARALLEL', 'TRANSPORT_PARALLEL'], keys: ['parallel'],
+    defaultText: 'connections (8)', describe: 'transfers of 8 MiB in flight; range GETs: as many as the link rewards, up to connections', commands: ['warm', 'download'],
   },
 } satisfies Record<string, Row<any>>; // any: each row has its own value type
 

@@ -6,7 +6,8 @@ import test, { type ExecutionContext } from 'ava';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { objectIdFor } from '../src/server/object-id.js';
-import { runScorefs, type RunResult } from './helpers/mount.js';
+import type { ExecResult } from './helpers/exec.js';
+import { runScorefs } from './helpers/mount.js';
 import { SAMPLE, sampleData } from './helpers/sample-data.js';
 import { startServer, type RunningServer } from './helpers/server.js';
 import { tempDir } from './helpers/tmp.js';
@@ -43,19 +44,19 @@ async function setup(t: ExecutionContext): Promise<Setup> {
 
 let runs = 0;
 /** `scorefs download` of ex1.bam (no index) into a fresh directory; also returns the file it writes. */
-async function download(s: Setup, args: string[], env: Record<string, string>): Promise<RunResult & { output: string }> {
+async function download(s: Setup, args: string[], env: Record<string, string>): Promise<ExecResult & { output: string }> {
   const out = path.join(s.dir, `out${runs++}`);
   const r = await runScorefs(['download', '--storage-url', s.server.url, '--object-id', BAM, '--index', 'false', '--output-dir', out, ...args], { ...CLEAN_ENV, ...env });
   return { ...r, output: path.join(out, 'ex1.bam') };
 }
 
 /** `scorefs cache warm` of ex1.bam into a fresh cache. */
-async function warm(s: Setup, args: string[], env: Record<string, string>): Promise<RunResult> {
+async function warm(s: Setup, args: string[], env: Record<string, string>): Promise<ExecResult> {
   const cacheDir = path.join(s.dir, `cache${runs++}`);
   return runScorefs(['cache', 'warm', '--storage-url', s.server.url, '--cache-dir', cacheDir, ...args, BAM], { ...CLEAN_ENV, ...env });
 }
 
-function assertRejected(t: ExecutionContext, r: RunResult, what: string): void {
+function assertRejected(t: ExecutionContext, r: ExecResult, what: string): void {
   t.not(r.code, 0, `${what} should fail; stdout: ${r.stdout}`);
   t.regex(r.stderr, /token/i, what);
   t.false(r.stderr.includes(BAD) || r.stdout.includes(BAD), `${what}: the token shows in the output`);

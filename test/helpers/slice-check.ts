@@ -1,23 +1,19 @@
 // Slicing a local file with the library and judging the slice with samtools, the independent tool:
 // quickcheck; `view SLICE` ⊇ `view ORIGINAL REGION`; `view SLICE REGION` with the slice's own index
 // equals `view ORIGINAL REGION`; and so does the region query after `samtools index` of a copy.
-import { execFile } from 'node:child_process';
 import { copyFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import type { ExecutionContext } from 'ava';
 import { readSlice, type SlicePlan } from '../../src/genomics/slice-plan.js';
 import { openSlicer, type Slicer } from '../../src/genomics/slicer.js';
 import type { BamSliceOptions } from '../../src/genomics/bam-slice.js';
 import { BamSlicer } from '../../src/genomics/bam-slice.js';
+import { output } from './exec.js';
 import { localRandomAccess } from './local-random-access.js';
 import type { SliceDataFile } from './slice-data.js';
 
-const run = promisify(execFile);
-
-export async function samtools(...args: string[]): Promise<string> {
-  const { stdout } = await run('samtools', args, { maxBuffer: 1 << 30, encoding: 'utf8' });
-  return stdout;
+export function samtools(...args: string[]): Promise<string> {
+  return output('samtools', args);
 }
 
 export async function slicerFor(file: SliceDataFile, opts: BamSliceOptions = {}): Promise<Slicer> {

@@ -25,6 +25,7 @@ const filesUnder = (dir: string, ext: string): string[] =>
 function shellCommands(text: string, defined: ReadonlySet<string> = new Set()): string[] {
   const plain = text
     .replace(/<<-?\s*['"]?(\w+)['"]?[^\n]*\n[\s\S]*?\n\s*\1\s*(\n|$)/g, '\n') // heredoc bodies
+    .replace(/\$\{[^}]*\}/g, 'X') // ${…}: an expansion (or a template's value), never a command name to check
     .replace(/(^|\s)#[^\n]*/g, '$1') // comments first: their apostrophes are no quotes
     .replace(/'[^']*'/g, "''")
     .replace(/"(?:[^"\\]|\\.)*"/g, '""')
@@ -89,7 +90,9 @@ function owner(file: string): string | undefined {
   const candidates = new Set([file, realpathSync(file), file.replace(/^\/usr\//, '/'), realpathSync(file).replace(/^\/usr\//, '/')]);
   for (const c of candidates) {
     try {
-      return execFileSync('dpkg', ['-S', c], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split(':')[0]!.split(',')[0]!.trim();
+      // `pkg[, pkg]: path`, after any `diversion by dash from: /bin/sh` lines (Debian diverts /bin/sh)
+      const line = execFileSync('dpkg', ['-S', c], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n').find((l) => l && !l.startsWith('diversion by '));
+      if (line) return line.split(':')[0]!.split(',')[0]!.trim();
     } catch {
       // not this name
     }

@@ -4,6 +4,7 @@ import test from 'ava';
 import path from 'node:path';
 import { BlockCache } from '../src/cache/block-cache.js';
 import { fileBackend, httpBackend } from './helpers/cache-backend.js';
+import { seededRandom } from './helpers/random.js';
 import { tempDir } from './helpers/tmp.js';
 
 const BS = 16 * 1024;
@@ -18,8 +19,8 @@ for (const [label, memoryBytes, diskBytes] of [
     const backend = await fileBackend(path.join(root, 'data'), [300 * BS + 77, 40 * BS]);
     const cache = await BlockCache.open({ dir: path.join(root, 'cache'), source: backend.source, blockSize: BS, memoryBytes, diskBytes, minFreeBytes: 0, maxFetchBytes: 4 * BS });
     t.teardown(() => cache.close());
-    let rnd = 12345;
-    const next = (n: number): number => ((rnd = (rnd * 1103515245 + 12345) % 2147483648), rnd % n);
+    const rnd = seededRandom(12345);
+    const next = rnd.int;
     for (let round = 0; round < 20; round++) {
       const reads = Array.from({ length: 64 }, () => {
         const { obj, bytes } = backend.objects[next(2)]!;
@@ -31,7 +32,7 @@ for (const [label, memoryBytes, diskBytes] of [
       for (const r of reads) {
         const got = await r.got;
         const want = r.bytes.subarray(r.offset, r.offset + r.length);
-        if (!got.equals(want)) t.fail(`read(${r.offset}, ${r.length}) returned other bytes`);
+        if (!got.equals(want)) t.fail(`read(${r.offset}, ${r.length}) returned other bytes (seed ${rnd.seed})`);
       }
       // readInto fills a caller's buffer the same way.
       const { obj, bytes } = backend.objects[0]!;

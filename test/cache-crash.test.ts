@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BlockCache, type BlockCacheOptions } from '../src/cache/block-cache.js';
 import { httpBackend } from './helpers/cache-backend.js';
+import { seededRandom } from './helpers/random.js';
 import { tempDir } from './helpers/tmp.js';
 
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'helpers', 'cache-crash-child.js');
@@ -26,8 +27,11 @@ test(`the cache survives ${KILLS} SIGKILLs mid-read: every byte served afterward
   };
   const config = JSON.stringify({ url: backend.server.url, cache: cacheOptions, objects: backend.objects.map((o) => ({ obj: o.obj, path: o.path })) });
   let childReads = 0;
+  // Seeded ranges and kill delays: where a kill lands still depends on timing, what was read does not.
+  const rnd = seededRandom(15);
   for (let kill = 0; kill < KILLS; kill++) {
-    const child = spawn(process.execPath, [CHILD, config], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const seed = rnd.int(2 ** 31);
+    const child = spawn(process.execPath, [CHILD, config, String(seed)], { stdio: ['ignore', 'pipe', 'pipe'] });
     t.teardown(() => void child.kill('SIGKILL'));
     let out = '';
     let err = '';
@@ -35,10 +39,10 @@ test(`the cache survives ${KILLS} SIGKILLs mid-read: every byte served afterward
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     const exited = once(child, 'exit');
     while (!out.includes('ready') && child.exitCode === null) await sleep(10);
-    await sleep(50 + Math.floor(Math.random() * 600));
+    await sleep(50 + rnd.int(600));
     child.kill('SIGKILL');
     const [code, signal] = (await exited) as [number | null, string | null];
-    t.is(signal, 'SIGKILL', `child ${kill} ran until killed (exit ${code}): ${out.slice(-200)} ${err.slice(-500)}`);
+    t.is(signal, 'SIGKILL', `child ${kill} (seed ${seed}) ran until killed (exit ${code}): ${out.slice(-200)} ${err.slice(-500)}`);
     t.false(out.includes('MISMATCH'), out);
     childReads += Number(/ok (\d+)\n[^]*$/.exec(out)?.[1] ?? 0);
 

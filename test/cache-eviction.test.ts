@@ -1,19 +1,18 @@
 // The disk tier stays within --cache-size by evicting least recently used blocks on insert, evicts
 // pinned blocks last, keeps the free-space floor, and on a full disk goes on serving from the network.
 import test, { type ImplementationFn } from 'ava';
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { BlockCache, type BlockCacheOptions } from '../src/cache/block-cache.js';
 import { fileBackend } from './helpers/cache-backend.js';
+import { output } from './helpers/exec.js';
 import { blockFilesOf } from './helpers/cache-model.js';
 import { tempDir } from './helpers/tmp.js';
 import { waitFor } from './helpers/wait.js';
 
-const run = promisify(execFile);
 const BS = 4096;
 
 async function setup(t: Parameters<typeof tempDir>[0], sizes: number[], extra: Partial<BlockCacheOptions> = {}) {
@@ -101,8 +100,8 @@ function tmpfsTest(title: string, fn: ImplementationFn<[]>): void {
 async function smallFilesystem(t: Parameters<typeof tempDir>[0], size: number, inodes?: number): Promise<string> {
   const dir = path.join(await tempDir(t), 'small-fs');
   await mkdir(dir);
-  await run('mount', ['-t', 'tmpfs', '-o', `size=${size}${inodes ? `,nr_inodes=${inodes}` : ''}`, 'tmpfs', dir]);
-  t.teardown(() => run('umount', ['-l', dir]).then(() => undefined));
+  await output('mount', ['-t', 'tmpfs', '-o', `size=${size}${inodes ? `,nr_inodes=${inodes}` : ''}`, 'tmpfs', dir]);
+  t.teardown(() => output('umount', ['-l', dir]).then(() => undefined));
   return dir;
 }
 
@@ -124,8 +123,7 @@ tmpfsTest('the free-space floor is kept: writes beyond it evict or are skipped',
   const { obj, bytes } = backend.objects[0]!;
   t.true((await cache.read(obj, 0, obj.size)).equals(bytes));
   await waitFor('writes to settle', () => cache.stats().diskWritesSkipped + cache.stats().evictions > 0 && cache.stats().diskBlocks > 0);
-  const { stdout } = await run('df', ['-B1', '--output=avail', fsDir]);
-  const avail = Number(stdout.trim().split('\n').pop());
+  const avail = Number((await output('df', ['-B1', '--output=avail', fsDir])).trim().split('\n').pop());
   t.true(avail >= floor - 64 * 1024, `free ${avail} stays about at or above the floor ${floor}`);
   t.is(cache.stats().diskWriteErrors, 0);
 });

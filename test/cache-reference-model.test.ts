@@ -2,7 +2,6 @@
 // zero-length and past-EOF reads — through eviction, restarts and damaged block files.
 import test from 'ava';
 import { mkdtemp } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { fileBackend, httpBackend } from './helpers/cache-backend.js';
 import { checkAgainstModel, MODEL_PART_SIZE, MODEL_SIZES } from './helpers/cache-model.js';

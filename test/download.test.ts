@@ -8,6 +8,7 @@ import { copyFile, mkdir, open, readdir, readFile, stat, utimes, writeFile } fro
 import path from 'node:path';
 import { objectIdFor } from '../src/server/object-id.js';
 import { exec } from './helpers/exec.js';
+import { md5sum } from './helpers/md5.js';
 import { runScorefs } from './helpers/mount.js';
 import { scorefsBin } from './helpers/paths.js';
 import { SAMPLE, sampleData } from './helpers/sample-data.js';
@@ -19,12 +20,6 @@ const source = (analysis: string, file: string): string => path.join(sampleData(
 const BAM = objectIdFor(SAMPLE.bamAnalysis, 'ex1.bam');
 const CRAM = objectIdFor(SAMPLE.cramAnalysis, 'ex1.cram');
 const CSI_BAM = objectIdFor(SAMPLE.csiAnalysis, 'ex1.bam');
-
-async function md5sum(file: string): Promise<string> {
-  const r = await exec('md5sum', [file]);
-  if (r.code !== 0) throw new Error(`md5sum ${file}: ${r.stderr}`);
-  return r.stdout.split(/\s+/)[0]!;
-}
 
 /** Asserts each output file has exactly the bytes of its source. */
 async function assertSameFiles(t: ExecutionContext, pairs: Array<[output: string, source: string]>): Promise<void> {

@@ -8,6 +8,7 @@ import test, { type ExecutionContext } from 'ava';
 import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { exec, output } from './helpers/exec.js';
+import { md5sum } from './helpers/md5.js';
 import { isMounted, mountWorkDir, runScorefs } from './helpers/mount.js';
 import { repoRoot } from './helpers/paths.js';
 import { SAMPLE, sampleData } from './helpers/sample-data.js';
@@ -40,10 +41,6 @@ async function servedSample(t: ExecutionContext, name: string) {
   const mnt = path.join(work, name);
   await mkdir(mnt);
   return { data, server, work, mnt };
-}
-
-async function md5(file: string): Promise<string> {
-  return (await output('md5sum', [file])).split(' ')[0]!;
 }
 
 /** The daemon pid `scorefs mount` printed (mount(8) passes the helper's output through). */
@@ -102,7 +99,7 @@ test.serial('mount -t fuse.scorefs mounts through /sbin/mount.fuse.scorefs; umou
   const pid = daemonPid(mounted.stdout);
   t.deepEqual((await output('ls', [mnt])).trim().split('\n'), Object.values(SAMPLE).filter((v) => v.startsWith('AN-')).sort());
   const file = path.join(SAMPLE.bamAnalysis, 'ex1.bam');
-  t.is(await md5(path.join(mnt, file)), await md5(path.join(data, SAMPLE.study, file)));
+  t.is(await md5sum(path.join(mnt, file)), await md5sum(path.join(data, SAMPLE.study, file)));
   t.regex(await readFile('/proc/self/mountinfo', 'utf8'), new RegExp(` ${mnt} .* - fuse\\.scorefs scorefs `));
 
   const unmounted = await exec('umount', [mnt]);
@@ -124,7 +121,7 @@ test.serial('an fstab line (mount -T FILE): the Score URL as source, underscores
   const pid = daemonPid(mounted.stdout);
   t.deepEqual((await output('ls', [mnt])).trim().split('\n'), [SAMPLE.study]);
   const file = path.join(SAMPLE.study, SAMPLE.cramAnalysis, 'ex1.cram');
-  t.is(await md5(path.join(mnt, file)), await md5(path.join(data, file)));
+  t.is(await md5sum(path.join(mnt, file)), await md5sum(path.join(data, file)));
 
   const unmounted = await exec('umount', [mnt]);
   t.is(unmounted.code, 0, unmounted.stderr);
@@ -169,7 +166,7 @@ test.serial('bin/mount.fuse.scorefs and bin/umount.fuse.scorefs work through a s
   t.is(mounted.code, 0, mounted.stderr);
   t.true(await isMounted(mnt));
   const file = path.join(SAMPLE.refAnalysis, 'ex1.fa');
-  t.is(await md5(path.join(mnt, file)), await md5(path.join(data, SAMPLE.study, file)));
+  t.is(await md5sum(path.join(mnt, file)), await md5sum(path.join(data, SAMPLE.study, file)));
   const unmounted = await exec(path.join(sbin, 'umount.fuse.scorefs'), [mnt, '-t', 'fuse.scorefs']);
   t.is(unmounted.code, 0, unmounted.stderr);
   t.false(await isMounted(mnt));

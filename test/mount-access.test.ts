@@ -12,7 +12,7 @@ import { exec } from './helpers/exec.js';
 import { mountScorefs, mountWorkDir, runScorefs, type MountedScorefs } from './helpers/mount.js';
 import { getJson } from './helpers/raw-http.js';
 import { sampleData, SAMPLE } from './helpers/sample-data.js';
-import { startServer, type RunningServer } from './helpers/server.js';
+import { apiRequestCounter, startServer, type RunningServer } from './helpers/server.js';
 import { tempDir } from './helpers/tmp.js';
 import { waitFor } from './helpers/wait.js';
 
@@ -156,7 +156,7 @@ test('offline, a controlled file is served from the cache only within a lease gr
 test('within a mount, Score is asked again once the lease is over; cache warm with a token that may not read a file fetches none of it', async (t) => {
   const s = await setup(t);
   const server = await startServer(t, { data: s.data, tokens: s.tokens });
-  const requests = apiRequests(server);
+  const requests = apiRequestCounter(server);
   const cacheDir = path.join(await mountWorkDir(t), 'cache');
   const m = await mountWith(t, server, s.tokenA, cacheDir, ['--access-lease', '1s']);
   t.is((await compare(m, s)).code, 0);
@@ -202,17 +202,6 @@ test('the index, slices and slice indexes of a controlled BAM are refused to a t
   t.is((await stats(b)).bytesRead, 0, 'no byte of the BAM, its index or a slice served');
 });
 
-/** API requests the server answered (each scrape of /-/metrics counts itself, once answered: not counted here). */
-function apiRequests(server: RunningServer): () => Promise<number> {
-  let scrapes = 0;
-  return async () => {
-    let n = 0;
-    for (const line of (await server.metricsText()).split('\n')) {
-      if (line.startsWith('scorefs_server_requests_total') && line.includes('route="api"')) n += Number(line.split(/\s+/).pop());
-    }
-    return n - scrapes++;
-  };
-}
 
 async function generated(t: ExecutionContext, files: number): Promise<string> {
   const data = path.join(await tempDir(t), 'data');
@@ -225,7 +214,7 @@ test('mounting asks Score for no per-object specification: as many requests for 
   const counts: number[] = [];
   for (const n of [1, 300]) {
     const server = await startServer(t, { data: await generated(t, n) });
-    const requests = apiRequests(server);
+    const requests = apiRequestCounter(server);
     const before = await requests();
     const m = await mountScorefs(t, { serverUrl: server.url, env: CLEAN_ENV });
     t.is((await readdir(path.join(m.mnt, 'AN-G'))).length, n);

@@ -4,21 +4,16 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdir, readdir, stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { exec, output } from './helpers/exec.js';
+import { exec } from './helpers/exec.js';
+import { md5sum } from './helpers/md5.js';
 import { isMounted, mountScorefs, mountWorkDir, runScorefs } from './helpers/mount.js';
-import { SAMPLE, sampleData } from './helpers/sample-data.js';
+import { SAMPLE, sampleData, sourceFiles } from './helpers/sample-data.js';
 import { startServer } from './helpers/server.js';
 
 async function checkAllBytes(t: import('ava').ExecutionContext, mnt: string, data: string): Promise<void> {
-  for (const analysis of await readdir(path.join(data, SAMPLE.study))) {
-    for (const name of (await readdir(path.join(data, SAMPLE.study, analysis))).filter((n) => !n.startsWith('.'))) {
-      const got = (await output('md5sum', [path.join(mnt, analysis, name)])).split(' ')[0];
-      const want = (await output('md5sum', [path.join(data, SAMPLE.study, analysis, name)])).split(' ')[0];
-      t.is(got, want, `${analysis}/${name}`);
-    }
-  }
+  for (const f of await sourceFiles(data)) t.is(await md5sum(path.join(mnt, f.analysisId, f.fileName)), await md5sum(f.path), `${f.analysisId}/${f.fileName}`);
 }
 
 /** The mountpoint answers a stat (with success or an error) instead of hanging. */

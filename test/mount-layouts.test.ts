@@ -6,7 +6,7 @@ import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { output } from './helpers/exec.js';
 import { mountScorefs } from './helpers/mount.js';
-import { SAMPLE, sampleData } from './helpers/sample-data.js';
+import { SAMPLE, sampleData, sourceFiles } from './helpers/sample-data.js';
 import { startServer } from './helpers/server.js';
 
 /** SONG's object id: UUID v5 of `<analysisId>:<fileName>` in the namespace 6ba7b812-… (RFC 4122). */
@@ -19,25 +19,18 @@ function objectId(analysisId: string, fileName: string): string {
   return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
 }
 
-interface SourceFile {
+interface SizedFile {
   analysis: string;
   name: string;
   size: number;
 }
 
-async function sourceFiles(data: string): Promise<SourceFile[]> {
-  const files: SourceFile[] = [];
-  for (const analysis of await readdir(path.join(data, SAMPLE.study))) {
-    for (const name of await readdir(path.join(data, SAMPLE.study, analysis))) {
-      if (name.startsWith('.')) continue;
-      files.push({ analysis, name, size: (await stat(path.join(data, SAMPLE.study, analysis, name))).size });
-    }
-  }
-  return files;
+async function sizedFiles(data: string): Promise<SizedFile[]> {
+  return Promise.all((await sourceFiles(data)).map(async (f) => ({ analysis: f.analysisId, name: f.fileName, size: (await stat(f.path)).size })));
 }
 
 /** The names of the source's BAM/CRAM files that have an index beside them: each gets `<name>.slices/`. */
-function sliced(files: SourceFile[]): SourceFile[] {
+function sliced(files: SizedFile[]): SizedFile[] {
   const names = new Set(files.map((f) => `${f.analysis}/${f.name}`));
   const indexes: Record<string, string[]> = { bam: ['bai', 'csi'], cram: ['crai'] };
   return files.filter((f) => (indexes[f.name.split('.').pop()!] ?? []).some((ext) => names.has(`${f.analysis}/${f.name}.${ext}`)));
@@ -67,11 +60,11 @@ test('bundle layout: /<analysisId>/<fileName>, files 0444, directories 0555', as
   const server = await startServer(t, { data });
   const m = await mountScorefs(t, { serverUrl: server.url, layout: 'bundle' });
   const want = new Map<string, string>();
-  for (const f of await sourceFiles(data)) {
+  for (const f of await sizedFiles(data)) {
     want.set(f.analysis, 'dir 555');
     want.set(`${f.analysis}/${f.name}`, `${f.size} 444`);
   }
-  for (const f of sliced(await sourceFiles(data))) want.set(`${f.analysis}/${f.name}.slices`, 'dir 555');
+  for (const f of sliced(await sizedFiles(data))) want.set(`${f.analysis}/${f.name}.slices`, 'dir 555');
   t.deepEqual([...(await listTree(m.mnt)).entries()].sort(), [...want.entries()].sort());
   t.deepEqual(await readdir(path.join(m.mnt, '.scorefs')), ['stats.json']);
 });
@@ -81,11 +74,11 @@ test('study layout: /<studyId>/<analysisId>/<fileName>', async (t) => {
   const server = await startServer(t, { data });
   const m = await mountScorefs(t, { serverUrl: server.url, layout: 'study' });
   const want = new Map<string, string>([[SAMPLE.study, 'dir 555']]);
-  for (const f of await sourceFiles(data)) {
+  for (const f of await sizedFiles(data)) {
     want.set(`${SAMPLE.study}/${f.analysis}`, 'dir 555');
     want.set(`${SAMPLE.study}/${f.analysis}/${f.name}`, `${f.size} 444`);
   }
-  for (const f of sliced(await sourceFiles(data))) want.set(`${SAMPLE.study}/${f.analysis}/${f.name}.slices`, 'dir 555');
+  for (const f of sliced(await sizedFiles(data))) want.set(`${SAMPLE.study}/${f.analysis}/${f.name}.slices`, 'dir 555');
   t.deepEqual([...(await listTree(m.mnt)).entries()].sort(), [...want.entries()].sort());
 });
 
@@ -93,7 +86,7 @@ test('object-id layout: /<objectId>, with unlisted index aliases that samtools u
   const data = sampleData();
   const server = await startServer(t, { data });
   const m = await mountScorefs(t, { serverUrl: server.url, layout: 'object-id' });
-  const files = await sourceFiles(data);
+  const files = await sizedFiles(data);
   const want = new Map(files.map((f) => [objectId(f.analysis, f.name), `${f.size} 444`]));
   for (const f of sliced(files)) want.set(`${objectId(f.analysis, f.name)}.slices`, 'dir 555');
   t.deepEqual([...(await listTree(m.mnt)).entries()].sort(), [...want.entries()].sort());

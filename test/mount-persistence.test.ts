@@ -1,22 +1,20 @@
 // The cache survives remounts: a re-read after a remount sends no object byte over the network, and
 // with the server gone the mount comes up offline from the cached listing and serves cached bytes.
 import test from 'ava';
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { exec, output } from './helpers/exec.js';
+import { md5sum } from './helpers/md5.js';
 import { isMounted, mountScorefs, mountWorkDir, runScorefs } from './helpers/mount.js';
-import { SAMPLE, sampleData } from './helpers/sample-data.js';
+import { SAMPLE, sampleData, sourceFiles } from './helpers/sample-data.js';
 import { startServer } from './helpers/server.js';
 import { waitFor } from './helpers/wait.js';
 
 async function md5s(root: string, data: string, analyses?: string[]): Promise<Map<string, [string, string]>> {
   const out = new Map<string, [string, string]>();
-  for (const analysis of analyses ?? (await readdir(path.join(data, SAMPLE.study)))) {
-    for (const name of await readdir(path.join(data, SAMPLE.study, analysis))) {
-      if (name.startsWith('.')) continue;
-      const sum = async (p: string): Promise<string> => (await output('md5sum', [p])).split(' ')[0]!;
-      out.set(`${analysis}/${name}`, [await sum(path.join(root, analysis, name)), await sum(path.join(data, SAMPLE.study, analysis, name))]);
-    }
+  for (const f of await sourceFiles(data)) {
+    if (analyses && !analyses.includes(f.analysisId)) continue;
+    out.set(`${f.analysisId}/${f.fileName}`, [await md5sum(path.join(root, f.analysisId, f.fileName)), await md5sum(f.path)]);
   }
   return out;
 }

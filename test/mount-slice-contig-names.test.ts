@@ -8,6 +8,7 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { exec, output } from './helpers/exec.js';
 import { mountScorefs } from './helpers/mount.js';
+import { seededRandom } from './helpers/random.js';
 import { startServer } from './helpers/server.js';
 import { tempDir } from './helpers/tmp.js';
 
@@ -36,8 +37,8 @@ const FORMATS = [
 async function makeData(t: ExecutionContext): Promise<{ data: string; ref: string; original: (f: (typeof FORMATS)[number]) => string }> {
   const root = await tempDir(t);
   const ref = path.join(root, 'ref.fa');
-  let seed = 7;
-  const base = (): string => 'ACGT'[(seed = (seed * 1103515245 + 12345) % 2 ** 31) % 4]!;
+  const rnd = seededRandom(7);
+  const base = (): string => 'ACGT'[rnd.int(4)]!;
   const seqs = CONTIGS.map(([, length]) => Array.from({ length }, base).join(''));
   await writeFile(ref, CONTIGS.map(([name], i) => `>${name}\n${seqs[i]!.replace(/(.{60})/g, '$1\n')}\n`).join(''));
   await output('samtools', ['faidx', ref]);

@@ -2,43 +2,17 @@
 // from Score's description of the object, asked for on first open), index pairing, and restriction by a
 // score-client manifest.
 import test from 'ava';
-import { execFile } from 'node:child_process';
-import { readdir, stat, writeFile } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { InvalidInput } from '../src/errors.js';
 import type { CatalogFile } from '../src/model.js';
 import { indexFor } from '../src/score/catalog.js';
-import { sampleData, SAMPLE } from './helpers/sample-data.js';
+import { output } from './helpers/exec.js';
+import { md5sum } from './helpers/md5.js';
+import { sampleData, SAMPLE, sourceFiles } from './helpers/sample-data.js';
 import { scoreClient } from './helpers/score-client.js';
-import { startServer } from './helpers/server.js';
+import { apiRequestCounter, startServer } from './helpers/server.js';
 import { tempDir } from './helpers/tmp.js';
-
-const run = promisify(execFile);
-
-interface SourceFile {
-  studyId: string;
-  analysisId: string;
-  fileName: string;
-  path: string;
-}
-
-async function sourceFiles(dir: string): Promise<SourceFile[]> {
-  const out: SourceFile[] = [];
-  for (const studyId of await readdir(dir)) {
-    if (studyId.startsWith('.')) continue;
-    for (const analysisId of await readdir(path.join(dir, studyId))) {
-      for (const fileName of await readdir(path.join(dir, studyId, analysisId))) {
-        if (!fileName.startsWith('.')) out.push({ studyId, analysisId, fileName, path: path.join(dir, studyId, analysisId, fileName) });
-      }
-    }
-  }
-  return out;
-}
-
-async function md5sum(file: string): Promise<string> {
-  return (await run('md5sum', [file])).stdout.split(' ')[0]!;
-}
 
 const key = (f: { analysisId: string; fileName: string }): string => `${f.analysisId}/${f.fileName}`;
 
@@ -84,7 +58,7 @@ test('parts carry their own MD5s when objects span several parts', async (t) => 
   for (const p of parts!) {
     // An independent cut of the source file (dd), hashed by md5sum.
     const piece = path.join(dir, `part-${p.offset}`);
-    await run('dd', [`if=${source}`, `of=${piece}`, 'bs=1', `skip=${p.offset}`, `count=${p.size}`, 'status=none']);
+    await output('dd', [`if=${source}`, `of=${piece}`, 'bs=1', `skip=${p.offset}`, `count=${p.size}`, 'status=none']);
     t.is(p.md5, await md5sum(piece));
   }
 });
@@ -92,15 +66,7 @@ test('parts carry their own MD5s when objects span several parts', async (t) => 
 test('a catalog costs two requests however many objects; a refresh keeps the MD5s learned for unchanged objects only', async (t) => {
   const server = await startServer(t, { data: sampleData(), partSize: 20_000 });
   const client = scoreClient(t, server.url);
-  // API requests answered before this scrape (which is counted as one once answered).
-  let scrapes = 0;
-  const apiRequests = async (): Promise<number> => {
-    let n = 0;
-    for (const line of (await server.metricsText()).split('\n')) {
-      if (line.startsWith('scorefs_server_requests_total') && line.includes('route="api"')) n += Number(line.split(/\s+/).pop());
-    }
-    return n - scrapes++;
-  };
+  const apiRequests = apiRequestCounter(server);
   const r0 = await apiRequests();
   const first = await client.fetchCatalog();
   const r1 = await apiRequests();

@@ -1,11 +1,10 @@
 // GET /download/{id}: the ObjectSpecification Score returns, field by field, for default, ranged,
 // external and exclude-urls requests, and its errors. Expected MD5s come from node:crypto over the source file.
 import test, { type ExecutionContext } from 'ava';
-import { createHash } from 'node:crypto';
 import { link, mkdir, readFile, rename, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { md5, md5sum } from './helpers/md5.js';
 import { sampleData, SAMPLE } from './helpers/sample-data.js';
 import { startServer, type RunningServer } from './helpers/server.js';
 import { tempDir } from './helpers/tmp.js';
@@ -13,7 +12,6 @@ import { getJson, rawRequest } from './helpers/raw-http.js';
 import type { ObjectSpecification } from '../src/score/types.js';
 
 const PART = 50_000;
-const md5 = (b: Buffer): string => createHash('md5').update(b).digest('hex');
 
 async function bamFixture(t: ExecutionContext): Promise<{ server: RunningServer; id: string; bytes: Buffer }> {
   const data = sampleData();
@@ -33,8 +31,7 @@ test('default spec: parts of --part-size with per-part sourceMd5, whole-object m
   t.is(spec.objectId, id);
   t.is(spec.uploadId, id);
   t.is(spec.objectSize, bytes.length);
-  const md5sum = execFileSync('md5sum', [path.join(sampleData(), SAMPLE.study, SAMPLE.bamAnalysis, 'ex1.bam')]).toString().split(' ')[0];
-  t.is(spec.objectMd5, md5sum);
+  t.is(spec.objectMd5, await md5sum(path.join(sampleData(), SAMPLE.study, SAMPLE.bamAnalysis, 'ex1.bam')));
   const expectedParts = Math.ceil(bytes.length / PART);
   t.true(expectedParts >= 2, 'the sample BAM spans several parts');
   t.is(spec.parts.length, expectedParts);
@@ -70,12 +67,11 @@ test('names hardlinked to one file answer its MD5; a file replaced by another of
   const linked = path.join(data, 'S1', 'A2', 'x.bin');
   await writeFile(first, Buffer.alloc(100_000, 1));
   await link(first, linked);
-  const md5sum = (file: string): string => execFileSync('md5sum', [file]).toString().split(' ')[0]!;
   const server = await startServer(t, { data, partSize: PART });
   const idOf = async (analysis: string): Promise<string> => (await getJson(`${server.url}/entities?gnosId=${analysis}`)).json.content[0].id;
   const specMd5 = async (id: string): Promise<string | null> => (await getJson<ObjectSpecification>(`${server.url}/download/${id}?offset=0&length=-1`)).json.objectMd5;
   const [id1, id2] = [await idOf('A1'), await idOf('A2')];
-  const before = md5sum(first);
+  const before = await md5sum(first);
   t.is(await specMd5(id1), before);
   t.is(await specMd5(id2), before);
 
@@ -87,8 +83,8 @@ test('names hardlinked to one file answer its MD5; a file replaced by another of
   await rename(replacement, first);
   await sleep(2200); // a listing older than 2 s is rescanned by the next SONG request
   t.is(await idOf('A1'), id1);
-  t.not(md5sum(first), before);
-  t.is(await specMd5(id1), md5sum(first));
+  t.not(await md5sum(first), before);
+  t.is(await specMd5(id1), await md5sum(first));
   t.is(await specMd5(id2), before, 'the other name still holds the old file');
 });
 

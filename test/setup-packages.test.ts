@@ -25,6 +25,7 @@ const filesUnder = (dir: string, ext: string): string[] =>
 function shellCommands(text: string, defined: ReadonlySet<string> = new Set()): string[] {
   const plain = text
     .replace(/<<-?\s*['"]?(\w+)['"]?[^\n]*\n[\s\S]*?\n\s*\1\s*(\n|$)/g, '\n') // heredoc bodies
+    .replace(/\$\{[^}]*\}/g, 'X') // ${…}: an expansion (or a template's value), never a command name to check
     .replace(/(^|\s)#[^\n]*/g, '$1') // comments first: their apostrophes are no quotes
     .replace(/'[^']*'/g, "''")
     .replace(/"(?:[^"\\]|\\.)*"/g, '""')

@@ -3,27 +3,25 @@
 // (slices become supersets), the tiny real sample, empty and unknown regions, files that are not what
 // they claim; and what planning reads.
 import test from 'ava';
-import { execFile } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { NotFound, ProtocolError } from '../src/errors.js';
 import { BamSlicer } from '../src/genomics/bam-slice.js';
 import { BGZF_EOF } from '../src/genomics/bgzf.js';
+import { output } from './helpers/exec.js';
 import { localRandomAccess } from './helpers/local-random-access.js';
 import { sampleData, SAMPLE } from './helpers/sample-data.js';
 import { sliceData, type SliceDataFile } from './helpers/slice-data.js';
 import { checkSlice, samtools, slicerFor, writeSlice } from './helpers/slice-check.js';
 import { tempDir } from './helpers/tmp.js';
 
-const run = promisify(execFile);
 const REGIONS = ['chr1', 'chr1:20000-30000', 'chr2:16000-16500', 'chr3:1-5', 'chr4:10000-30000', 'chr6:9000-'];
 
 test('a BAM re-blocked by plain bgzip (blocks start mid-record, header mid-block) slices exactly', async (t) => {
   const data = await sliceData();
   const dir = await tempDir(t);
   const foreign = path.join(dir, 'foreign.bam');
-  await run('bash', ['-c', `bgzip -dc "$1" | bgzip -c > "$2" && samtools index "$2"`, '_', data.files[0]!.data, foreign]);
+  await output('bash', ['-c', `bgzip -dc "$1" | bgzip -c > "$2" && samtools index "$2"`, '_', data.files[0]!.data, foreign]);
   const file: SliceDataFile = { name: 'bgzip BAM', format: 'bam', data: foreign, index: `${foreign}.bai`, indexKind: 'bai' };
   const slicer = await slicerFor(file);
   const plan = await slicer.plan(slicer.resolve('chr1:100-200'));

@@ -7,10 +7,7 @@ import { NotFound } from '../src/errors.js';
 import { parseRegionName, resolveRegion } from '../src/genomics/region.js';
 import { sampleData, SAMPLE } from './helpers/sample-data.js';
 import { samtools } from './helpers/slice-check.js';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
+import { exec } from './helpers/exec.js';
 
 test('parseRegionName splits the region from the slice or index extension', (t) => {
   const table: [string, ReturnType<typeof parseRegionName>][] = [
@@ -48,15 +45,16 @@ test('region strings resolve as samtools reads them', async (t) => {
   ];
   for (const s of strings) {
     // samtools prints this and carries on (exit 0) when it cannot parse the region
-    const { stdout, stderr } = await run('samtools', ['view', bam, s]);
-    const rejected = stderr.includes('specifies an invalid region or unknown reference');
+    const view = await exec('samtools', ['view', bam, s]);
+    t.is(view.code, 0, `samtools view "${s}": ${view.stderr}`);
+    const rejected = view.stderr.includes('specifies an invalid region or unknown reference');
     if (rejected) {
       t.throws(() => resolveRegion(s, contigs), { instanceOf: NotFound }, `samtools rejects "${s}"`);
       continue;
     }
     const r = resolveRegion(s, contigs);
     const plain = r.beg >= r.end ? '' : await samtools('view', bam, `${r.contig}:${r.beg + 1}-${r.end}`);
-    t.is(plain, stdout, `"${s}" resolved to ${r.contig} [${r.beg}, ${r.end})`);
+    t.is(plain, view.stdout, `"${s}" resolved to ${r.contig} [${r.beg}, ${r.end})`);
   }
 });
 

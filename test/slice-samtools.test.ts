@@ -5,19 +5,10 @@
 import test from 'ava';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { seededRandom } from './helpers/random.js';
 import { tempDir } from './helpers/tmp.js';
 import { sliceData, type SliceDataFile } from './helpers/slice-data.js';
 import { checkSlice, samtools, slicerFor } from './helpers/slice-check.js';
-
-/** A seeded generator (mulberry32), so a failure names a region that can be replayed. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function regionsFor(bam: string): Promise<string[]> {
   const contigs = (await samtools('view', '-H', bam))
@@ -41,11 +32,12 @@ async function regionsFor(bam: string): Promise<string[]> {
     `${c6.name}:-500`,
     `${c2.name}:20k-21.5k`,
   );
-  const rnd = random(20240611);
+  // seeded, so a failure names a region that can be replayed
+  const rnd = seededRandom(20240611);
   for (let i = 0; i < 12; i++) {
-    const c = contigs[Math.floor(rnd() * contigs.length)]!;
-    const length = Math.ceil(Math.exp(rnd() * Math.log(40_000)));
-    const start = 1 + Math.floor(rnd() * c.length);
+    const c = contigs[rnd.int(contigs.length)]!;
+    const length = Math.ceil(Math.exp(rnd.next() * Math.log(40_000)));
+    const start = 1 + rnd.int(c.length);
     regions.push(`${c.name}:${start}-${start + length - 1}`);
   }
   // The last bases of long reads (CIGAR xM yN zM spanning 5-50 kb): they start far before the region.

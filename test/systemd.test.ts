@@ -10,6 +10,7 @@ import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { exec, output } from './helpers/exec.js';
+import { md5sum } from './helpers/md5.js';
 import { isMounted, mountWorkDir, runScorefs } from './helpers/mount.js';
 import { repoRoot } from './helpers/paths.js';
 import { SAMPLE, sampleData } from './helpers/sample-data.js';
@@ -232,9 +233,7 @@ async function startStopUnit(t: ExecutionContext, u: UnitRun): Promise<void> {
   t.is(ready.pid, main.pid!, 'the sender is the main process (SCM_CREDENTIALS)');
   t.is(ready.fields.MAINPID, String(main.pid));
   const file = path.join(SAMPLE.bamAnalysis, 'ex1.bam');
-  const got = (await output('md5sum', [path.join(u.mountpoint, file)])).split(' ')[0];
-  const want = (await output('md5sum', [path.join(u.data, SAMPLE.study, file)])).split(' ')[0];
-  t.is(got, want);
+  t.is(await md5sum(path.join(u.mountpoint, file)), await md5sum(path.join(u.data, SAMPLE.study, file)));
 
   const stop = commandLine(execLine(u.unit, 'ExecStop'), u.spec, env);
   t.deepEqual(stop.argv.slice(2), ['unmount', u.mountpoint]);

@@ -1,7 +1,6 @@
 // The vfs without a mount: layouts, index aliases, pins on open, stats.json, catalog swaps and
 // manifests, over a ByteReader that reads the local sample files.
 import test from 'ava';
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Catalog, CatalogFile } from '../src/model.js';
@@ -14,6 +13,7 @@ import { resolvePath } from '../src/vfs/resolve.js';
 import { HEADER_PIN_BYTES } from '../src/vfs/object-file.js';
 import { NotFound } from '../src/errors.js';
 import { LocalByteReader, localCatalog } from './helpers/local-catalog.js';
+import { md5 } from './helpers/md5.js';
 import { SAMPLE, sampleData } from './helpers/sample-data.js';
 import type { Layout } from '../src/vfs/layout.js';
 
@@ -39,7 +39,6 @@ async function readAll(node: VfsNode): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-const md5 = (b: Buffer): string => createHash('md5').update(b).digest('hex');
 const file = (c: Catalog, analysisId: string, fileName: string): CatalogFile =>
   c.files.find((f) => f.analysisId === analysisId && f.fileName === fileName)!;
 

@@ -1,6 +1,6 @@
 // Objects for block-cache tests: random files with their identities (true MD5s and part MD5s) and a
 // RangeSource serving them — local files now; `scorefs serve` over HTTP where the test says so.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ExecutionContext } from 'ava';
@@ -9,6 +9,7 @@ import type { ScoreClient } from '../../src/score/client.js';
 import { describeObject } from '../../src/score/object-metadata.js';
 import type { ClientConfig } from '../../src/score/config.js';
 import { FileRangeSource } from './file-range-source.js';
+import { md5 } from './md5.js';
 import { scoreClient } from './score-client.js';
 import { startServer, type RunningServer } from './server.js';
 
@@ -31,10 +32,6 @@ export function partsOf(bytes: Buffer, partSize: number): NonNullable<ObjectIden
     parts.push({ offset, size, md5: md5(bytes.subarray(offset, offset + size)) });
   }
   return parts;
-}
-
-export function md5(bytes: Buffer): string {
-  return createHash('md5').update(bytes).digest('hex');
 }
 
 /** Writes files of the given sizes as DIR/<study>/<analysis>/obj-<i>.bin (the layout `scorefs serve` reads). */

@@ -1,11 +1,12 @@
 // Child process of the crash test: opens the block cache over `scorefs serve` and reads random ranges
 // for ever, checking each against the local file, until it is killed. Prints "ready", then "ok N".
-// argv[2]: JSON { url, cache: BlockCacheOptions minus source, objects: [{ obj, path }] }.
+// argv[2]: JSON { url, cache: BlockCacheOptions minus source, objects: [{ obj, path }] }; argv[3]: the seed of the ranges.
 import { readFile } from 'node:fs/promises';
 import { BlockCache, type BlockCacheOptions } from '../../src/cache/block-cache.js';
 import type { ObjectIdentity, ReadStreamHandle } from '../../src/model.js';
 import { ScoreClient } from '../../src/score/client.js';
 import { CLIENT_DEFAULTS } from '../../src/score/config.js';
+import { seededRandom } from './random.js';
 
 interface ChildConfig {
   url: string;
@@ -19,7 +20,8 @@ const cache = await BlockCache.open({ ...config.cache, source: client.source });
 const files = await Promise.all(config.objects.map(async (o) => ({ obj: o.obj, bytes: await readFile(o.path) })));
 process.stdout.write('ready\n');
 
-const rand = (n: number) => Math.floor(Math.random() * n);
+const random = seededRandom(Number(process.argv[3]));
+const rand = random.int;
 let reads = 0;
 const streams = new Map<number, ReadStreamHandle>();
 for (;;) {
@@ -28,7 +30,7 @@ for (;;) {
   let stream: ReadStreamHandle | undefined;
   let offset: number;
   let length: number;
-  if (Math.random() < 0.5) {
+  if (random.next() < 0.5) {
     // a sequential run through a stream (prefetch, coalesced GETs)
     stream = streams.get(i) ?? cache.openStream(obj);
     streams.set(i, stream);
@@ -43,7 +45,7 @@ for (;;) {
     const got = await cache.read(obj, offset, length, stream ? { stream } : {});
     const want = bytes.subarray(Math.min(offset, bytes.length), Math.min(offset + length, bytes.length));
     if (!got.equals(want)) {
-      process.stdout.write(`MISMATCH object ${obj.id} offset ${offset} length ${length}\n`);
+      process.stdout.write(`MISMATCH object ${obj.id} offset ${offset} length ${length} (seed ${random.seed})\n`);
       process.exit(3);
     }
     if (++reads % 20 === 0) process.stdout.write(`ok ${reads}\n`);

@@ -8,12 +8,21 @@ export interface ExecResult {
   stderr: string;
 }
 
-export function exec(cmd: string, args: string[], opts: { timeoutMs?: number; env?: Record<string, string> } = {}): Promise<ExecResult> {
+export interface ExecOptions {
+  timeoutMs?: number;
+  /** Added to `baseEnv`. */
+  env?: Record<string, string>;
+  /** The environment `env` is added to; default this process's. */
+  baseEnv?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+export function exec(cmd: string, args: string[], opts: ExecOptions = {}): Promise<ExecResult> {
   return new Promise((resolve) => {
     execFile(
       cmd,
       args,
-      { timeout: opts.timeoutMs ?? 120_000, maxBuffer: 256 * 1024 * 1024, env: { ...process.env, ...opts.env } },
+      { timeout: opts.timeoutMs ?? 120_000, maxBuffer: 1 << 30, env: { ...(opts.baseEnv ?? process.env), ...opts.env }, cwd: opts.cwd },
       (err, stdout, stderr) => {
         const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : null) : 0;
         resolve({ code, stdout, stderr });
@@ -23,8 +32,8 @@ export function exec(cmd: string, args: string[], opts: { timeoutMs?: number; en
 }
 
 /** stdout of a command that must succeed. */
-export async function output(cmd: string, args: string[]): Promise<string> {
-  const r = await exec(cmd, args);
+export async function output(cmd: string, args: string[], opts: ExecOptions = {}): Promise<string> {
+  const r = await exec(cmd, args, opts);
   if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
   return r.stdout;
 }

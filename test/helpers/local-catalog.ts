@@ -1,26 +1,19 @@
 // A Catalog and a ByteReader over local files (DIR/<studyId>/<analysisId>/<fileName>), for testing
 // the vfs without a server or a cache. The reader records pins so tests can check them.
 import { createHash } from 'node:crypto';
-import { open, readdir, stat } from 'node:fs/promises';
-import path from 'node:path';
+import { open, stat } from 'node:fs/promises';
 import type { ByteReader, Catalog, CatalogFile, ObjectIdentity, ReadStreamHandle } from '../../src/model.js';
 import { NotFound } from '../../src/errors.js';
+import { sourceFiles } from './sample-data.js';
 
 export async function localCatalog(dataDir: string): Promise<{ catalog: Catalog; pathOf: Map<string, string> }> {
   const files: CatalogFile[] = [];
   const pathOf = new Map<string, string>();
-  for (const studyId of await readdir(dataDir)) {
-    if (studyId.startsWith('.')) continue;
-    for (const analysisId of await readdir(path.join(dataDir, studyId))) {
-      for (const fileName of await readdir(path.join(dataDir, studyId, analysisId))) {
-        if (fileName.startsWith('.')) continue;
-        const p = path.join(dataDir, studyId, analysisId, fileName);
-        const st = await stat(p);
-        const id = createHash('sha1').update(`${analysisId}:${fileName}`).digest('hex').slice(0, 32);
-        files.push({ id, size: st.size, md5: null, lastModified: Math.floor(st.mtimeMs), studyId, analysisId, fileName, access: 'open' });
-        pathOf.set(id, p);
-      }
-    }
+  for (const { studyId, analysisId, fileName, path: p } of await sourceFiles(dataDir)) {
+    const st = await stat(p);
+    const id = createHash('sha1').update(`${analysisId}:${fileName}`).digest('hex').slice(0, 32);
+    files.push({ id, size: st.size, md5: null, lastModified: Math.floor(st.mtimeMs), studyId, analysisId, fileName, access: 'open' });
+    pathOf.set(id, p);
   }
   return { catalog: { files, fetchedAt: Date.now() }, pathOf };
 }

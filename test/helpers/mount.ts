@@ -5,6 +5,7 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { ExecutionContext } from 'ava';
+import type { ExecResult } from './exec.js';
 import { checkoutScorefs } from './paths.js';
 
 export interface MountOptions {
@@ -35,17 +36,11 @@ export interface MountedScorefs {
   stop(): Promise<void>;
 }
 
-export interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /**
  * Runs the CLI (this checkout's, or `opts.scorefs`) to completion (60 s at most); with `opts.umask`
  * (e.g. '022'), under that umask as a shell sets it.
  */
-export function runScorefs(args: string[], env: Record<string, string> = {}, opts: { scorefs?: readonly string[]; umask?: string } = {}): Promise<RunResult> {
+export function runScorefs(args: string[], env: Record<string, string> = {}, opts: { scorefs?: readonly string[]; umask?: string } = {}): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
     const scorefs = opts.scorefs ?? checkoutScorefs;
     const [cmd, argv] = opts.umask

@@ -4,8 +4,7 @@
 import { cp, readdir, readFile, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { ExecutionContext } from 'ava';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
+import { output } from './exec.js';
 import { repoRoot } from './paths.js';
 import { tempDir } from './tmp.js';
 
@@ -40,11 +39,6 @@ export async function packAndInstall(t: ExecutionContext): Promise<InstalledPack
 
 /** npm in `cwd`, without the npm_* settings an npm-started test run (npx, npm test) passes down. */
 async function npm(args: string[], cwd: string): Promise<string> {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
-  try {
-    return (await promisify(execFile)('npm', args, { cwd, env, timeout: 300_000, maxBuffer: 64 * 1024 * 1024 })).stdout;
-  } catch (err) {
-    const e = err as Error & { stderr?: string };
-    throw new Error(`npm ${args.join(' ')} failed: ${e.message}\n${e.stderr ?? ''}`);
-  }
+  const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
+  return output('npm', args, { cwd, baseEnv, timeoutMs: 300_000 });
 }

@@ -30,6 +30,8 @@ export interface RunningServer {
   metricsText(): Promise<string>;
   /** Sum of scorefs_server_bytes_sent_total{route="object"}. */
   objectBytesSent(): Promise<number>;
+  /** Sum of scorefs_server_requests_total{route="api"}: API requests answered (a scrape counts itself once answered). */
+  apiRequestsAnswered(): Promise<number>;
   /** Everything the server wrote to stderr (its log) so far. */
   stderr(): string;
   stop(): Promise<void>;
@@ -84,14 +86,8 @@ export async function startServer(t: ExecutionContext | undefined, opts: ServerO
       const r = await fetch(`${url}/-/metrics`);
       return r.text();
     },
-    async objectBytesSent() {
-      const text = await server.metricsText();
-      let sum = 0;
-      for (const line of text.split('\n')) {
-        if (line.startsWith('scorefs_server_bytes_sent_total') && line.includes('route="object"')) sum += Number(line.split(/\s+/).pop());
-      }
-      return sum;
-    },
+    objectBytesSent: async () => routeSum(await server.metricsText(), 'scorefs_server_bytes_sent_total', 'object'),
+    apiRequestsAnswered: async () => routeSum(await server.metricsText(), 'scorefs_server_requests_total', 'api'),
     stderr: () => stderr,
     async stop() {
       if (stopped) return;
@@ -105,4 +101,19 @@ export async function startServer(t: ExecutionContext | undefined, opts: ServerO
   };
   t?.teardown(() => server.stop());
   return server;
+}
+
+/** Sum of a counter's samples for one route in Prometheus text. */
+function routeSum(text: string, metric: string, route: 'api' | 'object'): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith(metric) && line.includes(`route="${route}"`)) sum += Number(line.split(/\s+/).pop());
+  }
+  return sum;
+}
+
+/** API requests the server answered, less this counter's own earlier scrapes (each is counted once answered). */
+export function apiRequestCounter(server: RunningServer): () => Promise<number> {
+  let scrapes = 0;
+  return async () => (await server.apiRequestsAnswered()) - scrapes++;
 }

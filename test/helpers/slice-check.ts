@@ -3,24 +3,20 @@
 // equals `view ORIGINAL REGION`; and so does the region query after `samtools index` of a copy.
 // A second, independent reader (@gmod/bam or @gmod/cram) reading the region from the slice with the
 // slice's own index finds the same records (names and positions) as samtools on the original.
-import { execFile } from 'node:child_process';
 import { copyFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import type { ExecutionContext } from 'ava';
 import { readSlice, type SlicePlan } from '../../src/genomics/slice-plan.js';
 import { openSlicer, type Slicer } from '../../src/genomics/slicer.js';
 import type { BamSliceOptions } from '../../src/genomics/bam-slice.js';
 import { BamSlicer } from '../../src/genomics/bam-slice.js';
 import { gmodRegionRecords, namesAndPositions } from './gmod-oracle.js';
+import { output } from './exec.js';
 import { localRandomAccess } from './local-random-access.js';
 import type { SliceDataFile } from './slice-data.js';
 
-const run = promisify(execFile);
-
-export async function samtools(...args: string[]): Promise<string> {
-  const { stdout } = await run('samtools', args, { maxBuffer: 1 << 30, encoding: 'utf8' });
-  return stdout;
+export function samtools(...args: string[]): Promise<string> {
+  return output('samtools', args);
 }
 
 export async function slicerFor(file: SliceDataFile, opts: BamSliceOptions = {}): Promise<Slicer> {

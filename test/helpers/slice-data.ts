@@ -1,13 +1,10 @@
 // Data for slice tests, built once into .tmp/ and shared read-only: the 5M --long-reads bench set
 // (BAM+BAI, BAM+CSI, CRAM 3.0, CRAM 3.1, ref.fa) plus two CRAMs made from its BAM here: one with small
 // two-slice containers (so a region keeps several containers and multi-slice ones), and CRAM 2.1.
-import { execFile } from 'node:child_process';
 import { access, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import { output } from './exec.js';
 import { repoRoot } from './paths.js';
-
-const run = promisify(execFile);
 
 export interface SliceDataFile {
   name: string;
@@ -31,9 +28,7 @@ export function sliceData(): Promise<SliceData> {
 
 async function build(): Promise<SliceData> {
   const dir = path.join(repoRoot, '.tmp', 'slice-data-5M-long');
-  await run('bash', [path.join(repoRoot, 'scripts', 'make-bench-data.sh'), dir, '5M', '--long-reads'], {
-    maxBuffer: 1 << 24,
-  });
+  await output('bash', [path.join(repoRoot, 'scripts', 'make-bench-data.sh'), dir, '5M', '--long-reads'], { timeoutMs: 600_000 });
   const bench = path.join(dir, 'BENCH');
   const ref = path.join(bench, 'AN-BENCH-REF', 'ref.fa');
   const bam = path.join(bench, 'AN-BENCH-BAM', 'sample.bam');
@@ -43,11 +38,11 @@ async function build(): Promise<SliceData> {
   } catch {
     const tmp = await mkdtemp(path.join(dir, '.extra-'));
     const cram = (out: string, ...opts: string[]) =>
-      run('samtools', ['view', '-C', '--no-PG', '-T', ref, ...opts.flatMap((o) => ['--output-fmt-option', o]), '-o', path.join(tmp, out), bam]);
+      output('samtools', ['view', '-C', '--no-PG', '-T', ref, ...opts.flatMap((o) => ['--output-fmt-option', o]), '-o', path.join(tmp, out), bam]);
     await cram('multislice.cram', 'seqs_per_slice=300', 'slices_per_container=2');
     await cram('v21.cram', 'version=2.1', 'seqs_per_slice=1000');
-    await run('samtools', ['index', path.join(tmp, 'multislice.cram')]);
-    await run('samtools', ['index', path.join(tmp, 'v21.cram')]);
+    await output('samtools', ['index', path.join(tmp, 'multislice.cram')]);
+    await output('samtools', ['index', path.join(tmp, 'v21.cram')]);
     await mkdir(path.join(tmp, 'complete'));
     await rm(extra, { recursive: true, force: true });
     await rename(tmp, extra);

@@ -1,5 +1,6 @@
-// Typed Score + SONG API calls (reference/score-api.md §1, §4). Every call carries the bearer token,
-// is retried on transient failures until its deadline, and maps statuses as score-client does (§1.5, §7).
+// Typed Score + SONG API calls (download specifications, listing, SONG entities). Every call carries the
+// bearer token, is retried on transient failures until its deadline, and maps statuses to typed errors:
+// 401/403 access denied, 404 not found, 400 bad request, 429/5xx and network errors transient.
 import { AccessDenied, BadRequest, NotFound, ProtocolError, TransientError } from '../errors.js';
 import { redact } from '../util/log.js';
 import type { ClientConfig } from './config.js';

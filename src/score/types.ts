@@ -1,4 +1,4 @@
-// Score + SONG wire types (reference/score-api.md). Shared by the client (src/score/) and the
+// Score + SONG wire types, as Score's and SONG's own servers send them. Shared by the client (src/score/) and the
 // local server (src/server/); nothing else is shared between them.
 
 /** One part of an ObjectSpecification (K/model/Part.java). */

@@ -40,7 +40,7 @@ export interface RangeSource {
     obj: ObjectIdentity,
     offset: number,
     length: number,
-    opts?: { deadline?: number; signal?: AbortSignal },
+    opts?: FetchOptions,
   ): Promise<Buffer>;
   /**
    * The same bytes as fetchRange, in buffers of `segmentBytes` each (the last one shorter), each a
@@ -51,8 +51,15 @@ export interface RangeSource {
     offset: number,
     length: number,
     segmentBytes: number,
-    opts?: { deadline?: number; signal?: AbortSignal; allocate?: (size: number) => Buffer },
+    opts?: FetchOptions & { allocate?: (size: number) => Buffer },
   ): Promise<Buffer[]>;
+}
+
+export interface FetchOptions {
+  deadline?: number;
+  signal?: AbortSignal;
+  /** Called before each try after a transient failure (a sign of an overloaded link). */
+  onRetry?: () => void;
 }
 
 /** The reads of one open file, grouped so the cache can detect sequential access and prefetch. */

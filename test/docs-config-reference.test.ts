@@ -110,6 +110,7 @@ async function exampleValues(dir: string): Promise<Record<string, string>> {
     'refresh-interval': '42',
     'access-lease': '12h',
     'metrics-port': '9187',
+    connections: '12',
   };
 }
 

@@ -69,6 +69,7 @@ export class BlockCache implements ByteReader {
   private readonly disk: DiskTier;
   private readonly files: BlockFiles;
   private readonly loader: BlockLoader;
+  private readonly scheduler: FetchScheduler;
   private readonly integrity: IntegrityChecker;
   private readonly sweeper: OrphanSweeper;
   private readonly flushTimer: NodeJS.Timeout;
@@ -97,6 +98,7 @@ export class BlockCache implements ByteReader {
     // Prefetch waits while block writes lag behind, rather than fetch bytes the disk cannot take.
     const scheduler = new FetchScheduler(opts.fetchConcurrency, (p) => (p === 'prefetch' ? this.disk.writeBacklogged : this.disk.writeSaturated));
     this.disk.onDrain(() => scheduler.pump());
+    this.scheduler = scheduler;
     this.loader = new BlockLoader(opts, this.memory, this.disk, opts.source, scheduler, this.pool, this.counters);
     this.sweeper = new OrphanSweeper(index, this.files, this.counters);
     this.flushTimer = setInterval(() => void this.index.exclusive(() => this.index.flushTouches()).catch(() => undefined), TOUCH_FLUSH_MS);
@@ -191,7 +193,20 @@ export class BlockCache implements ByteReader {
 
   openStream(obj: ObjectIdentity, opts: { end?: number } = {}): ReadStreamHandle {
     const end = Math.min(obj.size, opts.end ?? obj.size);
-    return new CacheStream(obj, new PrefetchWindow(end, MiB, this.opts.prefetchMaxBytes));
+    return new CacheStream(obj, new PrefetchWindow(end, MiB, this.opts.prefetchMaxBytes, this.opts.transferChunkBytes));
+  }
+
+  /**
+   * Fetches into the cache the blocks of [offset, offset+length) it lacks, without reading them
+   * (`scorefs cache warm`): as a prefetch does, in chunk-sized range GETs under the adaptive limit,
+   * held back while block writes lag. Rejects with the first failure once all have settled.
+   */
+  async fetchAhead(obj: ObjectIdentity, offset: number, length: number): Promise<void> {
+    if (this.closed) throw new Unavailable('block cache is closed');
+    const end = Math.min(obj.size, offset + Math.max(0, length));
+    if (end <= offset) return;
+    const [first, last] = blockSpan(offset, end - offset, this.opts.blockSize);
+    await this.loader.prefetch(obj, this.keyOf(obj), first, last, Date.now() + this.opts.readDeadlineMs);
   }
 
   async pin(obj: ObjectIdentity, offset: number, length: number): Promise<void> {
@@ -216,6 +231,9 @@ export class BlockCache implements ByteReader {
       buffersReused: this.pool.reused,
       diskCapacityBytes: this.opts.diskBytes,
       memoryCapacityBytes: this.opts.memoryBytes,
+      fetchesInFlight: this.scheduler.inFlight.now,
+      fetchesInFlightPeak: this.scheduler.inFlight.peak,
+      prefetchLimit: this.scheduler.link.limit,
       ...(typeof source.stats === 'function' ? { source: source.stats() } : {}),
     };
   }

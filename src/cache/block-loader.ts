@@ -1,5 +1,6 @@
 // Getting blocks: memory, else disk (checked), else the network — one load per block however many
-// readers want it, and each run of adjacent missing blocks fetched with one range GET.
+// readers want it, and each run of adjacent missing blocks fetched with one range GET (a prefetch
+// run in chunks of its own, so that several GETs share the work over several connections).
 import { ProtocolError, Unavailable } from '../errors.js';
 import type { ObjectIdentity, RangeSource } from '../model.js';
 import type { BlockBufferPool } from './buffer-pool.js';
@@ -27,6 +28,8 @@ interface Pending {
 export interface BlockLoaderOptions {
   blockSize: number;
   maxFetchBytes: number;
+  /** Largest range GET of a prefetch. */
+  transferChunkBytes: number;
 }
 
 export class BlockLoader {
@@ -72,14 +75,12 @@ export class BlockLoader {
   }
 
   /**
-   * Brings blocks first..last into the cache ahead of need. With no memory tier, blocks already on
-   * disk are left there (reading them now would be wasted).
+   * Brings blocks first..last into the cache ahead of need; rejects (once all have settled) with the
+   * first failure. With no memory tier, blocks already on disk are left there (reading them now would
+   * be wasted).
    */
   async prefetch(obj: ObjectIdentity, okey: string, first: number, last: number, deadline: number): Promise<void> {
-    if (this.memory.enabled) {
-      await Promise.allSettled(this.load(obj, okey, first, last, 'prefetch', deadline));
-      return;
-    }
+    if (this.memory.enabled) return settleAll(this.load(obj, okey, first, last, 'prefetch', deadline));
     const wanted: number[] = [];
     for (let n = first; n <= last; n++) {
       if (this.abort.signal.aborted) return;
@@ -92,7 +93,7 @@ export class BlockLoader {
       loads.push(...this.load(obj, okey, wanted[i]!, wanted[j - 1]!, 'prefetch', deadline));
       i = j;
     }
-    await Promise.allSettled(loads);
+    return settleAll(loads);
   }
 
   /**
@@ -158,7 +159,8 @@ export class BlockLoader {
       }),
     );
     misses.sort((a, b) => a - b);
-    const maxBlocks = Math.max(1, Math.floor(this.opts.maxFetchBytes / this.opts.blockSize));
+    const maxBytes = priority === 'prefetch' ? this.opts.transferChunkBytes : this.opts.maxFetchBytes;
+    const maxBlocks = Math.max(1, Math.floor(maxBytes / this.opts.blockSize));
     for (let i = 0; i < misses.length; ) {
       let j = i + 1;
       while (j < misses.length && misses[j] === misses[j - 1]! + 1 && j - i < maxBlocks) j++;
@@ -169,14 +171,15 @@ export class BlockLoader {
 
   private fetchRun(obj: ObjectIdentity, okey: string, first: number, count: number, priority: Priority): void {
     const pendings = Array.from({ length: count }, (_, i) => this.loading.get(`${okey}:${first + i}`)!);
+    const { blockSize } = this.opts;
+    const offset = first * blockSize;
+    const length = Math.min(obj.size, (first + count) * blockSize) - offset;
     const job: FetchJob = {
       priority,
       deadline: Math.max(...pendings.map((p) => p.deadline)),
       started: false,
+      bytes: length,
       run: async () => {
-        const { blockSize } = this.opts;
-        const offset = first * blockSize;
-        const length = Math.min(obj.size, (first + count) * blockSize) - offset;
         let blocks: Buffer[];
         try {
           if (this.abort.signal.aborted) throw new Unavailable('block cache closed');
@@ -187,12 +190,13 @@ export class BlockLoader {
             deadline: job.deadline,
             signal: this.abort.signal,
             allocate: (size) => this.pool.acquire(size),
+            onRetry: () => this.scheduler.retried(),
           });
           const wrong = blocks.length !== count || blocks.some((b, i) => b.length !== blockLength(obj.size, blockSize, first + i));
           if (wrong) throw new ProtocolError(`object ${obj.id}: asked for ${length} bytes at ${offset} in ${count} blocks, got ${blocks.map((b) => b.length).join('+')}`);
         } catch (err) {
           for (const p of pendings) p.reject(err);
-          return;
+          throw err; // for the scheduler's measure of the link
         }
         this.counters.networkBytes += length;
         if (job.priority === 'prefetch') this.counters.prefetchBytes += length;
@@ -210,4 +214,10 @@ export class BlockLoader {
     for (const p of pendings) p.job = job;
     this.scheduler.submit(job);
   }
+}
+
+/** Waits for every load; then rejects with the first failure, if any. */
+async function settleAll(loads: Array<Promise<LoadedBlock>>): Promise<void> {
+  const failed = (await Promise.allSettled(loads)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }

@@ -1,5 +1,7 @@
-// Range GETs in flight: at most `concurrency`, demand before prefetch, prefetch never holding every
-// slot (so a demand read always finds one soon); `paused(priority)` holds jobs back (disk backlog).
+// Range GETs in flight: demand before prefetch, demand up to `concurrency` (the connection pool),
+// prefetch never holding every slot (so a demand read always finds one soon) and no more at once than
+// the adaptive limit finds the link rewards; `paused(priority)` holds jobs back (disk backlog).
+import { AdaptiveLimit } from '../util/adaptive-limit.js';
 
 export type Priority = 'demand' | 'prefetch';
 
@@ -8,6 +10,9 @@ export interface FetchJob {
   /** Latest deadline (epoch millis) of any reader waiting for this job. */
   deadline: number;
   started: boolean;
+  /** Bytes the job fetches (what the adaptive limit measures the link by). */
+  bytes: number;
+  /** Rejects when the fetch failed. */
   run(): Promise<void>;
 }
 
@@ -16,14 +21,16 @@ export class FetchScheduler {
   private readonly prefetch: FetchJob[] = [];
   private running = 0;
   private runningPrefetch = 0;
+  private peak = 0;
   private retry: NodeJS.Timeout | undefined;
-  private readonly prefetchSlots: number;
+  /** How many prefetches may run at once, at most all slots but one. */
+  readonly link: AdaptiveLimit;
 
   constructor(
     private readonly concurrency: number,
     private readonly paused: (p: Priority) => boolean = () => false,
   ) {
-    this.prefetchSlots = Math.max(1, concurrency - Math.max(1, Math.floor(concurrency / 4)));
+    this.link = new AdaptiveLimit({ max: Math.max(1, concurrency - 1) });
   }
 
   submit(job: FetchJob): void {
@@ -42,11 +49,21 @@ export class FetchScheduler {
     this.pump();
   }
 
+  /** Jobs running now, and the most that ever ran at once. */
+  get inFlight(): { now: number; peak: number } {
+    return { now: this.running, peak: this.peak };
+  }
+
+  /** A fetch is being tried again after a transient failure: the link is struggling. */
+  retried(): void {
+    this.link.failed();
+  }
+
   /** Starts what may start now (also called when a pause condition has cleared). */
   pump(): void {
     while (this.running < this.concurrency) {
       let job = this.paused('demand') ? undefined : this.demand.shift();
-      if (!job && this.runningPrefetch < this.prefetchSlots && !this.paused('prefetch')) job = this.prefetch.shift();
+      if (!job && this.runningPrefetch < this.link.limit && !this.paused('prefetch')) job = this.prefetch.shift();
       if (!job) break;
       this.start(job);
     }
@@ -63,9 +80,12 @@ export class FetchScheduler {
   private start(job: FetchJob): void {
     const isPrefetch = job.priority === 'prefetch';
     job.started = true;
-    this.running++;
-    if (isPrefetch) this.runningPrefetch++;
-    void job.run().finally(() => {
+    this.peak = Math.max(this.peak, ++this.running);
+    if (isPrefetch) this.link.started(++this.runningPrefetch);
+    job.run().then(
+      () => this.link.completed(job.bytes),
+      () => this.link.failed(),
+    ).finally(() => {
       this.running--;
       if (isPrefetch) this.runningPrefetch--;
       this.pump();

@@ -23,8 +23,14 @@ export interface BlockCacheOptions {
   readDeadlineMs?: number;
   /** Largest coalesced range GET; default 16 MiB. */
   maxFetchBytes?: number;
-  /** Range GETs in flight at once; default 8. */
+  /** Range GETs in flight at once (the HTTP client's connections per origin); default 8. */
   fetchConcurrency?: number;
+  /**
+   * Largest range GET of a prefetch, block-aligned. A prefetch window goes out as several such GETs at
+   * once, so that a cap on each connection does not bound a sequential read; default: the largest
+   * window split over the connections prefetch may use, at most 4 MiB.
+   */
+  transferChunkBytes?: number;
   /** Largest prefetch window of one stream; default 64 MiB, at most half the memory tier. */
   prefetchMaxBytes?: number;
   /** Prefetched bytes in flight over all streams; default 64 MiB. */
@@ -48,6 +54,7 @@ export function resolveOptions(o: BlockCacheOptions): ResolvedOptions {
     readDeadlineMs: o.readDeadlineMs ?? 60_000,
     maxFetchBytes: o.maxFetchBytes ?? 16 * MiB,
     fetchConcurrency: o.fetchConcurrency ?? 8,
+    transferChunkBytes: 0,
     // Prefetched blocks wait in the memory tier until read: a window as big as the tier would evict
     // them before their reader comes (and read them back from disk).
     prefetchMaxBytes: o.prefetchMaxBytes ?? (memoryBytes > 0 ? Math.min(64 * MiB, Math.max(MiB, Math.floor(memoryBytes / 2))) : 64 * MiB),
@@ -56,5 +63,7 @@ export function resolveOptions(o: BlockCacheOptions): ResolvedOptions {
   if (!Number.isInteger(r.blockSize) || r.blockSize < 4096) throw new RangeError('blockSize must be an integer ≥ 4096');
   if (r.maxFetchBytes < r.blockSize) r.maxFetchBytes = r.blockSize;
   if (r.fetchConcurrency < 1) r.fetchConcurrency = 1;
+  const chunk = o.transferChunkBytes ?? Math.min(4 * MiB, r.prefetchMaxBytes / Math.max(1, r.fetchConcurrency - 1));
+  r.transferChunkBytes = Math.max(r.blockSize, Math.floor(chunk / r.blockSize) * r.blockSize);
   return r;
 }

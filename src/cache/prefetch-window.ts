@@ -32,6 +32,8 @@ export class PrefetchWindow {
     private readonly size: number,
     private readonly minWindow: number,
     private readonly maxWindow: number,
+    /** Least worth asking for at once (a transfer chunk): the window is topped up in such steps. */
+    private readonly step: number = minWindow,
   ) {}
 
   /** Notes a read of [offset, end) and returns what to prefetch now, if anything. */
@@ -46,8 +48,9 @@ export class PrefetchWindow {
     this.front = Math.max(this.front, end);
     if (this.front - this.runStart < SEQUENTIAL_EVIDENCE) return undefined;
     if (this.window === 0) this.window = this.minWindow;
-    // Ask for more only once half of what is ahead has been consumed.
-    if (this.ahead - this.front > this.window / 2) return undefined;
+    // Top the window up as soon as a step of it is free: a window refilled only when half empty
+    // would have half as many GETs in flight on average.
+    if (this.ahead - this.front > this.window - Math.min(this.step, this.window / 2)) return undefined;
     const from = Math.max(this.ahead, this.front);
     const to = Math.min(this.size, this.front + this.window);
     this.window = Math.min(this.window * 2, this.maxWindow);

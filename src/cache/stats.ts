@@ -34,6 +34,11 @@ export interface CacheStats extends Counters {
   pinnedBytes: number;
   diskCapacityBytes: number;
   memoryCapacityBytes: number;
+  /** Range GETs running now, and the most that ever ran at once. */
+  fetchesInFlight: number;
+  fetchesInFlightPeak: number;
+  /** Prefetch GETs the adaptive limit allows at once now (see AdaptiveLimit). */
+  prefetchLimit: number;
   /** The RangeSource's own counters, when it has stats(). */
   source?: unknown;
 }

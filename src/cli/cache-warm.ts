@@ -27,7 +27,7 @@ export const warmCommand: CommandModule<object, WarmArgs> = {
     cacheDirOption(connectionOptions(y))
       .positional('paths', { type: 'string', array: true, describe: 'what to warm' })
       .option('cache-size', sizeOption('cache-size', { describe: 'disk cache bound, as the mount uses it (e.g. 50G; default 10G)' }))
-      .option('parallel', numberOption('parallel', COUNT, '4', { default: 4, describe: 'reads in flight (8 MiB each)' }))
+      .option('parallel', numberOption('parallel', COUNT, '8', { default: 8, describe: 'steps of 8 MiB in flight (range GETs: as many as the link rewards, up to connections)' }))
       .option('access-lease', durationOption('access-lease', { describe: 'how long an offline mount may serve a warmed controlled file to this token (default 24h)' })) as unknown as Argv<WarmArgs>,
   handler: async (args: ArgumentsCamelCase<WarmArgs>) => {
     quietLogger();
@@ -37,9 +37,9 @@ export const warmCommand: CommandModule<object, WarmArgs> = {
       const client = new ScoreClient(await resolveConnection(args, process.env));
       atExit(() => client.close());
       const source = client.source;
-      const readDeadlineMs = client.config.readDeadlineMs;
+      const { readDeadlineMs, connections } = client.config;
       const open = (): Promise<BlockCache> =>
-        openCache({ dir: location.dir, source, memoryBytes: 0, readDeadlineMs, ...(location.sizeBytes !== undefined ? { diskBytes: location.sizeBytes } : {}) });
+        openCache({ dir: location.dir, source, memoryBytes: 0, readDeadlineMs, fetchConcurrency: connections, ...(location.sizeBytes !== undefined ? { diskBytes: location.sizeBytes } : {}) });
       await (await open()).close(); // a cache in use by a mount says so before any network work
 
       const catalog = await client.fetchCatalog({ signal });
@@ -67,7 +67,7 @@ export const warmCommand: CommandModule<object, WarmArgs> = {
       }
       process.stdout.write(
         `warm: ${r.complete.length} of ${selection.files.length} file(s) complete in ${location.dir}; ` +
-          `${formatBytes(r.bytesFromNetwork)} fetched, ${formatBytes(r.bytesFromDisk)} were cached already\n`,
+          `${formatBytes(r.bytesFromNetwork)} fetched, ${formatBytes(r.bytesCached)} were cached already\n`,
       );
       if (r.interrupted) {
         process.stderr.write('scorefs: interrupted: run the same command again to go on (cached blocks are not fetched again)\n');

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import type { Argv } from 'yargs';
 import { resolveClientConfig, type ClientConfig } from '../score/config.js';
-import { numberOption, SECONDS } from './option-values.js';
+import { COUNT, numberOption, SECONDS } from './option-values.js';
 
 export interface ConnectionArgs {
   storageUrl?: string;
@@ -11,6 +11,7 @@ export interface ConnectionArgs {
   tokenFile?: string;
   config?: string;
   readDeadline?: number;
+  connections?: number;
 }
 
 /** The connection options after the SCOREFS_ environment: what resolveClientConfig takes as flags. */
@@ -23,6 +24,8 @@ export type ConnectionFlags = {
   config: string | undefined;
   /** Seconds; a string when it came from SCOREFS_READ_DEADLINE (resolveClientConfig checks it). */
   readDeadline: number | string | undefined;
+  /** A string when it came from SCOREFS_CONNECTIONS (resolveClientConfig checks it). */
+  connections: number | string | undefined;
 };
 
 export function connectionOptions<T>(yargs: Argv<T>): Argv<T & ConnectionArgs> {
@@ -31,7 +34,8 @@ export function connectionOptions<T>(yargs: Argv<T>): Argv<T & ConnectionArgs> {
     .option('metadata-url', { type: 'string', describe: 'SONG URL (env METADATA_URL; default: the Score URL)' })
     .option('token-file', { type: 'string', describe: 'file holding the access token, mode 600 (env SCOREFS_TOKEN_FILE, or the token in ACCESSTOKEN)' })
     .option('config', { type: 'string', describe: 'config file of key = value lines, also application.properties (env SCOREFS_CONFIG)' })
-    .option('read-deadline', numberOption('read-deadline', SECONDS, '60', { describe: 'seconds one read may take, retries included (env SCOREFS_READ_DEADLINE; default 60)' })) as unknown as Argv<T & ConnectionArgs>;
+    .option('read-deadline', numberOption('read-deadline', SECONDS, '60', { describe: 'seconds one read may take, retries included (env SCOREFS_READ_DEADLINE; default 60)' }))
+    .option('connections', numberOption('connections', COUNT, '8', { describe: 'HTTP connections to the object store: the most range GETs in flight (env SCOREFS_CONNECTIONS; default 8)' })) as unknown as Argv<T & ConnectionArgs>;
 }
 
 /**
@@ -47,6 +51,7 @@ export function connectionFlags(args: ConnectionArgs, env: NodeJS.ProcessEnv): C
     tokenFile: absolute(args.tokenFile ?? fromEnv('SCOREFS_TOKEN_FILE')),
     config: absolute(args.config ?? fromEnv('SCOREFS_CONFIG')),
     readDeadline: args.readDeadline ?? fromEnv('SCOREFS_READ_DEADLINE'),
+    connections: args.connections ?? fromEnv('SCOREFS_CONNECTIONS'),
   };
 }
 

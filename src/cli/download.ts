@@ -27,11 +27,10 @@ interface DownloadArgs extends ConnectionArgs {
   validate: boolean;
   offset?: number;
   length?: number;
-  parallel: number;
+  parallel?: number;
   verifyConnection: boolean;
 }
 
-const DEFAULT_PARALLEL = 6; // score-client's transport.parallel
 
 export const downloadCommand: CommandModule<object, DownloadArgs> = {
   command: 'download',
@@ -50,7 +49,7 @@ export const downloadCommand: CommandModule<object, DownloadArgs> = {
       .option('validate', { type: 'boolean', default: true, describe: "check each file's MD5 against Score's" })
       .option('offset', numberOption('offset', OFFSET, '1048576', { describe: 'first byte to download (one object only)' }))
       .option('length', numberOption('length', LENGTH, '65536', { describe: 'bytes to download from --offset (-1 = to the end)' }))
-      .option('parallel', numberOption('parallel', COUNT, '4', { default: Number(process.env.TRANSPORT_PARALLEL) || DEFAULT_PARALLEL, describe: 'ranged GETs in flight (env TRANSPORT_PARALLEL)' }))
+      .option('parallel', numberOption('parallel', COUNT, '4', { describe: 'most ranged GETs in flight (env TRANSPORT_PARALLEL; default: connections, 8)' }))
       .option('verify-connection', { type: 'boolean', default: true, describe: 'check that Score and SONG answer before starting' }) as unknown as Argv<DownloadArgs>,
   handler: async (args: ArgumentsCamelCase<DownloadArgs>) => {
     quietLogger();
@@ -60,6 +59,8 @@ export const downloadCommand: CommandModule<object, DownloadArgs> = {
       const sources = [objectIds.length > 0, args.manifest !== undefined, args.analysisId !== undefined].filter(Boolean).length;
       if (sources !== 1) throw new InvalidInput('name what to download with exactly one of --object-id, --manifest, or --analysis-id with --study-id');
       if (ranged && (objectIds.length !== 1 || args.manifest !== undefined)) throw new InvalidInput('--offset/--length apply to a single --object-id');
+      const parallelRaw = args.parallel ?? (process.env.TRANSPORT_PARALLEL?.trim() ? Number(process.env.TRANSPORT_PARALLEL) : undefined);
+      if (parallelRaw !== undefined && (!Number.isInteger(parallelRaw) || parallelRaw < 1)) throw new InvalidInput('--parallel (or TRANSPORT_PARALLEL) must be a positive integer');
 
       const client = new ScoreClient(await resolveConnection(args, process.env));
       atExit(() => client.close());
@@ -77,7 +78,7 @@ export const downloadCommand: CommandModule<object, DownloadArgs> = {
         layout: args.outputLayout,
         force: args.force,
         validate: args.validate,
-        parallel: args.parallel,
+        parallel: parallelRaw ?? client.config.connections,
         chunkDeadlineMs: client.config.readDeadlineMs,
         ...(ranged ? { range: { offset: args.offset ?? 0, ...(args.length !== undefined ? { length: args.length } : {}) } } : {}),
         signal,

@@ -41,6 +41,7 @@ export async function runMount(s: MountSettings): Promise<void> {
       dir: s.cacheDir,
       source: client.source,
       readDeadlineMs: s.client.readDeadlineMs,
+      fetchConcurrency: s.client.connections,
       ...(s.cacheSizeBytes !== undefined ? { diskBytes: s.cacheSizeBytes } : {}),
       ...(s.memorySizeBytes !== undefined ? { memoryBytes: s.memorySizeBytes } : {}),
     });

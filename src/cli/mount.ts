@@ -125,6 +125,7 @@ function childArgs(s: MountSettings): string[] {
   if (s.metricsPort !== undefined) args.push('--metrics-port', String(s.metricsPort));
   args.push('--read-deadline', String(s.client.readDeadlineMs / 1000), '--refresh-interval', String(s.refreshIntervalMs / 1000));
   args.push('--access-lease', String(s.accessLeaseMs / 1000));
+  args.push('--connections', String(s.client.connections));
   return args;
 }
 

@@ -1,11 +1,12 @@
 // `scorefs download`'s engine: places every target per the output layout, skips what exists (unless
-// force), resumes what an earlier run left, and runs the objects with one shared bound on the
-// ranged GETs in flight, under one progress bar.
+// force), resumes what an earlier run left, and runs the objects with one shared, adaptive bound on
+// the ranged GETs in flight (the mount's: as many as the link rewards), under one progress bar.
 import { access } from 'node:fs/promises';
 import { AccessDenied, InvalidInput } from '../errors.js';
 import type { RangeSource } from '../model.js';
 import { ProgressBar } from '../util/progress.js';
-import { Limiter } from './limiter.js';
+import { AdaptiveLimit } from '../util/adaptive-limit.js';
+import { Limiter, TransferLimiter } from './limiter.js';
 import { ObjectDownload, type Validation } from './object-download.js';
 import { outputPath, type OutputLayout } from './output-layout.js';
 import type { DownloadTarget } from './targets.js';
@@ -17,7 +18,7 @@ export interface DownloadOptions {
   layout: OutputLayout;
   force: boolean;
   validate: boolean;
-  /** Ranged GETs in flight (score-client's transport.parallel). */
+  /** Most ranged GETs in flight (score-client's transport.parallel); fewer while more bring nothing. */
   parallel: number;
   chunkSize?: number;
   chunkDeadlineMs: number;
@@ -68,7 +69,8 @@ export async function downloadTargets(source: RangeSource, targets: readonly Dow
   const fatal = new AbortController();
   const signal = opts.signal ? AbortSignal.any([opts.signal, fatal.signal]) : fatal.signal;
   const noted = new Set<unknown>();
-  const chunks = new Limiter(opts.parallel);
+  const transfers = new TransferLimiter(new AdaptiveLimit({ max: opts.parallel }));
+  const chunks = new Limiter(2 * opts.parallel); // fetched chunks waiting for their disk write count too
   const objects = new Limiter(opts.parallel);
   await Promise.all(
     jobs.map((job) =>
@@ -81,7 +83,8 @@ export async function downloadTargets(source: RangeSource, targets: readonly Dow
         try {
           const validation = await job.run({
             source,
-            limiter: chunks,
+            transfers,
+            chunks,
             chunkSize,
             chunkDeadlineMs: opts.chunkDeadlineMs,
             validate: opts.validate,

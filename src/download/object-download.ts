@@ -1,4 +1,5 @@
-// One object to one file: chunks fetched in parallel as ranged GETs, written at their offsets into
+// One object to one file: chunks fetched in parallel as ranged GETs (as many at once as the link
+// rewards; a chunk being written to disk holds no network slot), written at their offsets into
 // `<out>/.<objectId>.part`, each recorded in the resume state once synced; then the whole file's MD5
 // against Score's, and a rename into place.
 import { mkdir, open, rename, stat, type FileHandle } from 'node:fs/promises';
@@ -6,14 +7,16 @@ import path from 'node:path';
 import { ProtocolError } from '../errors.js';
 import type { RangeSource } from '../model.js';
 import { md5OfFile } from './file-md5.js';
-import type { Limiter } from './limiter.js';
+import type { Limiter, TransferLimiter } from './limiter.js';
 import { ResumeFile, type ResumeState } from './resume-state.js';
 import type { DownloadTarget } from './targets.js';
 
 export interface ChunkOptions {
   source: RangeSource;
-  /** Shared by every object: bounds the ranged GETs in flight. */
-  limiter: Limiter;
+  /** Shared by every object: the ranged GETs in flight. */
+  transfers: TransferLimiter;
+  /** Shared by every object: chunks fetched or being fetched and not yet written (bounds memory). */
+  chunks: Limiter;
   chunkSize: number;
   /** How long one chunk may take, retries included. */
   chunkDeadlineMs: number;
@@ -100,12 +103,16 @@ export class ObjectDownload {
     const chunks = Array.from({ length: this.chunkCount }, (_, i) => i).filter((i) => !done.has(i));
     const results = await Promise.allSettled(
       chunks.map((i) =>
-        opts.limiter.run(async () => {
+        opts.chunks.run(async () => {
           signal.throwIfAborted();
           const at = i * this.state.chunkSize;
           const len = this.chunkLength(i);
           try {
-            const bytes = await opts.source.fetchRange(this.target, this.range.offset + at, len, { deadline: Date.now() + opts.chunkDeadlineMs, signal });
+            const bytes = await opts.transfers.run(len, () => {
+              signal.throwIfAborted();
+              const onRetry = (): void => opts.transfers.link.failed();
+              return opts.source.fetchRange(this.target, this.range.offset + at, len, { deadline: Date.now() + opts.chunkDeadlineMs, signal, onRetry });
+            });
             if (bytes.length !== len) throw new ProtocolError(`object ${this.target.id}: asked for ${len} bytes at ${this.range.offset + at}, got ${bytes.length}`);
             await file.write(bytes, 0, len, at);
             await file.datasync(); // a chunk is "done" only once it would survive a crash

@@ -1,6 +1,6 @@
-// `scorefs cache warm`: reads whole files through the BlockCache, so that a later mount finds them on
-// disk. The cache itself skips blocks it has and fetches the rest; this only walks the files in
-// fetch-sized steps, a few at once. Block writes finish in the background and are skipped when the
+// `scorefs cache warm`: fetches whole files into the BlockCache, so that a later mount finds them on
+// disk. The cache itself skips blocks it has and fetches the rest as a mount's prefetch does (chunked
+// range GETs, as many in flight as the link rewards); this only walks the files in steps, a few at once. Block writes finish in the background and are skipped when the
 // disk falls behind, so after each pass the cache is closed (which waits for them), reopened, and
 // whatever is still incomplete is warmed again.
 import type { BlockCache, CachedObject } from '../cache/block-cache.js';
@@ -8,14 +8,14 @@ import type { CatalogFile, ObjectIdentity } from '../model.js';
 import { ProgressBar } from '../util/progress.js';
 import { Limiter } from './limiter.js';
 
-/** One read (one ranged GET), block-aligned: small enough for a smooth progress bar. */
+/** One step, block-aligned: small enough for a smooth progress bar. */
 export const WARM_STEP_BYTES = 8 * 1024 * 1024;
 const MAX_PASSES = 3;
 
 export interface WarmOptions {
   /** Opens the cache (the caller's settings: dir, source, size); closed by warmFiles. */
   openCache: () => Promise<BlockCache>;
-  /** Reads in flight. */
+  /** Steps in flight (each one or more range GETs, as many at once as the cache's link allows). */
   parallel: number;
   /**
    * Score's word on a file before it is warmed: its MD5s (which key and verify its blocks as a mount
@@ -31,12 +31,13 @@ export interface WarmResult {
   incomplete: CatalogFile[];
   failed: Array<{ file: CatalogFile; error: unknown }>;
   bytesFromNetwork: number;
-  bytesFromDisk: number;
+  /** Bytes of the files that were in the cache already. */
+  bytesCached: number;
   interrupted: boolean;
 }
 
 export async function warmFiles(files: readonly CatalogFile[], opts: WarmOptions): Promise<WarmResult> {
-  const result: WarmResult = { complete: [], incomplete: [], failed: [], bytesFromNetwork: 0, bytesFromDisk: 0, interrupted: false };
+  const result: WarmResult = { complete: [], incomplete: [], failed: [], bytesFromNetwork: 0, bytesCached: 0, interrupted: false };
   const total = files.reduce((sum, f) => sum + f.size, 0);
   const progress = new ProgressBar({ total, label: 'warm', ...(opts.stream ? { stream: opts.stream } : {}) });
   let pending = [...files];
@@ -54,8 +55,7 @@ export async function warmFiles(files: readonly CatalogFile[], opts: WarmOptions
         pending = pending.filter((f) => !lost.has(f));
       } finally {
         const after = cache.stats();
-        result.bytesFromNetwork += after.bytesFromNetwork - before.bytesFromNetwork;
-        result.bytesFromDisk += after.bytesFromDisk - before.bytesFromDisk;
+        result.bytesFromNetwork += after.networkBytes - before.networkBytes;
         await cache.close(); // waits for the block writes under way
       }
       const cached = await cachedObjects(opts.openCache);
@@ -73,6 +73,7 @@ export async function warmFiles(files: readonly CatalogFile[], opts: WarmOptions
   } finally {
     progress.finish();
   }
+  result.bytesCached = Math.max(0, total - result.bytesFromNetwork);
   result.incomplete = pending;
   return result;
 }
@@ -94,7 +95,7 @@ async function warmPass(
           // After Ctrl-C or a failure of this file, the steps not yet started are dropped.
           if (opts.signal?.aborted || failed.has(file)) return;
           try {
-            await cache.read(file, offset, length);
+            await cache.fetchAhead(file, offset, length);
             onBytes(length);
           } catch (err) {
             if (!opts.signal?.aborted && !failed.has(file)) failed.set(file, err);

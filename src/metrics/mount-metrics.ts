@@ -56,6 +56,9 @@ const CACHE_METRICS: { readonly [K in keyof Omit<CacheStats, 'source'>]: Declare
   memoryBytes: gauge('scorefs_cache_memory_bytes', 'Bytes in the memory cache.'),
   diskCapacityBytes: gauge('scorefs_cache_disk_capacity_bytes', 'Bound of the disk cache, bytes.'),
   memoryCapacityBytes: gauge('scorefs_cache_memory_capacity_bytes', 'Bound of the memory cache, bytes.'),
+  fetchesInFlight: gauge('scorefs_cache_fetches_in_flight', 'Range GETs to the object store running now.'),
+  fetchesInFlightPeak: gauge('scorefs_cache_fetches_in_flight_max', 'The most range GETs that ran at once since the mount started.'),
+  prefetchLimit: gauge('scorefs_cache_prefetch_limit', 'Prefetch GETs the adaptive limit allows at once now.'),
 };
 
 /** Every field of the Score range source's stats (`cache.source`). */

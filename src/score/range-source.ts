@@ -1,7 +1,7 @@
 // Object bytes for the block cache: ranged GETs on the object's external presigned URL, each response
 // checked against the request before a byte is returned, retried with backoff until the read deadline.
 import { AccessDenied, InvalidInput, NotFound, ProtocolError, TransientError, Unavailable } from '../errors.js';
-import type { ObjectIdentity, RangeSource } from '../model.js';
+import type { FetchOptions, ObjectIdentity, RangeSource } from '../model.js';
 import { logger } from '../util/log.js';
 import { header, type HttpClient, type SegmentedResponse } from './http.js';
 import { withRetry } from './retry.js';
@@ -25,9 +25,7 @@ export interface RangeSourceStats {
 /** Objects up to this size may come back whole (a 200 to a ranged GET) and are sliced. */
 const MAX_WHOLE_BODY = 64 * 1024 * 1024;
 
-export interface FetchOptions {
-  deadline?: number;
-  signal?: AbortSignal;
+export interface SegmentFetchOptions extends FetchOptions {
   /** Where segments are allocated (the block cache's buffer pool); default fresh buffers. */
   allocate?: (size: number) => Buffer;
 }
@@ -50,7 +48,7 @@ export class ScoreRangeSource implements RangeSource {
     return segments[0] ?? Buffer.alloc(0);
   }
 
-  async fetchSegments(obj: ObjectIdentity, offset: number, length: number, segmentBytes: number, opts: FetchOptions = {}): Promise<Buffer[]> {
+  async fetchSegments(obj: ObjectIdentity, offset: number, length: number, segmentBytes: number, opts: SegmentFetchOptions = {}): Promise<Buffer[]> {
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || !(segmentBytes >= 1)) {
       throw new InvalidInput(`invalid range of object ${obj.id}: offset ${offset}, length ${length}`);
     }
@@ -65,6 +63,7 @@ export class ScoreRangeSource implements RangeSource {
         what: `reading object ${obj.id}`,
         onRetry: (err, n) => {
           this.counters.retries++;
+          opts.onRetry?.();
           log.debug({ object: obj.id, attempt: n, err: err.message }, 'retrying read');
         },
       });

@@ -1,6 +1,7 @@
 // Prometheus metrics of the server: requests by route and status, body bytes written to sockets by
-// route, and per request its latency and body size.
-import { Counter, exponentialBuckets, Histogram, Registry } from 'prom-client';
+// route, per request its latency and body size, and object bodies being sent at once (now and at
+// most: how many range GETs a client keeps in flight).
+import { Counter, exponentialBuckets, Gauge, Histogram, Registry } from 'prom-client';
 
 export type MetricRoute = 'object' | 'api';
 
@@ -34,6 +35,18 @@ export class Metrics {
     buckets: exponentialBuckets(256, 4, 11), // 256 B … 256 MiB
     registers: [this.registry],
   });
+  private readonly bodiesInFlight = new Gauge({
+    name: 'scorefs_server_object_bodies_in_flight',
+    help: 'Object response bodies being sent now.',
+    registers: [this.registry],
+  });
+  private readonly bodiesInFlightMax = new Gauge({
+    name: 'scorefs_server_object_bodies_in_flight_max',
+    help: 'The most object response bodies sent at once since the start.',
+    registers: [this.registry],
+  });
+  private objectBodies = 0;
+  private objectBodiesPeak = 0;
 
   constructor() {
     for (const route of ROUTES) this.bytesSent.inc({ route }, 0);
@@ -56,6 +69,18 @@ export class Metrics {
 
   get contentType(): string {
     return this.registry.contentType;
+  }
+
+  /** An object body starts going out; call the returned function once when it has ended (or failed). */
+  objectBodyStarted(): () => void {
+    this.objectBodiesPeak = Math.max(this.objectBodiesPeak, ++this.objectBodies);
+    this.bodiesInFlight.set(this.objectBodies);
+    this.bodiesInFlightMax.set(this.objectBodiesPeak);
+    let ended = false;
+    return () => {
+      if (!ended) this.bodiesInFlight.set(--this.objectBodies);
+      ended = true;
+    };
   }
 
   /** Prometheus text exposition format 0.0.4. */

@@ -64,6 +64,7 @@ const objectGet: Handler = async (ctx, ex, { objectId }) => {
     const chunk = bps ? Math.min(READ_CHUNK, Math.max(1024, Math.floor(bps / 20))) : READ_CHUNK;
     const source = handle.createReadStream({ start, end, highWaterMark: chunk, autoClose: true });
     streaming = true;
+    ex.res.once('close', ctx.metrics.objectBodyStarted());
     writeBody({ res: ex.res, source, total: length, plan: ex.faults, onBytes: (n) => ex.metrics.countBytes('object', n) });
   } finally {
     if (!streaming) await handle.close().catch(() => undefined);

@@ -1,0 +1,112 @@
+// Parallel transfer against an object store that caps each connection (`scorefs serve` throttling
+// every object response): a sequential read through the mount, `scorefs download` and `scorefs cache
+// warm` keep several range GETs in flight at once (counted by the server), fetch the object about once,
+// and a random read pattern on the mount fetches nothing ahead.
+import test, { type ExecutionContext } from 'ava';
+import { mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { objectIdFor } from '../src/server/object-id.js';
+import { exec, output } from './helpers/exec.js';
+import { mountScorefs, runScorefs } from './helpers/mount.js';
+import { startServer, type RunningServer } from './helpers/server.js';
+import { tempDir } from './helpers/tmp.js';
+import { waitFor } from './helpers/wait.js';
+
+const MiB = 1024 * 1024;
+const SIZE = 24 * MiB;
+/** Per connection: one stream of the object would take 8 s. */
+const CAP = 3 * MiB;
+
+interface Setup {
+  server: RunningServer;
+  local: string;
+  id: string;
+  rel: string;
+}
+
+async function setup(t: ExecutionContext): Promise<Setup> {
+  const root = await tempDir(t);
+  const dir = path.join(root, 'data', 'ST-BIG', 'AN-BIG');
+  await mkdir(dir, { recursive: true });
+  const local = path.join(dir, 'big.bin');
+  const made = await exec('bash', ['-c', `head -c ${SIZE} /dev/urandom > '${local}'`]);
+  t.is(made.code, 0, made.stderr);
+  const server = await startServer(t, { data: path.join(root, 'data') });
+  await server.setFaults({ route: 'object', bytesPerSecond: CAP });
+  return { server, local, id: objectIdFor('AN-BIG', 'big.bin'), rel: path.join('AN-BIG', 'big.bin') };
+}
+
+/** The most object bodies the server has sent at once, since it started. */
+async function peakInFlight(server: RunningServer): Promise<number> {
+  const m = /^scorefs_server_object_bodies_in_flight_max (\d+)$/m.exec(await server.metricsText());
+  if (!m) throw new Error('the server reports no scorefs_server_object_bodies_in_flight_max');
+  return Number(m[1]);
+}
+
+/** Object bytes the server has sent once the count has stopped moving (read-ahead settles). */
+async function settledBytes(server: RunningServer): Promise<number> {
+  let last = -1;
+  let now = await server.objectBytesSent();
+  await waitFor('object bytes to settle', async () => {
+    last = now;
+    await new Promise((r) => setTimeout(r, 500));
+    now = await server.objectBytesSent();
+    return now === last;
+  });
+  return now;
+}
+
+async function md5(file: string): Promise<string> {
+  return (await output('md5sum', [file])).split(/\s+/)[0]!;
+}
+
+test('a sequential read through the mount keeps several range GETs in flight and fetches the object once', async (t) => {
+  const s = await setup(t);
+  const m = await mountScorefs(t, { serverUrl: s.server.url });
+  t.is(await md5(path.join(m.mnt, s.rel)), await md5(s.local));
+  const peak = await peakInFlight(s.server);
+  const sent = await settledBytes(s.server);
+  t.log(`peak ${peak} object responses at once; ${sent} bytes sent for a ${SIZE}-byte object`);
+  t.true(peak > 1, `more than one range GET at once (peak ${peak})`);
+  t.true(sent <= SIZE * 1.05, `bytes fetched ${sent} ≤ 1.05 × ${SIZE}`);
+  const stats = JSON.parse(await readFile(path.join(m.mnt, '.scorefs', 'stats.json'), 'utf8')) as { cache: { fetchesInFlightPeak: number } };
+  t.true(stats.cache.fetchesInFlightPeak > 1, 'the mount says so too');
+});
+
+test('random reads through the mount fetch nothing ahead', async (t) => {
+  const s = await setup(t);
+  const m = await mountScorefs(t, { serverUrl: s.server.url });
+  const file = path.join(m.mnt, s.rel);
+  const piece = path.join(await tempDir(t), 'piece');
+  const whole = await readFile(s.local);
+  const offsets = [17, 3, 11, 22, 6, 14].map((mib) => mib * MiB);
+  for (const at of offsets) {
+    const r = await exec('dd', [`if=${file}`, `of=${piece}`, 'bs=4096', `skip=${at / 4096}`, 'count=1', 'status=none']);
+    t.is(r.code, 0, r.stderr);
+    t.true((await readFile(piece)).equals(whole.subarray(at, at + 4096)), `the 4 KiB at ${at}`);
+  }
+  const stats = JSON.parse(await readFile(path.join(m.mnt, '.scorefs', 'stats.json'), 'utf8')) as { cache: { prefetchRequests: number; networkBytes: number } };
+  t.is(stats.cache.prefetchRequests, 0, 'no speculative range GET');
+  // Each read costs its block, and the next one at most if the kernel's readahead crossed into it.
+  t.true(stats.cache.networkBytes <= offsets.length * 2 * MiB, `only the blocks read were fetched (${stats.cache.networkBytes} bytes)`);
+});
+
+test('scorefs download keeps several range GETs in flight and fetches the object once', async (t) => {
+  const s = await setup(t);
+  const out = path.join(await tempDir(t), 'out');
+  const r = await runScorefs(['download', '--storage-url', s.server.url, '--object-id', s.id, '--output-dir', out]);
+  t.is(r.code, 0, r.stderr);
+  t.is(await md5(path.join(out, 'big.bin')), await md5(s.local));
+  t.true((await peakInFlight(s.server)) > 1, 'more than one range GET at once');
+  t.is(await settledBytes(s.server), SIZE, 'the object once');
+});
+
+test('scorefs cache warm keeps several range GETs in flight and fetches the object once', async (t) => {
+  const s = await setup(t);
+  const cacheDir = path.join(await tempDir(t), 'cache');
+  const w = await runScorefs(['cache', 'warm', '--storage-url', s.server.url, '--cache-dir', cacheDir, s.id]);
+  t.is(w.code, 0, w.stderr);
+  t.regex(w.stdout, /1 of 1 file\(s\) complete/);
+  t.true((await peakInFlight(s.server)) > 1, 'more than one range GET at once');
+  t.is(await settledBytes(s.server), SIZE, 'the object once');
+});

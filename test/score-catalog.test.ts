@@ -8,7 +8,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { InvalidInput } from '../src/errors.js';
 import type { CatalogFile } from '../src/model.js';
-import { indexFor } from '../src/score/catalog.js';
+import { indexFor } from '../src/catalog-rules.js';
 import { sampleData, SAMPLE } from './helpers/sample-data.js';
 import { scoreClient } from './helpers/score-client.js';
 import { startServer } from './helpers/server.js';

@@ -14,7 +14,7 @@ import { CacheIndex } from './cache-index.js';
 import { sleep, withDeadline } from './deadline.js';
 import { DiskTier } from './disk-tier.js';
 import { FetchScheduler } from './fetch-scheduler.js';
-import { IntegrityChecker } from './integrity.js';
+import { IntegrityChecker, type ObjectVerdict } from './integrity.js';
 import { MemoryTier } from './memory-tier.js';
 import { blockCount, objectKey } from './object-key.js';
 import { GiB, MiB, resolveOptions, type BlockCacheOptions, type ResolvedOptions } from './options.js';
@@ -45,9 +45,8 @@ export interface CachedObject {
 export interface VerifyReport {
   checkedBlocks: number;
   badBlocks: number;
-  objectsChecked: number;
-  /** Ids of objects (or objects with a part) whose cached bytes failed their MD5; those bytes are dropped. */
-  badObjects: string[];
+  /** Every cached object checked, with what of it failed (and was dropped). */
+  objects: ObjectVerdict[];
 }
 
 /** The blocks one read holds until it has copied them. */
@@ -267,36 +266,15 @@ export class BlockCache implements ByteReader {
 
   /** Re-checks every block's checksum and the MD5 of every complete object and part; drops what fails. */
   async verify(): Promise<VerifyReport> {
-    const report: VerifyReport = { checkedBlocks: 0, badBlocks: 0, objectsChecked: 0, badObjects: [] };
+    const report: VerifyReport = { checkedBlocks: 0, badBlocks: 0, objects: [] };
     for await (const [okey, rec] of this.index.objects()) {
       const blocks: number[] = [];
       for await (const [n] of this.index.blocksOf(okey)) blocks.push(n);
       if (blocks.length === 0) continue;
-      report.objectsChecked++;
-      const present = new Set<number>();
-      for (const n of blocks) {
-        report.checkedBlocks++;
-        if (await this.disk.read(okey, n, { touch: false })) present.add(n);
-        else report.badBlocks++;
-      }
-      const { obj } = rec;
-      const complete = (offset: number, size: number) => {
-        const [first, last] = blockSpan(offset, size, rec.blockSize);
-        for (let n = first; n <= last; n++) if (!present.has(n)) return false;
-        return size > 0;
-      };
-      const ranges = (obj.parts ?? []).map((p) => ({ offset: p.offset, size: p.size, md5: p.md5 }));
-      if (obj.md5) ranges.push({ offset: 0, size: obj.size, md5: obj.md5 });
-      let bad = false;
-      for (const r of ranges) {
-        if (!complete(r.offset, r.size)) continue;
-        const md5 = await this.integrity.md5Of(okey, r.offset, r.size);
-        if (md5 === undefined || md5 === r.md5.toLowerCase()) continue;
-        this.counters.md5Failures++;
-        bad = true;
-        await this.integrity.evict(okey, r.offset, r.size);
-      }
-      if (bad) report.badObjects.push(obj.id);
+      const verdict = await this.integrity.verifyNow(rec.obj, okey, blocks);
+      report.checkedBlocks += verdict.blocks;
+      report.badBlocks += verdict.badBlocks;
+      report.objects.push(verdict);
     }
     return report;
   }

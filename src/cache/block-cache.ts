@@ -3,7 +3,7 @@
 // missing blocks; per-stream prefetch; pins; background MD5 checks and orphan clean-up.
 import { statfs } from 'node:fs/promises';
 import path from 'node:path';
-import { InvalidInput, ProtocolError, TransientError, Unavailable } from '../errors.js';
+import { InvalidInput, TransientError, Unavailable } from '../errors.js';
 import type { ByteReader, Catalog, ObjectIdentity, ReadOptions, ReadStreamHandle } from '../model.js';
 import { AccessLeases, leaseKey, tokenFingerprint } from './access-leases.js';
 import { BlockFiles } from './block-files.js';
@@ -58,6 +58,8 @@ interface BlockClaim {
 export class BlockCache implements ByteReader {
   private readonly counters: Counters = newCounters();
   private readonly keys = new WeakMap<ObjectIdentity, string>();
+  /** The streams this cache handed out (openStream), by the handle the reader holds. */
+  private readonly streams = new WeakMap<ReadStreamHandle, CacheStream>();
   private readonly rechecked = new Set<string>();
   private readonly recentFailures = new Map<string, { until: number; err: Unavailable }>();
   private lastReadAt = 0;
@@ -157,7 +159,8 @@ export class BlockCache implements ByteReader {
     }
     const claim: BlockClaim = { held: [], open: true };
     const demand = this.loadDemand(obj, okey, first, last, deadline, claim); // issued before any prefetch
-    const stream = opts.stream instanceof CacheStream && !opts.stream.closed ? opts.stream : undefined;
+    const own = opts.stream && this.streams.get(opts.stream);
+    const stream = own && !own.closed ? own : undefined;
     if (stream) this.prefetch(stream, okey, offset, end);
     let blocks: LoadedBlock[];
     try {
@@ -192,7 +195,9 @@ export class BlockCache implements ByteReader {
 
   openStream(obj: ObjectIdentity, opts: { end?: number } = {}): ReadStreamHandle {
     const end = Math.min(obj.size, opts.end ?? obj.size);
-    return new CacheStream(obj, new PrefetchWindow(end, MiB, this.opts.prefetchMaxBytes, this.opts.transferChunkBytes));
+    const stream = new CacheStream(obj, new PrefetchWindow(end, MiB, this.opts.prefetchMaxBytes, this.opts.transferChunkBytes));
+    this.streams.set(stream, stream);
+    return stream;
   }
 
   /**
@@ -220,7 +225,7 @@ export class BlockCache implements ByteReader {
   }
 
   stats(): CacheStats {
-    const source = this.opts.source as { stats?: () => unknown };
+    const source = this.opts.source.stats?.();
     return {
       ...this.counters,
       diskBytes: this.index.usage.bytes,
@@ -233,7 +238,7 @@ export class BlockCache implements ByteReader {
       fetchesInFlight: this.scheduler.inFlight.now,
       fetchesInFlightPeak: this.scheduler.inFlight.peak,
       prefetchLimit: this.scheduler.link.limit,
-      ...(typeof source.stats === 'function' ? { source: source.stats() } : {}),
+      ...(source !== undefined ? { source } : {}),
     };
   }
 
@@ -338,7 +343,8 @@ export class BlockCache implements ByteReader {
       try {
         return await Promise.all(this.loader.load(obj, okey, first, last, 'demand', deadline).map((p) => p.then(hold)));
       } catch (err) {
-        const retryable = err instanceof Unavailable || err instanceof TransientError || err instanceof ProtocolError;
+        // A ProtocolError (the store answered what cannot be right) is not retried: the source did not either.
+        const retryable = err instanceof Unavailable || err instanceof TransientError;
         if (!retryable || this.closed || !claim.open || Date.now() + RETRY_PAUSE_MS >= deadline) throw err;
         await sleep(RETRY_PAUSE_MS);
       }

@@ -6,7 +6,8 @@
 # Usage: scripts/bench-transfer.sh [DATA_DIR]   (default bench-data/1G; needs root)
 #   RTT_MS (default 60), PER_CONNECTION_MBPS (default 40), READ_MIB (the MiB each curl and mount
 #   measurement reads; default the whole object), RUNS (default 1), PHASES (default "curl mount download
-#   warm"), MOUNT_ARGS (added to the second mount, e.g. "--connections 16").
+#   warm"), MOUNT_ARGS (added to the second mount, e.g. "--connections 16"), DOWNLOAD_ARGS (added to the
+#   second download, e.g. "--validate false").
 # Every scorefs measurement runs twice in the same run: with --connections 1 (the baseline: one range
 # GET at a time) and with the default connections. Bytes fetched are settled deltas of the server's
 # object-bytes counter, divided by the bytes read.
@@ -92,7 +93,7 @@ for i in $(seq "$runs"); do
   fi
   if [[ $phases == *" download "* ]]; then
     timed "download 1 GiB, --parallel 1" "$bam_size" download --parallel 1
-    timed "download 1 GiB, defaults" "$bam_size" download
+    timed "download 1 GiB, defaults ${DOWNLOAD_ARGS:-}" "$bam_size" download ${DOWNLOAD_ARGS:-}
   fi
   if [[ $phases == *" warm "* ]]; then
     timed "cache warm 1 GiB, --connections 1" "$bam_size" warm --connections 1

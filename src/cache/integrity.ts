@@ -86,11 +86,6 @@ export class IntegrityChecker {
     this.enqueue(obj, okey, (obj.parts ?? []).map((_, i) => i));
   }
 
-  /** MD5 of [offset, offset+length) from checked disk blocks; undefined if one is missing or bad. */
-  async md5Of(okey: string, offset: number, length: number): Promise<string | undefined> {
-    return (await this.hashRange(okey, offset, length))?.md5;
-  }
-
   /**
    * Re-checks one cached object now, not waiting for reads to pause: every block's checksum (a bad
    * block is dropped), then the MD5 of each complete part and of the whole object, judged as the
@@ -150,7 +145,7 @@ export class IntegrityChecker {
   }
 
   /** Drops the blocks of [offset, offset+length) from both tiers. */
-  async evict(okey: string, offset: number, length: number): Promise<void> {
+  private async evict(okey: string, offset: number, length: number): Promise<void> {
     const [first, last] = blockSpan(offset, length, this.blockSize);
     const refs = [];
     for (let n = first; n <= last; n++) {
@@ -318,7 +313,6 @@ export class IntegrityChecker {
     return set;
   }
 }
-
 
 /** Whether every block of [offset, offset+length) is in `present`. */
 function allPresent(present: ReadonlySet<number>, offset: number, length: number, blockSize: number): boolean {

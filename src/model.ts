@@ -11,6 +11,8 @@ export interface ObjectIdentity {
   lastModified: number;
   /** Score parts with a known sourceMd5, for verifying complete parts. Optional. */
   parts?: { offset: number; size: number; md5: string }[];
+  /** The study the object belongs to, when known (a catalog file): Score's URL request names it. Not part of the cache key. */
+  studyId?: string;
 }
 
 /** One file of the catalog: a SONG entity joined with its Score listing entry. */
@@ -53,6 +55,8 @@ export interface RangeSource {
     segmentBytes: number,
     opts?: FetchOptions & { allocate?: (size: number) => Buffer },
   ): Promise<Buffer[]>;
+  /** The source's own counters, if it keeps any: the cache's stats carry them as `source`. */
+  stats?(): unknown;
 }
 
 export interface FetchOptions {

@@ -64,6 +64,22 @@ test('a stalled server makes reads fail with EIO after --read-deadline, not hang
   await server.clearFaults();
 });
 
+test('a store that lies in its Content-Range fails the read at once with EIO and a log line, not at the read deadline', async (t) => {
+  const server = await startServer(t, { data: sampleData() });
+  // A deadline far past the command's own bound: a read retried until it would leave cat hanging.
+  const m = await mountScorefs(t, { serverUrl: server.url, extraArgs: ['--read-deadline', '3600'] });
+  await server.setFaults({ route: 'object', badRangeRate: 1 });
+  const r = await exec('cat', [path.join(m.mnt, SAMPLE.cramAnalysis, 'ex1.cram')], { timeoutMs: 60_000 });
+  t.not(r.code, null, 'cat was not left waiting for the read deadline');
+  t.regex(r.stderr, /Input\/output error/);
+  const log = await readFile(m.logFile, 'utf8');
+  t.regex(log, /the object store says the object has \d+ bytes/, 'the log says what the store got wrong');
+  t.true(await isMounted(m.mnt), 'the mount stays up');
+  await server.clearFaults();
+  const again = await exec('cat', [path.join(m.mnt, SAMPLE.cramAnalysis, 'ex1.cram')], { timeoutMs: 60_000 });
+  t.is(again.code, 0, 'an honest store is read again: the lie was not remembered');
+});
+
 test('a rejected token fails the mount with a one-line reason and leaves nothing mounted', async (t) => {
   const work = await mountWorkDir(t);
   const tokens = path.join(work, 'tokens.json');

@@ -6,7 +6,7 @@ import { stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidInput } from '../src/errors.js';
 import type { CatalogFile } from '../src/model.js';
-import { indexFor } from '../src/score/catalog.js';
+import { indexFor } from '../src/catalog-rules.js';
 import { output } from './helpers/exec.js';
 import { md5sum } from './helpers/md5.js';
 import { sampleData, SAMPLE, sourceFiles } from './helpers/sample-data.js';

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Catalog, CatalogFile } from '../src/model.js';
 import { CatalogRefresher } from '../src/vfs/catalog-refresher.js';
-import { selectFromManifest } from '../src/vfs/manifest.js';
+import { selectManifest } from '../src/catalog-rules.js';
 import { parseManifest } from '../src/score/manifest.js';
 import { MountTree } from '../src/vfs/mount-tree.js';
 import type { DirNode, FileNode, VfsNode } from '../src/vfs/node.js';
@@ -164,6 +164,6 @@ test('a score-client manifest selects its objects and their index files from a s
   const header = 'repo_code\tfile_id\tobject_id\tfile_format\tfile_name\tfile_size\tmd5_sum\tindex_object_id\tdonor_id\tproject_id\tstudy';
   const row = (id: string) => `collab\tFI1\t${id}\tBAM\tx\t1\t\t\tDO1\tTEST-CA\tTEST-CA`;
   const ids = parseManifest([header, row(bam.id), row(fa.id), ''].join('\n'), 'test.tsv');
-  const selected = selectFromManifest(catalog, ids).files.map((f) => `${f.analysisId}/${f.fileName}`).sort();
+  const selected = selectManifest(catalog.files, ids).map((f) => `${f.analysisId}/${f.fileName}`).sort();
   t.deepEqual(selected, [`${SAMPLE.bamAnalysis}/ex1.bam`, `${SAMPLE.bamAnalysis}/ex1.bam.bai`, `${SAMPLE.refAnalysis}/ex1.fa`]);
 });

@@ -3,7 +3,7 @@
 // missing blocks; per-stream prefetch; pins; background MD5 checks and orphan clean-up.
 import { statfs } from 'node:fs/promises';
 import path from 'node:path';
-import { InvalidInput, ProtocolError, TransientError, Unavailable } from '../errors.js';
+import { InvalidInput, TransientError, Unavailable } from '../errors.js';
 import type { ByteReader, Catalog, ObjectIdentity, ReadOptions, ReadStreamHandle } from '../model.js';
 import { AccessLeases, leaseKey, tokenFingerprint } from './access-leases.js';
 import { BlockFiles } from './block-files.js';
@@ -14,7 +14,7 @@ import { CacheIndex } from './cache-index.js';
 import { sleep, withDeadline } from './deadline.js';
 import { DiskTier } from './disk-tier.js';
 import { FetchScheduler } from './fetch-scheduler.js';
-import { IntegrityChecker } from './integrity.js';
+import { IntegrityChecker, type ObjectVerdict } from './integrity.js';
 import { MemoryTier } from './memory-tier.js';
 import { blockCount, objectKey } from './object-key.js';
 import { GiB, MiB, resolveOptions, type BlockCacheOptions, type ResolvedOptions } from './options.js';
@@ -45,9 +45,8 @@ export interface CachedObject {
 export interface VerifyReport {
   checkedBlocks: number;
   badBlocks: number;
-  objectsChecked: number;
-  /** Ids of objects (or objects with a part) whose cached bytes failed their MD5; those bytes are dropped. */
-  badObjects: string[];
+  /** Every cached object checked, with what of it failed (and was dropped). */
+  objects: ObjectVerdict[];
 }
 
 /** The blocks one read holds until it has copied them. */
@@ -59,6 +58,8 @@ interface BlockClaim {
 export class BlockCache implements ByteReader {
   private readonly counters: Counters = newCounters();
   private readonly keys = new WeakMap<ObjectIdentity, string>();
+  /** The streams this cache handed out (openStream), by the handle the reader holds. */
+  private readonly streams = new WeakMap<ReadStreamHandle, CacheStream>();
   private readonly rechecked = new Set<string>();
   private readonly recentFailures = new Map<string, { until: number; err: Unavailable }>();
   private lastReadAt = 0;
@@ -158,7 +159,8 @@ export class BlockCache implements ByteReader {
     }
     const claim: BlockClaim = { held: [], open: true };
     const demand = this.loadDemand(obj, okey, first, last, deadline, claim); // issued before any prefetch
-    const stream = opts.stream instanceof CacheStream && !opts.stream.closed ? opts.stream : undefined;
+    const own = opts.stream && this.streams.get(opts.stream);
+    const stream = own && !own.closed ? own : undefined;
     if (stream) this.prefetch(stream, okey, offset, end);
     let blocks: LoadedBlock[];
     try {
@@ -193,7 +195,9 @@ export class BlockCache implements ByteReader {
 
   openStream(obj: ObjectIdentity, opts: { end?: number } = {}): ReadStreamHandle {
     const end = Math.min(obj.size, opts.end ?? obj.size);
-    return new CacheStream(obj, new PrefetchWindow(end, MiB, this.opts.prefetchMaxBytes, this.opts.transferChunkBytes));
+    const stream = new CacheStream(obj, new PrefetchWindow(end, MiB, this.opts.prefetchMaxBytes, this.opts.transferChunkBytes));
+    this.streams.set(stream, stream);
+    return stream;
   }
 
   /**
@@ -221,7 +225,7 @@ export class BlockCache implements ByteReader {
   }
 
   stats(): CacheStats {
-    const source = this.opts.source as { stats?: () => unknown };
+    const source = this.opts.source.stats?.();
     return {
       ...this.counters,
       diskBytes: this.index.usage.bytes,
@@ -234,7 +238,7 @@ export class BlockCache implements ByteReader {
       fetchesInFlight: this.scheduler.inFlight.now,
       fetchesInFlightPeak: this.scheduler.inFlight.peak,
       prefetchLimit: this.scheduler.link.limit,
-      ...(typeof source.stats === 'function' ? { source: source.stats() } : {}),
+      ...(source !== undefined ? { source } : {}),
     };
   }
 
@@ -267,36 +271,15 @@ export class BlockCache implements ByteReader {
 
   /** Re-checks every block's checksum and the MD5 of every complete object and part; drops what fails. */
   async verify(): Promise<VerifyReport> {
-    const report: VerifyReport = { checkedBlocks: 0, badBlocks: 0, objectsChecked: 0, badObjects: [] };
+    const report: VerifyReport = { checkedBlocks: 0, badBlocks: 0, objects: [] };
     for await (const [okey, rec] of this.index.objects()) {
       const blocks: number[] = [];
       for await (const [n] of this.index.blocksOf(okey)) blocks.push(n);
       if (blocks.length === 0) continue;
-      report.objectsChecked++;
-      const present = new Set<number>();
-      for (const n of blocks) {
-        report.checkedBlocks++;
-        if (await this.disk.read(okey, n, { touch: false })) present.add(n);
-        else report.badBlocks++;
-      }
-      const { obj } = rec;
-      const complete = (offset: number, size: number) => {
-        const [first, last] = blockSpan(offset, size, rec.blockSize);
-        for (let n = first; n <= last; n++) if (!present.has(n)) return false;
-        return size > 0;
-      };
-      const ranges = (obj.parts ?? []).map((p) => ({ offset: p.offset, size: p.size, md5: p.md5 }));
-      if (obj.md5) ranges.push({ offset: 0, size: obj.size, md5: obj.md5 });
-      let bad = false;
-      for (const r of ranges) {
-        if (!complete(r.offset, r.size)) continue;
-        const md5 = await this.integrity.md5Of(okey, r.offset, r.size);
-        if (md5 === undefined || md5 === r.md5.toLowerCase()) continue;
-        this.counters.md5Failures++;
-        bad = true;
-        await this.integrity.evict(okey, r.offset, r.size);
-      }
-      if (bad) report.badObjects.push(obj.id);
+      const verdict = await this.integrity.verifyNow(rec.obj, okey, blocks);
+      report.checkedBlocks += verdict.blocks;
+      report.badBlocks += verdict.badBlocks;
+      report.objects.push(verdict);
     }
     return report;
   }
@@ -360,7 +343,8 @@ export class BlockCache implements ByteReader {
       try {
         return await Promise.all(this.loader.load(obj, okey, first, last, 'demand', deadline).map((p) => p.then(hold)));
       } catch (err) {
-        const retryable = err instanceof Unavailable || err instanceof TransientError || err instanceof ProtocolError;
+        // A ProtocolError (the store answered what cannot be right) is not retried: the source did not either.
+        const retryable = err instanceof Unavailable || err instanceof TransientError;
         if (!retryable || this.closed || !claim.open || Date.now() + RETRY_PAUSE_MS >= deadline) throw err;
         await sleep(RETRY_PAUSE_MS);
       }

@@ -35,6 +35,17 @@ interface ObjectRun {
   hashed: Array<{ stamp: number; first: number; last: number }>;
 }
 
+/** One cached object after `verifyNow`: what was checked, and what failed (and was dropped). */
+export interface ObjectVerdict {
+  id: string;
+  /** Blocks read back and checksum-checked. */
+  blocks: number;
+  /** Of those, blocks that failed their checksum or whose file was missing. */
+  badBlocks: number;
+  /** Score parts (numbered from 1) and 'object' whose cached bytes did not match Score's MD5. */
+  md5Failed: Array<number | 'object'>;
+}
+
 interface RangeMd5 {
   md5: string;
   /** The object's MD5, when this range finished a running hash. */
@@ -75,9 +86,30 @@ export class IntegrityChecker {
     this.enqueue(obj, okey, (obj.parts ?? []).map((_, i) => i));
   }
 
-  /** MD5 of [offset, offset+length) from checked disk blocks; undefined if one is missing or bad. */
-  async md5Of(okey: string, offset: number, length: number): Promise<string | undefined> {
-    return (await this.hashRange(okey, offset, length))?.md5;
+  /**
+   * Re-checks one cached object now, not waiting for reads to pause: every block's checksum (a bad
+   * block is dropped), then the MD5 of each complete part and of the whole object, judged as the
+   * background checks judge them. `scorefs cache verify` runs this on every cached object.
+   */
+  async verifyNow(obj: ObjectIdentity, okey: string, blocks: readonly number[]): Promise<ObjectVerdict> {
+    const present = new Set<number>();
+    this.present.set(okey, Promise.resolve(present));
+    let badBlocks = 0;
+    for (const n of blocks) {
+      if (await this.disk.read(okey, n, { touch: false })) present.add(n);
+      else badBlocks++;
+    }
+    const md5Failed: ObjectVerdict['md5Failed'] = [];
+    const ranges: Array<[number | 'object', number, number, string]> = (obj.parts ?? []).map((p, i) => [i, p.offset, p.size, p.md5]);
+    if (obj.md5) ranges.push(['object', 0, obj.size, obj.md5]);
+    for (const [which, offset, length, md5] of ranges) {
+      if (length === 0 || !allPresent(present, offset, length, this.blockSize)) continue;
+      const hashed = await this.hashRange(okey, offset, length);
+      if (!hashed) continue; // a block went missing meanwhile: nothing left to judge
+      const ok = await this.judge(obj, okey, which, offset, length, hashed.md5 === md5.toLowerCase());
+      if (!ok) md5Failed.push(which === 'object' ? which : which + 1);
+    }
+    return { id: obj.id, blocks: blocks.length, badBlocks, md5Failed };
   }
 
   private async hashRange(okey: string, offset: number, length: number, run?: RunningHash): Promise<RangeMd5 | undefined> {
@@ -113,7 +145,7 @@ export class IntegrityChecker {
   }
 
   /** Drops the blocks of [offset, offset+length) from both tiers. */
-  async evict(okey: string, offset: number, length: number): Promise<void> {
+  private async evict(okey: string, offset: number, length: number): Promise<void> {
     const [first, last] = blockSpan(offset, length, this.blockSize);
     const refs = [];
     for (let n = first; n <= last; n++) {
@@ -183,11 +215,7 @@ export class IntegrityChecker {
   private async check(okey: string, { obj, parts }: Wanted): Promise<void> {
     if (!(await this.disk.objectRecord(okey))) return;
     const present = await this.presentSet(okey);
-    const complete = (offset: number, length: number) => {
-      const [first, last] = blockSpan(offset, length, this.blockSize);
-      for (let n = first; n <= last; n++) if (!present.has(n)) return false;
-      return true;
-    };
+    const complete = (offset: number, length: number) => allPresent(present, offset, length, this.blockSize);
     const checkPart = async (i: number): Promise<void> => {
       const part = obj.parts?.[i];
       const rec = await this.disk.objectRecord(okey);
@@ -286,3 +314,9 @@ export class IntegrityChecker {
   }
 }
 
+/** Whether every block of [offset, offset+length) is in `present`. */
+function allPresent(present: ReadonlySet<number>, offset: number, length: number, blockSize: number): boolean {
+  const [first, last] = blockSpan(offset, length, blockSize);
+  for (let n = first; n <= last; n++) if (!present.has(n)) return false;
+  return true;
+}

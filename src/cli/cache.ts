@@ -1,6 +1,6 @@
 // `scorefs cache stats|verify|clear|warm`: the persistent cache, inspected and handled without a mount.
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import type { BlockCache, CachedObject } from '../cache/block-cache.js';
+import type { BlockCache } from '../cache/block-cache.js';
 import type { Catalog } from '../model.js';
 import { formatBytes } from '../util/progress.js';
 import { NO_NETWORK, openCache } from './cache-open.js';
@@ -76,18 +76,18 @@ const verifyCommand: CommandModule = {
     withCache(args, async (cache) => {
       const names = fileNames(await cache.loadCatalog());
       const label = (id: string): string => (names.has(id) ? `${id} (${names.get(id)})` : id);
-      const before = await cache.objects();
       const report = await cache.verify();
-      const after = await cache.objects();
-      process.stdout.write(`checked ${report.checkedBlocks} block(s) of ${report.objectsChecked} object(s)\n`);
-      for (const { obj, lost } of lostBlocks(before, after).filter((x) => !report.badObjects.includes(x.obj.id))) {
-        process.stdout.write(`BAD: object ${label(obj.id)}: ${lost} block(s) failed their checksum or were missing; dropped (they will be fetched again)\n`);
+      process.stdout.write(`checked ${report.checkedBlocks} block(s) of ${report.objects.length} object(s)\n`);
+      for (const o of report.objects) {
+        if (o.md5Failed.length > 0) {
+          process.stdout.write(`BAD: object ${label(o.id)}: cached bytes do not match Score's MD5; dropped (they will be fetched again)\n`);
+        } else if (o.badBlocks > 0) {
+          process.stdout.write(`BAD: object ${label(o.id)}: ${o.badBlocks} block(s) failed their checksum or were missing; dropped (they will be fetched again)\n`);
+        }
       }
-      for (const id of report.badObjects) {
-        process.stdout.write(`BAD: object ${label(id)}: cached bytes do not match Score's MD5; dropped (they will be fetched again)\n`);
-      }
-      if (report.badBlocks > 0 || report.badObjects.length > 0) {
-        process.stdout.write(`verify: ${report.badBlocks} bad block(s), ${report.badObjects.length} object(s) failing MD5\n`);
+      const md5Failures = report.objects.filter((o) => o.md5Failed.length > 0).length;
+      if (report.badBlocks > 0 || md5Failures > 0) {
+        process.stdout.write(`verify: ${report.badBlocks} bad block(s), ${md5Failures} object(s) failing MD5\n`);
         process.exitCode = 1;
       } else {
         process.stdout.write('verify: all good\n');
@@ -128,12 +128,6 @@ export const cacheCommand: CommandModule = {
 /** "analysisId/fileName" by object id, from the catalog snapshot the cache keeps. */
 function fileNames(catalog: Catalog | undefined): Map<string, string> {
   return new Map((catalog?.files ?? []).map((f) => [f.id, `${f.analysisId}/${f.fileName}`]));
-}
-
-function lostBlocks(before: CachedObject[], after: CachedObject[]): Array<{ obj: CachedObject['obj']; lost: number }> {
-  const key = (o: CachedObject): string => `${o.obj.id}\0${o.obj.size}\0${o.obj.md5 ?? o.obj.lastModified}`;
-  const now = new Map(after.map((o) => [key(o), o.blocks]));
-  return before.map((o) => ({ obj: o.obj, lost: o.blocks - (now.get(key(o)) ?? 0) })).filter((x) => x.lost > 0);
 }
 
 function table(header: string[], rows: string[][]): string {

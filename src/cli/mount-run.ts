@@ -1,5 +1,6 @@
 // The mount itself (the daemon, or `scorefs mount --foreground`): connect, open the cache, build the
 // tree, mount, refresh the catalog in the background, and on SIGTERM/SIGINT unmount cleanly.
+import { selectManifest } from '../catalog-rules.js';
 import { AccessDenied, InvalidInput, Unavailable } from '../errors.js';
 import type { BlockCache } from '../cache/block-cache.js';
 import { checkFuseDevice, FuseMount } from '../fuse/fuse-mount.js';
@@ -11,7 +12,6 @@ import { logger } from '../util/log.js';
 import { CatalogRefresher } from '../vfs/catalog-refresher.js';
 import { ScoreClient } from '../score/client.js';
 import { readManifest } from '../score/manifest.js';
-import { selectFromManifest } from '../vfs/manifest.js';
 import { MountTree } from '../vfs/mount-tree.js';
 import { ObjectAccess } from '../vfs/object-access.js';
 import type { MountSettings } from './mount.js';
@@ -34,7 +34,7 @@ export async function runMount(s: MountSettings): Promise<void> {
     await checkFuseDevice(); // before any network work: without it nothing can be mounted
     const only = s.manifest ? await readManifest(s.manifest) : undefined;
     // The server filters what it lists; a snapshot may hold more (fetched without a manifest).
-    const select = (c: Catalog): Catalog => (only ? selectFromManifest(c, only) : c);
+    const select = (c: Catalog): Catalog => (only ? { ...c, files: selectManifest(c.files, only) } : c);
 
     client = new ScoreClient(s.client);
     cache = await openCache({

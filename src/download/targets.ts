@@ -4,7 +4,7 @@
 import { AccessDenied, InvalidInput, NotFound } from '../errors.js';
 import type { ObjectIdentity } from '../model.js';
 import type { ScoreApi } from '../score/api.js';
-import { indexFor } from '../score/catalog.js';
+import { indexFor } from '../catalog-rules.js';
 import type { CallOptions } from '../score/retry.js';
 import { Limiter } from './limiter.js';
 

@@ -1,7 +1,8 @@
 // Which catalog files `scorefs cache warm PATH…` means. A PATH is matched by its last components, so
 // the same rules serve an object id, `analysisId/fileName`, and a path under a scorefs mountpoint in
-// any layout: …/<objectId>[.bai|.crai|.csi|.tbi|.fai|.gzi], …/<analysisId>/<fileName>, or a
+// any layout: …/<objectId>[.<companion ext>] (catalog-rules.ts), …/<analysisId>/<fileName>, or a
 // directory …/<analysisId> or …/<studyId> (all of its files).
+import { companionOf, splitCompanionName } from '../catalog-rules.js';
 import { NotFound } from '../errors.js';
 import type { Catalog, CatalogFile } from '../model.js';
 
@@ -10,8 +11,6 @@ export interface WarmSelection {
   /** Paths left out, and why. */
   notes: string[];
 }
-
-const ALIAS = /^(.+)\.(bai|crai|csi|tbi|fai|gzi)$/i;
 
 export function selectWarmPaths(catalog: Catalog, paths: readonly string[]): WarmSelection {
   const byId = new Map(catalog.files.map((f) => [f.id, f]));
@@ -42,11 +41,10 @@ function match(files: readonly CatalogFile[], byId: ReadonlyMap<string, CatalogF
   const parent = parts[parts.length - 2];
   const byIdHit = byId.get(last);
   if (byIdHit) return [byIdHit];
-  const alias = ALIAS.exec(last);
-  const data = alias && byId.get(alias[1]!);
+  const alias = splitCompanionName(last);
+  const data = alias && byId.get(alias.base);
   if (data) {
-    const name = `${data.fileName}.${alias[2]!}`.toLowerCase();
-    const companion = files.find((f) => f.analysisId === data.analysisId && f.fileName.toLowerCase() === name);
+    const companion = companionOf(data, alias.ext, files);
     return companion ? [companion] : [];
   }
   if (parent !== undefined) {

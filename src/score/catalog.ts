@@ -1,6 +1,7 @@
 // The catalog a mount shows: every SONG entity joined with Score's /listing, optionally restricted to a
 // manifest's objects. Two requests however many objects there are: an object's MD5s come later, from its
 // metadata-only specification on first open (object-metadata.ts), so mounting does not grow with the catalog.
+import { selectManifest } from '../catalog-rules.js';
 import { ProtocolError } from '../errors.js';
 import type { Catalog, CatalogFile } from '../model.js';
 import { logger } from '../util/log.js';
@@ -44,7 +45,7 @@ export async function fetchCatalog(api: ScoreApi, opts: CatalogOptions = {}): Pr
       access: e.access,
     });
   }
-  if (opts.only) files = restrictTo(files, opts.only);
+  if (opts.only) files = selectManifest(files, opts.only);
   files.sort((a, b) => compare(a.studyId, b.studyId) || compare(a.analysisId, b.analysisId) || compare(a.fileName, b.fileName));
   const known = new Map((opts.known?.files ?? []).map((f) => [f.id, f]));
   for (const f of files) reuseChecksums(f, known.get(f.id));
@@ -64,50 +65,11 @@ async function allEntities(api: ScoreApi, opts: CatalogOptions): Promise<Map<str
   throw new ProtocolError(`SONG /entities did not end after ${MAX_PAGES} pages`);
 }
 
-/** The objects in `ids`, plus the index files paired with them (as the mount shows them). */
-function restrictTo(files: CatalogFile[], ids: ReadonlySet<string>): CatalogFile[] {
-  const byAnalysis = groupBy(files, (f) => f.analysisId);
-  const keep = new Set<CatalogFile>();
-  for (const f of files) {
-    if (!ids.has(f.id)) continue;
-    keep.add(f);
-    const index = indexFor(f, byAnalysis.get(f.analysisId) ?? []);
-    if (index) keep.add(index);
-  }
-  return files.filter((f) => keep.has(f));
-}
-
-export const INDEX_EXTENSIONS = ['bai', 'crai', 'csi', 'tbi'] as const;
-
-/**
- * The index of `file` among the files of its analysis: the one named `<fileName>.bai|.crai|.csi|.tbi`
- * (case-insensitive equality, as score-client download pairs them); the first extension wins.
- */
-export function indexFor<T extends { fileName: string }>(file: T, filesOfSameAnalysis: readonly T[]): T | undefined {
-  const wanted = file.fileName.toLowerCase();
-  for (const ext of INDEX_EXTENSIONS) {
-    const name = `${wanted}.${ext}`;
-    const found = filesOfSameAnalysis.find((f) => f.fileName.toLowerCase() === name);
-    if (found) return found;
-  }
-  return undefined;
-}
-
 /** Copies the MD5s of the same object (same size and last-modified) from an earlier catalog. */
 function reuseChecksums(file: CatalogFile, before: CatalogFile | undefined): void {
   if (!before || before.md5 === null || before.size !== file.size || before.lastModified !== file.lastModified) return;
   file.md5 = before.md5;
   if (before.parts) file.parts = before.parts;
-}
-
-function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const list = groups.get(key(item));
-    if (list) list.push(item);
-    else groups.set(key(item), [item]);
-  }
-  return groups;
 }
 
 function compare(a: string, b: string): number {

@@ -5,7 +5,7 @@ import type { FetchOptions, ObjectIdentity, RangeSource } from '../model.js';
 import { logger } from '../util/log.js';
 import { header, type HttpClient, type SegmentedResponse } from './http.js';
 import { withRetry } from './retry.js';
-import type { UrlCache, UrlSubject } from './url-cache.js';
+import type { UrlCache } from './url-cache.js';
 
 const log = logger('score.range-source');
 
@@ -54,10 +54,9 @@ export class ScoreRangeSource implements RangeSource {
     }
     const end = Math.min(obj.size, offset + length); // exclusive
     if (end <= offset) return [];
-    const subject: UrlSubject = { id: obj.id, ...('studyId' in obj && typeof obj.studyId === 'string' ? { studyId: obj.studyId } : {}) };
     const deadline = opts.deadline ?? Date.now() + this.readDeadlineMs;
     try {
-      return await withRetry((signal) => this.tryOnce(obj, subject, offset, end, { segmentBytes, allocate: opts.allocate }, deadline, signal), {
+      return await withRetry((signal) => this.tryOnce(obj, offset, end, { segmentBytes, allocate: opts.allocate }, deadline, signal), {
         deadline,
         signal: opts.signal,
         what: `reading object ${obj.id}`,
@@ -69,7 +68,7 @@ export class ScoreRangeSource implements RangeSource {
       });
     } catch (err) {
       this.counters.errors++;
-      if (err instanceof Unavailable) log.warn({ object: obj.id, offset, length: end - offset, err: err.message }, 'read failed');
+      if (err instanceof Unavailable || err instanceof ProtocolError) log.warn({ object: obj.id, offset, length: end - offset, err: err.message }, 'read failed');
       throw err;
     }
   }
@@ -77,7 +76,6 @@ export class ScoreRangeSource implements RangeSource {
   /** One try: a GET on the current URL, plus one more on a fresh URL if the store refused the first. */
   private async tryOnce(
     obj: ObjectIdentity,
-    subject: UrlSubject,
     offset: number,
     end: number,
     segments: { segmentBytes: number; allocate: ((size: number) => Buffer) | undefined },
@@ -85,7 +83,7 @@ export class ScoreRangeSource implements RangeSource {
     signal: AbortSignal,
   ): Promise<Buffer[]> {
     for (let fresh = false; ; fresh = true) {
-      const url = await this.urls.get(subject, { deadline, signal });
+      const url = await this.urls.get(obj, { deadline, signal });
       this.counters.requests++;
       const res = await this.http.getSegmented(url, {
         headers: { range: `bytes=${offset}-${end - 1}` },

@@ -6,6 +6,8 @@ export interface RouteFaults {
   errorRate: number;
   resetRate: number;
   truncateRate: number;
+  /** Share of ranged GETs answered with a Content-Range naming one byte more than the object has (a lying store). */
+  badRangeRate: number;
   stallRate: number;
   stallMs: number;
   bytesPerSecond: number | null;
@@ -22,6 +24,8 @@ export interface FaultState {
 /** What happens to one response, decided when the request arrives. */
 export interface FaultPlan {
   error: boolean; // answer 503
+  /** Answer a ranged GET with a wrong total size in its Content-Range (the bytes themselves are right). */
+  badRange: boolean;
   /** Cut the body after this share of it: 'reset' destroys the socket, 'truncate' ends it early. */
   cut: { kind: 'reset' | 'truncate'; at: number } | undefined;
   /** Stop sending for `ms` before headers ('before') or after a share of the body. */
@@ -31,15 +35,15 @@ export interface FaultPlan {
   latencyMs: number;
 }
 
-export const NO_FAULTS: FaultPlan = Object.freeze({ error: false, cut: undefined, stall: undefined, bytesPerSecond: null, latencyMs: 0 });
+export const NO_FAULTS: FaultPlan = Object.freeze({ error: false, badRange: false, cut: undefined, stall: undefined, bytesPerSecond: null, latencyMs: 0 });
 
-const RATE_KEYS = ['errorRate', 'resetRate', 'truncateRate', 'stallRate'] as const;
+const RATE_KEYS = ['errorRate', 'resetRate', 'truncateRate', 'badRangeRate', 'stallRate'] as const;
 const KEYS = new Set<string>(['route', ...RATE_KEYS, 'stallMs', 'bytesPerSecond', 'latencyMs', 'urlTtlSeconds']);
 
 export class FaultInputError extends Error {}
 
 function cleanRoute(): RouteFaults {
-  return { errorRate: 0, resetRate: 0, truncateRate: 0, stallRate: 0, stallMs: 0, bytesPerSecond: null, latencyMs: 0 };
+  return { errorRate: 0, resetRate: 0, truncateRate: 0, badRangeRate: 0, stallRate: 0, stallMs: 0, bytesPerSecond: null, latencyMs: 0 };
 }
 
 export class FaultBoard {
@@ -102,14 +106,15 @@ export class FaultBoard {
   /** Draws this request's faults. */
   draw(route: FaultRoute): FaultPlan {
     const f = this.state[route];
-    if (!f.errorRate && !f.resetRate && !f.truncateRate && !f.stallRate && f.bytesPerSecond === null && !f.latencyMs) return NO_FAULTS;
+    if (!f.errorRate && !f.resetRate && !f.truncateRate && !f.badRangeRate && !f.stallRate && f.bytesPerSecond === null && !f.latencyMs) return NO_FAULTS;
     const hit = (rate: number): boolean => rate > 0 && this.random() < rate;
     const error = hit(f.errorRate);
+    const badRange = hit(f.badRangeRate);
     let cut: FaultPlan['cut'];
     if (hit(f.resetRate)) cut = { kind: 'reset', at: this.random() * 0.9 };
     else if (hit(f.truncateRate)) cut = { kind: 'truncate', at: this.random() * 0.9 };
     const stall: FaultPlan['stall'] = hit(f.stallRate) && f.stallMs > 0 ? { ms: f.stallMs, at: this.random() < 0.5 ? 'before' : this.random() * 0.9 } : undefined;
-    return { error, cut, stall, bytesPerSecond: f.bytesPerSecond, latencyMs: f.latencyMs };
+    return { error, badRange, cut, stall, bytesPerSecond: f.bytesPerSecond, latencyMs: f.latencyMs };
   }
 }
 

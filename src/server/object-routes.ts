@@ -53,7 +53,7 @@ const objectGet: Handler = async (ctx, ex, { objectId }) => {
     }
     const [status, start, end] = range.kind === 'range' ? [206, range.start, range.end] : [200, 0, size - 1];
     const length = end - start + 1;
-    if (range.kind === 'range') headers['content-range'] = `bytes ${start}-${end}/${size}`;
+    if (range.kind === 'range') headers['content-range'] = `bytes ${start}-${end}/${ex.faults.badRange ? size + 1 : size}`;
     ex.res.writeHead(status, { ...headers, 'content-length': length });
     if (ex.req.method === 'HEAD' || length === 0) {
       ex.res.end();

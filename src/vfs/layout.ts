@@ -8,7 +8,7 @@
 import type { ByteReader, Catalog, CatalogFile } from '../model.js';
 import { logger } from '../util/log.js';
 import { Dir } from './dir.js';
-import { companions, isAlignmentFile, pairIndexes } from './index-pairing.js';
+import { companions, isAlignmentFile, pairIndexes } from '../catalog-rules.js';
 import { ObjectFile } from './object-file.js';
 import { SliceDir } from './slice-dir.js';
 import type { SliceIndexKind } from '../genomics/slice-plan.js';

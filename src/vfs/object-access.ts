@@ -49,6 +49,8 @@ const UNREACHABLE_RETRY_MS = 30_000;
 export class ObjectAccess implements ByteReader {
   private readonly admitted = new Map<string, Admission>();
   private readonly pending = new Map<string, Promise<Admission>>();
+  /** The streams this gate handed out, by the handle the vfs holds. */
+  private readonly streams = new WeakMap<ReadStreamHandle, GatedStream>();
 
   constructor(
     private readonly reader: ByteReader,
@@ -71,7 +73,9 @@ export class ObjectAccess implements ByteReader {
 
   /** The cache's own stream opens with the first read, for the identity admitted then. */
   openStream(obj: ObjectIdentity, opts: { end?: number } = {}): ReadStreamHandle {
-    return new GatedStream(obj, opts.end);
+    const stream = new GatedStream(obj, opts.end);
+    this.streams.set(stream, stream);
+    return stream;
   }
 
   async pin(obj: ObjectIdentity, offset: number, length: number): Promise<void> {
@@ -152,8 +156,9 @@ export class ObjectAccess implements ByteReader {
   }
 
   private through(identity: ObjectIdentity, opts: ReadOptions): ReadOptions {
-    if (!(opts.stream instanceof GatedStream)) return opts;
-    return { ...opts, stream: opts.stream.innerFor(identity, this.reader) };
+    const gated = opts.stream && this.streams.get(opts.stream);
+    if (!gated) return opts;
+    return { ...opts, stream: gated.innerFor(identity, this.reader) };
   }
 }
 

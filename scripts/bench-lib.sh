@@ -1,5 +1,5 @@
-# Shared plumbing for scripts/bench-mount.sh and scripts/bench-slices.sh (sourced, not run).
-# Gives: a private work dir, one `scorefs serve` on a free port, fresh mounts, object ids and presigned
+# Shared plumbing for scripts/bench-*.sh (sourced, not run).
+# Gives: a private work dir, `scorefs serve` on free ports behind a simulated link, fresh mounts, object ids and presigned
 # URLs, the server's object-bytes counter, page-cache dropping, timing, and cleanup on exit.
 # Requires root (drop_caches, FUSE) and a built tree (`npx tsc -p .`).
 
@@ -8,7 +8,7 @@ scorefs="$repo/bin/scorefs"
 runs=${RUNS:-3}
 shopt -s inherit_errexit
 work='' serve_pid='' base=''
-mounts=()
+mounts=() serve_pids=()
 
 # Everything a run leaves behind goes: mounts first (their daemons talk to the server), then the server.
 bench_cleanup() {
@@ -16,17 +16,19 @@ bench_cleanup() {
   for m in "${mounts[@]}"; do
     mountpoint -q "$m" && "$scorefs" unmount "$m" > /dev/null 2>&1 || true
   done
-  if [ -n "$serve_pid" ]; then kill "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null || true; fi
+  local pid
+  for pid in "${serve_pids[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; done
   [ -n "$work" ] && rm -rf "$work"
 }
 
-# bench_init DATA_DIR: resolves (and if needed builds) the 1G bench data set, makes the work dir, arms
-# the trap. Sets $data (absolute), $bench (= $data/BENCH) and $work.
+# bench_init DATA_DIR [SIZE]: resolves (and if needed builds) the bench data set of SIZE (default 1G),
+# makes the work dir, arms the trap. Sets $data (absolute), $bench (= $data/BENCH) and $work.
 bench_init() {
-  data=${1:-$repo/bench-data/1G}
+  local size=${2:-1G}
+  data=${1:-$repo/bench-data/$size}
   if [ ! -f "$data/BENCH/AN-BENCH-BAM/sample.bam" ]; then
-    echo "building bench data in $data (~3 min)" >&2
-    bash "$repo/scripts/make-bench-data.sh" "$data" 1G >&2
+    echo "building bench data in $data (~3 min for 1G)" >&2
+    bash "$repo/scripts/make-bench-data.sh" "$data" "$size" >&2
   fi
   data=$(realpath "$data")
   bench="$data/BENCH"
@@ -36,29 +38,42 @@ bench_init() {
   [ "$(id -u)" = 0 ] || { echo "needs root (drop_caches, FUSE)" >&2; exit 1; }
 }
 
-# start_server: `scorefs serve --data $data` on a free port; sets $base. Asks once for every object's
-# download spec so the server's one-off MD5 hashing (tens of seconds for 1 GiB files) is not measured.
-# PER_CONNECTION_MBPS=N caps every object response at N MB/s, as object stores cap one connection
-# (S3: ~50–100 MB/s each), through the test switchboard.
+# start_server [DIR]: `scorefs serve --data DIR` (default $data) on a free port; sets $base and
+# $serve_pid to this server's (earlier ones keep running until exit). Asks once for every object's
+# download spec so the server's one-off MD5 hashing (tens of seconds for 1 GiB files) is not measured
+# (PREHASH=0 skips that, for catalogs of tiny objects). The link to it is set by set_link (below).
 start_server() {
-  local controls=()
-  [ -z "${PER_CONNECTION_MBPS:-}" ] || controls=(--enable-test-controls)
-  "$scorefs" serve --data "$data" --port 0 "${controls[@]}" > "$work/serve.out" 2> "$work/serve.err" &
+  local dir=${1:-$data} controls=()
+  [ -z "${PER_CONNECTION_MBPS:-}${RTT_MS:-}" ] || controls=(--enable-test-controls)
+  local out="$work/serve.$((${#serve_pids[@]} + 1))"
+  "$scorefs" serve --data "$dir" --port 0 "${controls[@]}" > "$out.out" 2> "$out.err" &
   serve_pid=$!
+  serve_pids+=("$serve_pid")
   local _
-  for _ in $(seq 300); do grep -q 'listening on' "$work/serve.out" 2>/dev/null && break; sleep 0.1; done
-  base=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$work/serve.out" | head -1)
-  [ -n "$base" ] || { echo "scorefs serve did not start: $(cat "$work/serve.err")" >&2; exit 1; }
-  if [ -n "${PER_CONNECTION_MBPS:-}" ]; then
-    curl -sf -X POST -H 'content-type: application/json' \
-      -d "{\"route\":\"object\",\"bytesPerSecond\":$((PER_CONNECTION_MBPS * 1000000))}" "$base/-/faults" > /dev/null
-  fi
+  for _ in $(seq 1200); do grep -q 'listening on' "$out.out" 2>/dev/null && break; sleep 0.1; done
+  base=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$out.out" | head -1)
+  [ -n "$base" ] || { echo "scorefs serve did not start: $(cat "$out.err")" >&2; exit 1; }
   curl -sf "$base/entities?size=2000" > "$work/entities.json"
-  local id
-  for id in $(python3 -c 'import json,sys; print(*[e["id"] for e in json.load(open(sys.argv[1]))["content"]])' "$work/entities.json"); do
-    curl -sf -o /dev/null "$base/download/$id?offset=0&length=-1&external=true"
-  done
+  if [ "${PREHASH:-1}" != 0 ]; then
+    local id
+    for id in $(python3 -c 'import json,sys; print(*[e["id"] for e in json.load(open(sys.argv[1]))["content"]])' "$work/entities.json"); do
+      curl -sf -o /dev/null "$base/download/$id?offset=0&length=-1&external=true"
+    done
+  fi
+  set_link
 }
+
+# set_link: the link between clients and $base, through its test switchboard. PER_CONNECTION_MBPS=N caps
+# every object response at N MB/s, as object stores cap one connection (S3: ~50–100 MB/s each);
+# RTT_MS=N delays every response's headers by N ms (latencyMs; a request that opens a connection waits
+# 2N, its TCP handshake included), as a server that far away would. Unset: loopback as it is.
+set_link() {
+  [ -n "${PER_CONNECTION_MBPS:-}" ] && post_faults "{\"route\":\"object\",\"bytesPerSecond\":$((PER_CONNECTION_MBPS * 1000000))}"
+  [ -n "${RTT_MS:-}" ] && post_faults "{\"route\":\"all\",\"latencyMs\":$RTT_MS}"
+  return 0
+}
+
+post_faults() { curl -sf -X POST -H 'content-type: application/json' -d "$1" "$base/-/faults" > /dev/null; }
 
 # object_id ANALYSIS FILE → the object id of DIR/BENCH/ANALYSIS/FILE.
 object_id() {
@@ -80,6 +95,11 @@ object_bytes() {
   curl -sf "$base/-/metrics" | sed -n 's/^scorefs_server_bytes_sent_total{route="object"} //p'
 }
 
+# requests ROUTE → requests the server has answered on ROUTE (object or api) so far, all statuses.
+requests() {
+  curl -sf "$base/-/metrics" | awk -v r="route=\"$1\"" 'index($0, "scorefs_server_requests_total{" r) == 1 { n += $2 } END { print n + 0 }'
+}
+
 # settled_object_bytes → object_bytes once it has stopped moving for a second: a mount's read-ahead
 # goes on after the reader is done, and those bytes belong to the read that caused them.
 settled_object_bytes() {
@@ -92,23 +112,25 @@ settled_object_bytes() {
   echo "$after"
 }
 
-# mount_at MNT CACHE: mounts the server at MNT with cache dir CACHE (both created); sets $daemon_pid
-# from the "pid N" in scorefs mount's ready line.
+# mount_at MNT CACHE [OPTION...]: mounts the server at MNT with cache dir CACHE (both created) and any
+# further scorefs mount options; sets $daemon_pid from the "pid N" in scorefs mount's ready line.
 mount_at() {
-  mkdir -p "$1" "$2"
-  local line
-  line=$(STORAGE_URL=$base METADATA_URL=$base "$scorefs" mount "$1" --cache-dir "$2")
+  local mnt=$1 cache=$2 line
+  shift 2
+  mkdir -p "$mnt" "$cache"
+  mounts+=("$mnt")
+  line=$(STORAGE_URL=$base METADATA_URL=$base "$scorefs" mount "$mnt" --cache-dir "$cache" "$@") || return
   daemon_pid=$(sed -n 's/.*pid \([0-9]*\).*/\1/p' <<< "$line")
-  mounts+=("$1")
 }
 
 unmount_at() { "$scorefs" unmount "$1" > /dev/null; }
 
-# A fresh (empty) cache dir and mount point under $work, named by a label; sets $mnt, $cache.
+# mount_fresh LABEL [OPTION...]: a fresh (empty) cache dir and mount point under $work, named by a
+# label; sets $mnt, $cache.
 mount_fresh() {
   mnt="$work/$1/mnt" cache="$work/$1/cache"
   rm -rf "$work/$1"
-  mount_at "$mnt" "$cache"
+  mount_at "$mnt" "$cache" "${@:2}"
 }
 
 drop_caches() { sync; echo 3 > /proc/sys/vm/drop_caches; }

@@ -2,11 +2,13 @@
 // external and exclude-urls requests, and its errors. Expected MD5s come from node:crypto over the source file.
 import test, { type ExecutionContext } from 'ava';
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { link, mkdir, readFile, rename, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { sampleData, SAMPLE } from './helpers/sample-data.js';
 import { startServer, type RunningServer } from './helpers/server.js';
+import { tempDir } from './helpers/tmp.js';
 import { getJson, rawRequest } from './helpers/raw-http.js';
 import type { ObjectSpecification } from '../src/score/types.js';
 
@@ -58,6 +60,36 @@ test('default spec: parts of --part-size with per-part sourceMd5, whole-object m
     t.is(r.status, 206);
     t.true(r.body.equals(bytes.subarray(p.offset, p.offset + p.partSize)));
   }
+});
+
+test('names hardlinked to one file answer its MD5; a file replaced by another of the same size and mtime is hashed again', async (t) => {
+  const data = await tempDir(t);
+  await mkdir(path.join(data, 'S1', 'A1'), { recursive: true });
+  await mkdir(path.join(data, 'S1', 'A2'));
+  const first = path.join(data, 'S1', 'A1', 'x.bin');
+  const linked = path.join(data, 'S1', 'A2', 'x.bin');
+  await writeFile(first, Buffer.alloc(100_000, 1));
+  await link(first, linked);
+  const md5sum = (file: string): string => execFileSync('md5sum', [file]).toString().split(' ')[0]!;
+  const server = await startServer(t, { data, partSize: PART });
+  const idOf = async (analysis: string): Promise<string> => (await getJson(`${server.url}/entities?gnosId=${analysis}`)).json.content[0].id;
+  const specMd5 = async (id: string): Promise<string | null> => (await getJson<ObjectSpecification>(`${server.url}/download/${id}?offset=0&length=-1`)).json.objectMd5;
+  const [id1, id2] = [await idOf('A1'), await idOf('A2')];
+  const before = md5sum(first);
+  t.is(await specMd5(id1), before);
+  t.is(await specMd5(id2), before);
+
+  // A new file (another inode) renamed over A1's name, with the old one's size and mtime.
+  const st = await stat(first);
+  const replacement = path.join(data, 'S1', 'A1', '.x.bin.new');
+  await writeFile(replacement, Buffer.alloc(100_000, 2));
+  await utimes(replacement, st.atime, st.mtime);
+  await rename(replacement, first);
+  await sleep(2200); // a listing older than 2 s is rescanned by the next SONG request
+  t.is(await idOf('A1'), id1);
+  t.not(md5sum(first), before);
+  t.is(await specMd5(id1), md5sum(first));
+  t.is(await specMd5(id2), before, 'the other name still holds the old file');
 });
 
 test('ranged spec: parts divide offset..offset+length, objectSize = length, no sourceMd5', async (t) => {

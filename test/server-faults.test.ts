@@ -1,6 +1,7 @@
 // The fault switchboard (--enable-test-controls): 503s, truncated and reset bodies, stalls, throttling,
-// URL lifetime, validation, DELETE, and 404 without the flag.
+// latency, URL lifetime, validation, DELETE, and 404 without the flag.
 import test, { type ExecutionContext } from 'ava';
+import http from 'node:http';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { sampleData, SAMPLE } from './helpers/sample-data.js';
@@ -14,6 +15,22 @@ async function fixture(t: ExecutionContext, opts: Partial<ServerOptions> = {}) {
   const bytes = await readFile(path.join(data, SAMPLE.study, SAMPLE.bamAnalysis, 'ex1.bam'));
   const externalUrl = async (): Promise<string> => (await getJson(`${server.url}/download/${id}?offset=0&length=-1&external=true`)).json.parts[0].url;
   return { server, id, bytes, externalUrl };
+}
+
+/** GET through AGENT (a new connection without one): ms until the headers arrived, the body, and whether a kept-alive connection carried it. */
+function timedGet(url: string, agent: http.Agent | false): Promise<{ headersMs: number; body: Buffer; reusedSocket: boolean }> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { agent }, (res) => {
+      const headersMs = Date.now() - started;
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ headersMs, body: Buffer.concat(chunks), reusedSocket: req.reusedSocket }));
+      res.on('error', reject);
+    });
+    req.setTimeout(30_000, () => req.destroy(new Error(`no answer from ${new URL(url).pathname} in 30 s`)));
+    req.on('error', reject);
+  });
 }
 
 const postFaults = (url: string, body: string) => rawRequest(`${url}/-/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
@@ -83,6 +100,31 @@ test('stalls and throttling delay object bodies but deliver every byte', async (
   t.true(Date.now() - started >= 700, `throttled body took ${Date.now() - started} ms`);
 });
 
+test('latencyMs holds back the headers of every response on its route; a request that opens a connection waits a round trip more', async (t) => {
+  const { server, bytes, externalUrl } = await fixture(t);
+  const url = await externalUrl();
+  await server.setFaults({ route: 'object', latencyMs: 500 });
+  t.like((await getJson(`${server.url}/-/faults`)).json, { object: { latencyMs: 500 }, api: { latencyMs: 0 } });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  t.teardown(() => agent.destroy());
+  // Lower bounds only (timers may fire a little early, a busy machine only makes it later).
+  const opening = await timedGet(url, agent);
+  t.false(opening.reusedSocket);
+  t.true(opening.headersMs >= 900, `headers of the request that opened the connection after ${opening.headersMs} ms`);
+  t.true(opening.body.equals(bytes));
+  const kept = await timedGet(url, agent);
+  t.true(kept.reusedSocket, 'the second request went over the kept-alive connection');
+  t.true(kept.headersMs >= 450, `headers of a request on the open connection after ${kept.headersMs} ms`);
+  t.true(kept.body.equals(bytes));
+
+  await server.setFaults({ route: 'all', latencyMs: 300 });
+  const api = await timedGet(`${server.url}/entities`, false);
+  t.true(JSON.parse(api.body.toString()).totalElements > 0, 'the api answer is complete');
+  t.true(api.headersMs >= 550, `api headers after ${api.headersMs} ms`);
+  await server.setFaults({ latencyMs: 0 });
+  t.like((await getJson(`${server.url}/-/faults`)).json, { object: { latencyMs: 0 }, api: { latencyMs: 0 } });
+});
+
 test('urlTtlSeconds shortens URLs handed out from now on', async (t) => {
   const { server, externalUrl } = await fixture(t);
   t.is(new URL(await externalUrl()).searchParams.get('X-Amz-Expires'), '86400');
@@ -94,10 +136,10 @@ test('urlTtlSeconds shortens URLs handed out from now on', async (t) => {
 
 test('invalid fault settings are refused with 400 and change nothing', async (t) => {
   const { server } = await fixture(t);
-  for (const body of ['{"nope": 1}', '{"errorRate": 2}', '{"errorRate": "0.5"}', '{"route": "disk"}', '{"stallMs": -1}', '{"bytesPerSecond": 0}', 'not json', '[1]']) {
+  for (const body of ['{"nope": 1}', '{"errorRate": 2}', '{"errorRate": "0.5"}', '{"route": "disk"}', '{"stallMs": -1}', '{"bytesPerSecond": 0}', '{"latencyMs": -1}', '{"latencyMs": 1.5}', '{"latencyMs": "60"}', 'not json', '[1]']) {
     t.is((await postFaults(server.url, body)).status, 400, body);
   }
-  t.like((await getJson(`${server.url}/-/faults`)).json, { object: { errorRate: 0, stallMs: 0, bytesPerSecond: null }, api: { errorRate: 0 } });
+  t.like((await getJson(`${server.url}/-/faults`)).json, { object: { errorRate: 0, stallMs: 0, bytesPerSecond: null, latencyMs: 0 }, api: { errorRate: 0, latencyMs: 0 } });
 });
 
 test('without --enable-test-controls /-/faults is 404 and nothing is injected', async (t) => {

@@ -1,4 +1,5 @@
-// Whole-object and per-part MD5s, hashed once per (path, size, mtime) by streaming the file; single-flight.
+// Whole-object and per-part MD5s, hashed once per (file, size, mtime) by streaming the file; single-flight.
+// A file is its device and inode: names hardlinked to one file are hashed once.
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { divideParts } from './parts.js';
@@ -11,6 +12,8 @@ export interface Checksums {
 
 export interface HashedFile {
   path: string;
+  dev: number;
+  ino: number;
   size: number;
   mtimeMs: number;
 }
@@ -48,7 +51,7 @@ export class ChecksumStore {
 }
 
 function keyOf(f: HashedFile): string {
-  return `${f.path}\0${f.size}\0${f.mtimeMs}`;
+  return `${f.dev}:${f.ino}\0${f.size}\0${f.mtimeMs}`;
 }
 
 async function hashFile(file: HashedFile, partSize: number): Promise<Checksums> {

@@ -18,6 +18,9 @@ export interface DatasetFile {
   fileName: string;
   /** Real path, checked to lie inside the data directory. */
   path: string;
+  /** Device and inode: hardlinked names share checksums. */
+  dev: number;
+  ino: number;
   size: number;
   mtimeMs: number;
   access: FileAccess;
@@ -58,11 +61,16 @@ export function isInside(root: string, candidate: string): boolean {
 export class Dataset {
   private snapshot: Snapshot | undefined;
   private scanning: Promise<Snapshot> | undefined;
+  /** How long a listing stays current: maxAgeMs, or ten scans if longer, so that a directory that
+   * takes seconds to scan (100,000 files) is not scanned again and again while requests wait. */
+  private freshForMs: number;
 
   private constructor(
     readonly root: string,
     private readonly maxAgeMs: number,
-  ) {}
+  ) {
+    this.freshForMs = maxAgeMs;
+  }
 
   /** Opens DIR (which must exist) and scans it once. */
   static async open(dir: string, maxAgeMs = 2000): Promise<Dataset> {
@@ -73,9 +81,9 @@ export class Dataset {
     return dataset;
   }
 
-  /** The listing, rescanned first if older than maxAgeMs (one scan at a time). */
+  /** The listing, rescanned first if older than freshForMs (one scan at a time). */
   async current(): Promise<Snapshot> {
-    if (this.snapshot && Date.now() - this.snapshot.scannedAt <= this.maxAgeMs) return this.snapshot;
+    if (this.snapshot && Date.now() - this.snapshot.scannedAt <= this.freshForMs) return this.snapshot;
     return this.rescan();
   }
 
@@ -83,7 +91,7 @@ export class Dataset {
   async find(objectId: string): Promise<{ file: DatasetFile; snapshot: Snapshot } | undefined> {
     let snapshot = this.snapshot ?? (await this.current());
     let file = snapshot.byId.get(objectId);
-    if (!file && Date.now() - snapshot.scannedAt > this.maxAgeMs) {
+    if (!file && Date.now() - snapshot.scannedAt > this.freshForMs) {
       snapshot = await this.rescan();
       file = snapshot.byId.get(objectId);
     }
@@ -91,8 +99,12 @@ export class Dataset {
   }
 
   private rescan(): Promise<Snapshot> {
+    const started = Date.now();
     this.scanning ??= scan(this.root)
-      .then((s) => (this.snapshot = s))
+      .then((s) => {
+        this.freshForMs = Math.max(this.maxAgeMs, 10 * (Date.now() - started));
+        return (this.snapshot = s);
+      })
       .catch((err: unknown) => {
         if (!this.snapshot) throw err;
         log.warn({ err }, 'rescan of the data directory failed; keeping the last listing');
@@ -151,6 +163,8 @@ async function scanAnalysis(root: string, studyId: string, analysisId: string): 
         analysisId,
         fileName,
         path: real,
+        dev: st.dev,
+        ino: st.ino,
         size: st.size,
         mtimeMs: Math.floor(st.mtimeMs),
         access: meta.access.get(fileName) ?? 'open',

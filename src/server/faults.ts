@@ -9,6 +9,8 @@ export interface RouteFaults {
   stallRate: number;
   stallMs: number;
   bytesPerSecond: number | null;
+  /** Delay before every response's headers: a distant server's round trip. */
+  latencyMs: number;
 }
 
 export interface FaultState {
@@ -25,17 +27,19 @@ export interface FaultPlan {
   /** Stop sending for `ms` before headers ('before') or after a share of the body. */
   stall: { ms: number; at: 'before' | number } | undefined;
   bytesPerSecond: number | null;
+  /** Wait this long before answering (a request that opens a connection waits twice: see server.ts). */
+  latencyMs: number;
 }
 
-export const NO_FAULTS: FaultPlan = Object.freeze({ error: false, cut: undefined, stall: undefined, bytesPerSecond: null });
+export const NO_FAULTS: FaultPlan = Object.freeze({ error: false, cut: undefined, stall: undefined, bytesPerSecond: null, latencyMs: 0 });
 
 const RATE_KEYS = ['errorRate', 'resetRate', 'truncateRate', 'stallRate'] as const;
-const KEYS = new Set<string>(['route', ...RATE_KEYS, 'stallMs', 'bytesPerSecond', 'urlTtlSeconds']);
+const KEYS = new Set<string>(['route', ...RATE_KEYS, 'stallMs', 'bytesPerSecond', 'latencyMs', 'urlTtlSeconds']);
 
 export class FaultInputError extends Error {}
 
 function cleanRoute(): RouteFaults {
-  return { errorRate: 0, resetRate: 0, truncateRate: 0, stallRate: 0, stallMs: 0, bytesPerSecond: null };
+  return { errorRate: 0, resetRate: 0, truncateRate: 0, stallRate: 0, stallMs: 0, bytesPerSecond: null, latencyMs: 0 };
 }
 
 export class FaultBoard {
@@ -69,6 +73,10 @@ export class FaultBoard {
       if (!isCount(input.stallMs)) throw new FaultInputError('stallMs must be a non-negative integer');
       patch.stallMs = input.stallMs;
     }
+    if (input.latencyMs !== undefined) {
+      if (!isCount(input.latencyMs)) throw new FaultInputError('latencyMs must be a non-negative integer');
+      patch.latencyMs = input.latencyMs;
+    }
     if (input.bytesPerSecond !== undefined) {
       const v = input.bytesPerSecond;
       if (v !== null && !(isCount(v) && v > 0)) throw new FaultInputError('bytesPerSecond must be a positive integer or null');
@@ -94,14 +102,14 @@ export class FaultBoard {
   /** Draws this request's faults. */
   draw(route: FaultRoute): FaultPlan {
     const f = this.state[route];
-    if (!f.errorRate && !f.resetRate && !f.truncateRate && !f.stallRate && f.bytesPerSecond === null) return NO_FAULTS;
+    if (!f.errorRate && !f.resetRate && !f.truncateRate && !f.stallRate && f.bytesPerSecond === null && !f.latencyMs) return NO_FAULTS;
     const hit = (rate: number): boolean => rate > 0 && this.random() < rate;
     const error = hit(f.errorRate);
     let cut: FaultPlan['cut'];
     if (hit(f.resetRate)) cut = { kind: 'reset', at: this.random() * 0.9 };
     else if (hit(f.truncateRate)) cut = { kind: 'truncate', at: this.random() * 0.9 };
     const stall: FaultPlan['stall'] = hit(f.stallRate) && f.stallMs > 0 ? { ms: f.stallMs, at: this.random() < 0.5 ? 'before' : this.random() * 0.9 } : undefined;
-    return { error, cut, stall, bytesPerSecond: f.bytesPerSecond };
+    return { error, cut, stall, bytesPerSecond: f.bytesPerSecond, latencyMs: f.latencyMs };
   }
 }
 

@@ -38,7 +38,7 @@ const objectGet: Handler = async (ctx, ex, { objectId }) => {
   try {
     const st = await handle.stat();
     const size = st.size;
-    const md5 = ctx.checksums.peek({ path: found.file.path, size, mtimeMs: Math.floor(st.mtimeMs) })?.objectMd5;
+    const md5 = ctx.checksums.peek({ path: found.file.path, dev: st.dev, ino: st.ino, size, mtimeMs: Math.floor(st.mtimeMs) })?.objectMd5;
     const headers: Record<string, string | number> = {
       'accept-ranges': 'bytes',
       'last-modified': st.mtime.toUTCString(),

@@ -1,6 +1,6 @@
 // `scorefs serve`: a Score + SONG compatible HTTP server over DIR/<studyId>/<analysisId>/<fileName>.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { logger } from '../util/log.js';
 import { INVALID_TOKEN_CHALLENGE, TokenStore, type Caller } from './auth.js';
@@ -57,8 +57,13 @@ export async function startScoreServer(opts: ServeOptions): Promise<RunningScore
   addSongRoutes(router);
   addObjectRoutes(router);
 
+  // Connections that have carried a request: with latencyMs set, the first request on a connection also
+  // pays the round trip of TCP's handshake, as a client far away does.
+  const used = new WeakSet<Socket>();
   const server = createServer({ keepAlive: true }, (req, res) => {
-    handle(ctx, router, req, res).catch((err: unknown) => {
+    const opensConnection = !used.has(req.socket);
+    used.add(req.socket);
+    handle(ctx, router, req, res, opensConnection).catch((err: unknown) => {
       log.error({ err, path: req.url?.split('?')[0] }, 'request failed');
       if (!res.headersSent && !res.destroyed) res.writeHead(500, { 'content-length': 0 }).end();
       else res.destroy();
@@ -89,7 +94,7 @@ function listen(server: Server, port: number, host: string): Promise<void> {
   });
 }
 
-async function handle(ctx: ServerContext, router: Router<Handler>, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(ctx: ServerContext, router: Router<Handler>, req: IncomingMessage, res: ServerResponse, opensConnection: boolean): Promise<void> {
   const raw = req.url ?? '/';
   const q = raw.indexOf('?');
   const path = (q >= 0 ? raw.slice(0, q) : raw).replace(/\/+$/, '') || '/';
@@ -107,6 +112,10 @@ async function handle(ctx: ServerContext, router: Router<Handler>, req: Incoming
   }
   if (ctx.testControls) {
     ex.faults = ctx.faults.draw(route);
+    if (ex.faults.latencyMs > 0) {
+      await sleep(ex.faults.latencyMs * (opensConnection ? 2 : 1));
+      if (res.destroyed) return;
+    }
     if (ex.faults.stall?.at === 'before') {
       await sleep(ex.faults.stall.ms);
       if (res.destroyed) return;

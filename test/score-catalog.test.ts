@@ -8,7 +8,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { InvalidInput } from '../src/errors.js';
 import type { CatalogFile } from '../src/model.js';
-import { indexFor } from '../src/score/catalog.js';
+import { indexFor, PAGE_CONCURRENCY } from '../src/score/catalog.js';
 import { sampleData, SAMPLE } from './helpers/sample-data.js';
 import { scoreClient } from './helpers/score-client.js';
 import { startServer } from './helpers/server.js';
@@ -120,6 +120,30 @@ test('a catalog costs two requests however many objects; a refresh keeps the MD5
   const third = await client.fetchCatalog({ known: stale });
   t.is(third.files.find((f) => f.id === changed.id)!.md5, null, "the changed object's MD5 is learned anew");
   t.is(third.files.filter((f) => f.md5 === null).length, 1);
+});
+
+test('SONG pages after the first are fetched a few at a time, and every entity arrives exactly once', async (t) => {
+  const server = await startServer(t, { data: sampleData() });
+  await server.setFaults({ route: 'all', latencyMs: 50 });
+  const client = scoreClient(t, server.url);
+  const api = async (name: string): Promise<number> => {
+    let n = 0;
+    for (const line of (await server.metricsText()).split('\n')) {
+      if (line.startsWith(name) && line.includes('route="api"')) n += Number(line.split(/\s+/).pop());
+    }
+    return n;
+  };
+  const whole = await client.fetchCatalog();
+  const pageSize = 1;
+  const pages = Math.ceil(((await (await fetch(`${server.url}/entities`)).json()) as { totalElements: number }).totalElements / pageSize);
+  t.true(pages > PAGE_CONCURRENCY + 1, `${pages} pages of ${pageSize}`);
+  const r0 = await api('scorefs_server_requests_total');
+  const paged = await client.fetchCatalog({ pageSize });
+  t.is((await api('scorefs_server_requests_total')) - r0 - 1, pages + 1, 'each page once, and Score /listing');
+  t.deepEqual(paged.files, whole.files);
+  const peak = await api('scorefs_server_requests_open_peak');
+  t.log(`${pages} pages; at most ${peak} API requests open at once`);
+  t.true(peak <= PAGE_CONCURRENCY + 1, 'the pages, and Score /listing beside them');
 });
 
 test('index pairing: <fileName>.bai|.crai|.csi|.tbi in the same analysis, case-insensitively', async (t) => {

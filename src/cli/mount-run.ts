@@ -74,6 +74,8 @@ export async function runMount(s: MountSettings): Promise<void> {
     await writeMountRecord({ pid: process.pid, mountpoint, logFile: s.logFile, startedAt: Date.now() });
     log.info({ mountpoint, files: tree.catalog.files.length, offline, layout: s.layout }, 'mount ready');
     await reportToParent({ ok: true, offline, files: tree.catalog.files.length, catalogFetchedAt: start.catalog.fetchedAt });
+    // Saved once the mount answers: 100,000 entries take a while to write, and the mount needs none of it.
+    if (!offline) void snapshot.now().catch(saveFailed);
 
     const refresher = new CatalogRefresher({
       fetch: () => fetch(tree.catalog),
@@ -97,7 +99,7 @@ export async function runMount(s: MountSettings): Promise<void> {
     await metrics?.close();
     if (reason !== 'unmounted') await fuse.unmount();
     fuse = undefined;
-    await snapshot.now().catch((err: unknown) => log.warn({ err: String(err) }, 'saving the listing failed'));
+    await snapshot.now().catch(saveFailed);
     await cache.close();
     cache = undefined;
     await client.close();
@@ -136,9 +138,7 @@ async function initialCatalog(
   try {
     // With a listing to fall back on, a server that does not answer is given less time.
     await client.checkConnection({ deadline: Date.now() + Math.min(snapshot ? OFFLINE_CHECK_MS : ONLINE_CHECK_MS, s.client.readDeadlineMs) });
-    const catalog = await fetch(snapshot);
-    await cache.saveCatalog(catalog);
-    return { catalog, offline: false };
+    return { catalog: await fetch(snapshot), offline: false };
   } catch (err) {
     if (!(err instanceof Unavailable)) throw err;
     if (!snapshot) {
@@ -150,22 +150,29 @@ async function initialCatalog(
   }
 }
 
+function saveFailed(err: unknown): void {
+  log.warn({ err: String(err) }, 'saving the listing failed');
+}
+
 /** MD5s learned on first opens reach the snapshot in batches: one write for a burst of opens. */
 const SNAPSHOT_DELAY_MS = 2000;
 
 class SnapshotWriter {
   private timer: NodeJS.Timeout | undefined;
+  private saving: Promise<void> = Promise.resolve();
 
   constructor(private readonly save: () => Promise<void>) {}
 
   soon(): void {
-    this.timer ??= setTimeout(() => void this.now().catch((err: unknown) => log.warn({ err: String(err) }, 'saving the listing failed')), SNAPSHOT_DELAY_MS);
+    this.timer ??= setTimeout(() => void this.now().catch(saveFailed), SNAPSHOT_DELAY_MS);
   }
 
+  /** Saves now, after any save still under way (one write at a time, the latest last). */
   now(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
-    return this.save();
+    this.saving = this.saving.catch(() => undefined).then(this.save);
+    return this.saving;
   }
 }
 

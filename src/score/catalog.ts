@@ -1,12 +1,13 @@
 // The catalog a mount shows: every SONG entity joined with Score's /listing, optionally restricted to a
-// manifest's objects. Two requests however many objects there are: an object's MD5s come later, from its
-// metadata-only specification on first open (object-metadata.ts), so mounting does not grow with the catalog.
+// manifest's objects. One request per SONG page of 2000 entities (a few at a time) and one Score /listing:
+// an object's MD5s come later, from its metadata-only specification on first open (object-metadata.ts), so
+// mounting does not grow with the catalog beyond its pages.
 import { ProtocolError } from '../errors.js';
 import type { Catalog, CatalogFile } from '../model.js';
 import { logger } from '../util/log.js';
 import type { ScoreApi } from './api.js';
 import type { CallOptions } from './retry.js';
-import type { LegacyEntity, ObjectInfo } from './types.js';
+import type { LegacyEntity, ObjectInfo, SongPage } from './types.js';
 
 const log = logger('score.catalog');
 
@@ -52,16 +53,50 @@ export async function fetchCatalog(api: ScoreApi, opts: CatalogOptions = {}): Pr
   return { files, fetchedAt, server: api.config.storageUrl };
 }
 
-/** Every SONG entity (all studies, published or not), deduplicated by id across pages. */
+/** SONG pages asked for at once after the first: a catalog of 100,000 entities is 50 pages of 2000. */
+export const PAGE_CONCURRENCY = 4;
+
+/**
+ * Every SONG entity (all studies, published or not), deduplicated by id across pages. Page 0 says how
+ * many pages there are; the rest are fetched PAGE_CONCURRENCY at a time, then, should the catalog have
+ * grown meanwhile, one after another until SONG says `last`.
+ */
 async function allEntities(api: ScoreApi, opts: CatalogOptions): Promise<Map<string, LegacyEntity>> {
   const entities = new Map<string, LegacyEntity>();
-  for (let page = 0; page < MAX_PAGES; page++) {
-    const p = await api.entitiesPage(page, opts.pageSize ?? 2000, { ...opts, fields: ENTITY_FIELDS });
-    for (const e of p.content) entities.set(e.id, e);
-    if (p.last) return entities;
-    if (p.content.length === 0) throw new ProtocolError(`SONG /entities page ${page} is empty but not the last`);
+  const size = opts.pageSize ?? 2000;
+  const fetchPage = async (page: number): Promise<SongPage<LegacyEntity>> => {
+    const p = await api.entitiesPage(page, size, { ...opts, fields: ENTITY_FIELDS });
+    if (!p.last && p.content.length === 0) throw new ProtocolError(`SONG /entities page ${page} is empty but not the last`);
+    return p;
+  };
+  const first = await fetchPage(0);
+  const pages = [first];
+  if (!first.last) pages.push(...(await inParallel(1, Math.min(first.totalPages, MAX_PAGES), PAGE_CONCURRENCY, fetchPage)));
+  for (let page = pages.length; !pages.some((p) => p.last); page++) {
+    if (page >= MAX_PAGES) throw new ProtocolError(`SONG /entities did not end after ${MAX_PAGES} pages`);
+    pages.push(await fetchPage(page));
   }
-  throw new ProtocolError(`SONG /entities did not end after ${MAX_PAGES} pages`);
+  for (const p of pages) for (const e of p.content) entities.set(e.id, e);
+  return entities;
+}
+
+/** fn(from) … fn(to - 1), at most `limit` at a time; the results in order. */
+async function inParallel<T>(from: number, to: number, limit: number, fn: (i: number) => Promise<T>): Promise<T[]> {
+  const results: T[] = [];
+  let next = from;
+  const worker = async (): Promise<void> => {
+    while (next < to) {
+      const i = next++;
+      try {
+        results[i - from] = await fn(i);
+      } catch (err) {
+        next = to; // the others stop too: the whole result fails
+        throw err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, Math.max(0, to - from)) }, worker));
+  return results;
 }
 
 /** The objects in `ids`, plus the index files paired with them (as the mount shows them). */

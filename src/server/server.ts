@@ -99,6 +99,7 @@ async function handle(ctx: ServerContext, router: Router<Handler>, req: Incoming
   const q = raw.indexOf('?');
   const path = (q >= 0 ? raw.slice(0, q) : raw).replace(/\/+$/, '') || '/';
   const route = path.startsWith(OBJECT_PATH_PREFIX) ? 'object' : 'api';
+  ctx.metrics.startRequest(route);
   res.once('close', () => ctx.metrics.countRequest(route, res.statusCode));
   const control = CONTROL_PATHS.has(path);
   // Object URLs are authorized by their signature alone; the control paths are ours.

@@ -6,6 +6,7 @@ export class Dir implements DirNode {
   private readonly shown = new Map<string, VfsNode>();
   /** Reachable by name but not listed (index aliases in the object-id layout). */
   private readonly hidden = new Map<string, VfsNode>();
+  private listed: string[] | undefined;
 
   constructor(private mtimeMs: number) {}
 
@@ -13,6 +14,7 @@ export class Dir implements DirNode {
   add(name: string, node: VfsNode, opts: { hidden?: boolean } = {}): boolean {
     if (this.shown.has(name) || this.hidden.has(name)) return false;
     (opts.hidden ? this.hidden : this.shown).set(name, node);
+    if (!opts.hidden) this.listed = undefined;
     return true;
   }
 
@@ -38,7 +40,9 @@ export class Dir implements DirNode {
   }
 
   async list(): Promise<string[]> {
-    return [...this.shown.keys()].sort();
+    // sorted once: a directory of 50,000 analyses is listed again by every `ls`
+    this.listed ??= [...this.shown.keys()].sort();
+    return this.listed;
   }
 
   async lookup(name: string): Promise<VfsNode | undefined> {

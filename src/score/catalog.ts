@@ -30,6 +30,9 @@ export async function fetchCatalog(api: ScoreApi, opts: CatalogOptions = {}): Pr
   const fetchedAt = Date.now();
   const [entities, listing] = await Promise.all([allEntities(api, opts), api.listing(opts)]);
   const stored = new Map<string, ObjectInfo>(listing.map((o) => [o.id, o]));
+  // Every page parses its own copy of a study id or a common file name: keep one of each.
+  const names = new Map<string, string>();
+  const one = (name: string): string => names.get(name) ?? (names.set(name, name), name);
   let files: CatalogFile[] = [];
   for (const e of entities.values()) {
     const info = stored.get(e.id);
@@ -39,15 +42,15 @@ export async function fetchCatalog(api: ScoreApi, opts: CatalogOptions = {}): Pr
       size: info.size,
       lastModified: info.lastModified,
       md5: null,
-      studyId: e.projectCode,
-      analysisId: e.gnosId,
-      fileName: e.fileName,
+      studyId: one(e.projectCode),
+      analysisId: one(e.gnosId),
+      fileName: one(e.fileName),
       access: e.access,
     });
   }
   if (opts.only) files = restrictTo(files, opts.only);
   files.sort((a, b) => compare(a.studyId, b.studyId) || compare(a.analysisId, b.analysisId) || compare(a.fileName, b.fileName));
-  const known = new Map((opts.known?.files ?? []).map((f) => [f.id, f]));
+  const known = new Map((opts.known?.files ?? []).filter((f) => f.md5 !== null).map((f) => [f.id, f]));
   for (const f of files) reuseChecksums(f, known.get(f.id));
   log.info({ files: files.length, entities: entities.size, objects: listing.length, ms: Date.now() - fetchedAt }, 'catalog fetched');
   return { files, fetchedAt, server: api.config.storageUrl };

@@ -8,6 +8,7 @@
 #   RUNS=N (default 3; 1 for a quick look): tables give "median (min–max)" over the runs.
 #   BAM_SET (default 200M): the make-bench-data.sh set the region rows read; the cohort is 100 hardlinks
 #     of its BAM under analyses of their own (100 objects to Score, one file on disk, hashed once).
+#   ROWS (default "sequential download regions cohort catalog"): which rows to measure;
 #   CATALOGS (default "2000 100000"): catalog sizes for the first-mount rows;
 #   MOUNT_DEADLINE (default 180): seconds a first mount may take before it is reported as not ready.
 #   RESULTS_DIR (default bench-results/wan-<UTC time>): raw.csv (row, system, metric, run, value) and
@@ -17,7 +18,10 @@ set -euo pipefail
 export RTT_MS=${RTT_MS:-60} PER_CONNECTION_MBPS=${PER_CONNECTION_MBPS:-40}
 source "$(dirname "$0")/bench-lib.sh"
 bam_set=${BAM_SET:-200M}
-catalogs=${CATALOGS:-2000 100000}
+rows=" ${ROWS:-sequential download regions cohort catalog} "
+catalogs=${CATALOGS-2000 100000}
+[[ $rows == *" catalog "* ]] || catalogs=''
+wants() { [[ $rows == *" $1 "* ]]; }
 mount_deadline=${MOUNT_DEADLINE:-180}
 results=${RESULTS_DIR:-$repo/bench-results/wan-$(date -u +%Y%m%dT%H%M%SZ)}
 bench_init "$repo/bench-data/$bam_set" "$bam_set"
@@ -178,7 +182,7 @@ cohort_http() {
     xargs -P 8 -L 1 sh -c 'echo "$1 $(samtools view -c -X "$2" "$3" "$0")"' "$cohort_region" | sort
 }
 declare -A cohort_urls
-for i in $(seq -w 1 100); do
+wants cohort && for i in $(seq -w 1 100); do
   cohort_urls[$i]="$(external_url "$(object_id "AN-COHORT-$i" sample.bam)") $(external_url "$(object_id "AN-COHORT-$i" sample.bam.bai)")"
 done
 cp "$work/regions.local" "$work/regions.want"
@@ -222,10 +226,10 @@ done
 base=$main_base
 for run in $(seq "$runs"); do
   echo "run $run of $runs ($(date -u +%H:%M:%S), load $(cut -d' ' -f1 /proc/loadavg))" >&2
-  sequential_run
-  download_run
-  regions_run
-  cohort_run
+  wants sequential && sequential_run
+  wants download && download_run
+  wants regions && regions_run
+  wants cohort && cohort_run
   for n in $catalogs; do catalog_run "$n" "${catalog_base[$n]}"; done
   base=$main_base
 done

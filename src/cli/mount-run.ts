@@ -132,22 +132,33 @@ async function initialCatalog(
   cache: BlockCache,
   s: MountSettings,
 ): Promise<{ catalog: Catalog; offline: boolean }> {
-  const saved = await cache.loadCatalog();
-  // A listing of another server (the same cache dir used with another --storage-url) is no fallback.
-  const snapshot = saved && (saved.server ?? s.client.storageUrl) === s.client.storageUrl ? saved : undefined;
+  const { learned, otherServer } = await cachedListing(cache, s.client.storageUrl);
   try {
     // With a listing to fall back on, a server that does not answer is given less time.
-    await client.checkConnection({ deadline: Date.now() + Math.min(snapshot ? OFFLINE_CHECK_MS : ONLINE_CHECK_MS, s.client.readDeadlineMs) });
-    return { catalog: await fetch(snapshot), offline: false };
+    await client.checkConnection({ deadline: Date.now() + Math.min(learned ? OFFLINE_CHECK_MS : ONLINE_CHECK_MS, s.client.readDeadlineMs) });
+    return { catalog: await fetch(learned), offline: false };
   } catch (err) {
     if (!(err instanceof Unavailable)) throw err;
+    const snapshot = learned && (await cache.loadCatalog());
     if (!snapshot) {
-      const other = saved ? ` (the listing cached there is of ${saved.server})` : '';
+      const other = otherServer ? ` (the listing cached there is of ${otherServer})` : '';
       throw new Error(`${err.message}, and no listing of this server is cached in ${s.cacheDir} to mount offline from${other}`);
     }
     log.warn({ err: err instanceof Error ? err.message : String(err), fetchedAt: snapshot.fetchedAt }, 'server unreachable: mounting offline from the cached listing');
     return { catalog: snapshot, offline: true };
   }
+}
+
+/**
+ * What a mount keeps of the cached listing while it fetches a new one: the objects whose MD5s were
+ * learned (to keep them), not all 100,000 entries; the whole is read again only to mount offline.
+ * A listing of another server (the same cache dir used with another --storage-url) is no fallback.
+ */
+async function cachedListing(cache: BlockCache, storageUrl: string): Promise<{ learned?: Catalog; otherServer?: string }> {
+  const saved = await cache.loadCatalog();
+  if (!saved) return {};
+  if ((saved.server ?? storageUrl) !== storageUrl) return saved.server ? { otherServer: saved.server } : {};
+  return { learned: { ...saved, files: saved.files.filter((f) => f.md5 !== null) } };
 }
 
 function saveFailed(err: unknown): void {

@@ -80,9 +80,10 @@ export async function runMount(s: MountSettings): Promise<void> {
     const refresher = new CatalogRefresher({
       fetch: () => fetch(tree.catalog),
       onCatalog: async (c) => {
-        tree.replace(select(c));
+        const changed = tree.replace(select(c));
         if (offline) log.info('the server answers again: online');
         offline = false;
+        if (!changed) return; // the snapshot holds this listing already
         latest = c;
         await snapshot.now();
       },

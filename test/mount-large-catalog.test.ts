@@ -2,8 +2,10 @@
 // for each page once (a few at a time, never more), so its requests grow by one per page and by nothing
 // per object; and the cached listing of it brings an offline remount up with the same tree.
 import test from 'ava';
+import { Level } from 'level';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { layoutRoot } from '../src/cache/cache-dir.js';
 import { PAGE_CONCURRENCY } from '../src/score/catalog.js';
 import { output } from './helpers/exec.js';
 import { mountScorefs, mountWorkDir } from './helpers/mount.js';
@@ -76,4 +78,29 @@ test('a catalog of several SONG pages: every object once, one request per page, 
   const offline = await mountScorefs(t, { serverUrl: big.url, cacheDir, extraArgs: ['--read-deadline', '3'] });
   t.regex(offline.stderr, /unreachable.*offline/);
   t.deepEqual(await filesUnder(offline.mnt), wanted, 'the cached listing holds the whole catalog');
+});
+
+test('a listing cached whole, as an earlier scorefs wrote it, still mounts offline', async (t) => {
+  const data = await tempDir(t);
+  const wanted = await catalogData(data, 3);
+  const server = await startServer(t, { data });
+  const cacheDir = path.join(await mountWorkDir(t), 'cache');
+  await (await mountScorefs(t, { serverUrl: server.url, cacheDir })).stop();
+  await server.stop();
+
+  // Rewrite the snapshot as one value (head and entries together), the shape earlier versions wrote.
+  const db = new Level<string, unknown>(path.join(layoutRoot(cacheDir), 'index'), { valueEncoding: 'json' });
+  const head = (await db.get('m!catalog')) as { fetchedAt: number; server?: string };
+  const files: unknown[] = [];
+  for await (const [key, chunk] of db.iterator({ gt: 'm!catalog!', lt: 'm!catalog!~' })) {
+    files.push(...(chunk as unknown[]));
+    await db.del(key);
+  }
+  t.is(files.length, wanted.length);
+  await db.put('m!catalog', { files, fetchedAt: head.fetchedAt, server: head.server });
+  await db.close();
+
+  const offline = await mountScorefs(t, { serverUrl: server.url, cacheDir, extraArgs: ['--read-deadline', '3'] });
+  t.regex(offline.stderr, /unreachable.*offline/);
+  t.deepEqual(await filesUnder(offline.mnt), wanted);
 });

@@ -10,6 +10,7 @@ import { indexFor } from '../src/catalog-rules.js';
 import { output } from './helpers/exec.js';
 import { md5sum } from './helpers/md5.js';
 import { sampleData, SAMPLE, sourceFiles } from './helpers/sample-data.js';
+import { PAGE_CONCURRENCY } from '../src/score/catalog.js';
 import { scoreClient } from './helpers/score-client.js';
 import { apiRequestCounter, startServer } from './helpers/server.js';
 import { tempDir } from './helpers/tmp.js';
@@ -86,6 +87,30 @@ test('a catalog costs two requests however many objects; a refresh keeps the MD5
   const third = await client.fetchCatalog({ known: stale });
   t.is(third.files.find((f) => f.id === changed.id)!.md5, null, "the changed object's MD5 is learned anew");
   t.is(third.files.filter((f) => f.md5 === null).length, 1);
+});
+
+test('SONG pages after the first are fetched a few at a time, and every entity arrives exactly once', async (t) => {
+  const server = await startServer(t, { data: sampleData() });
+  await server.setFaults({ route: 'all', latencyMs: 50 });
+  const client = scoreClient(t, server.url);
+  const api = async (name: string): Promise<number> => {
+    let n = 0;
+    for (const line of (await server.metricsText()).split('\n')) {
+      if (line.startsWith(name) && line.includes('route="api"')) n += Number(line.split(/\s+/).pop());
+    }
+    return n;
+  };
+  const whole = await client.fetchCatalog();
+  const pageSize = 1;
+  const pages = Math.ceil(((await (await fetch(`${server.url}/entities`)).json()) as { totalElements: number }).totalElements / pageSize);
+  t.true(pages > PAGE_CONCURRENCY + 1, `${pages} pages of ${pageSize}`);
+  const r0 = await api('scorefs_server_requests_total');
+  const paged = await client.fetchCatalog({ pageSize });
+  t.is((await api('scorefs_server_requests_total')) - r0 - 1, pages + 1, 'each page once, and Score /listing');
+  t.deepEqual(paged.files, whole.files);
+  const peak = await api('scorefs_server_requests_open_peak');
+  t.log(`${pages} pages; at most ${peak} API requests open at once`);
+  t.true(peak <= PAGE_CONCURRENCY + 1, 'the pages, and Score /listing beside them');
 });
 
 test('index pairing: <fileName>.bai|.crai|.csi|.tbi in the same analysis, case-insensitively', async (t) => {

@@ -138,6 +138,20 @@ test('a new catalog replaces the tree; open handles keep reading the old objects
   handle.release();
 });
 
+test('a refresh that lists the same objects keeps the tree it has (nothing rebuilt) and says when it was fetched', async (t) => {
+  const { catalog, tree } = await setup('bundle');
+  const root = tree.root;
+  const again = { files: catalog.files.map((f) => ({ ...f, md5: null })), fetchedAt: catalog.fetchedAt + 1000 };
+  t.false(tree.replace(again));
+  t.is(tree.root, root);
+  t.is(tree.catalog.files, catalog.files, 'the entries the tree shows, with what was learned about them');
+  t.is(tree.catalog.fetchedAt, again.fetchedAt);
+  const resized = { files: again.files.map((f, i) => (i === 0 ? { ...f, size: f.size + 1 } : f)), fetchedAt: again.fetchedAt + 1000 };
+  t.true(tree.replace(resized));
+  t.not(tree.root, root);
+  t.is(tree.catalog, resized);
+});
+
 test('the refresher swaps in fetched catalogs and keeps the current one when fetching fails', async (t) => {
   const { catalog, tree } = await setup('bundle');
   let fail = true;
@@ -146,7 +160,7 @@ test('the refresher swaps in fetched catalogs and keeps the current one when fet
       if (fail) throw new Error('server down');
       return { files: catalog.files.filter((f) => f.analysisId === SAMPLE.refAnalysis), fetchedAt: Date.now() };
     },
-    onCatalog: (c) => tree.replace(c),
+    onCatalog: (c) => void tree.replace(c),
     intervalMs: 3_600_000,
   });
   await refresher.refreshNow();

@@ -5,7 +5,7 @@
 import { Level } from 'level';
 import { LRUCache } from 'lru-cache';
 import { Unavailable } from '../errors.js';
-import type { Catalog, ObjectIdentity } from '../model.js';
+import type { Catalog, CatalogFile, ObjectIdentity } from '../model.js';
 
 export interface BlockRecord {
   /** size in bytes */ s: number;
@@ -39,11 +39,25 @@ interface LeaseRecord {
   until: number;
 }
 
-type Value = BlockRecord | ObjectRecord | Usage | Catalog | LeaseRecord | '';
+/**
+ * The catalog snapshot's head: its entries are under `m!catalog!<generation>!<chunk>`, CATALOG_CHUNK to
+ * a key. (A snapshot written whole, as a Catalog, by an earlier scorefs is still read.)
+ */
+interface CatalogHead {
+  fetchedAt: number;
+  server?: string;
+  generation: number;
+  chunks: number;
+}
+
+type Value = BlockRecord | ObjectRecord | Usage | Catalog | CatalogHead | CatalogFile[] | LeaseRecord | '';
 type Op = { type: 'put'; key: string; value: Value } | { type: 'del'; key: string };
 
 const USAGE = 'm!usage';
 const CATALOG = 'm!catalog';
+/** Entries per key: leveldb holds a value whole in memory while it writes it, and 100,000 entries are 18 MB. */
+const CATALOG_CHUNK = 2000;
+const catalogChunkKey = (generation: number, chunk: number) => `${CATALOG}!${pad(generation, 14)}!${pad(chunk, 6)}`;
 const pad = (n: number, w: number) => String(n).padStart(w, '0');
 const blockKey = (okey: string, n: number) => `b!${okey}!${pad(n, 10)}`;
 const lruKey = (okey: string, n: number, r: BlockRecord) => `l!${r.p}!${pad(r.t, 14)}!${okey}!${pad(n, 10)}`;
@@ -58,6 +72,8 @@ export class CacheIndex {
   private readonly records = new LRUCache<string, BlockRecord>({ max: 200_000 });
   private readonly touched = new Map<string, { ref: BlockRef; t: number }>();
   private chain: Promise<unknown> = Promise.resolve();
+  /** Catalog snapshots are written one at a time, apart from the block index's exclusive sections. */
+  private catalogSaves: Promise<void> = Promise.resolve();
 
   private constructor(private readonly db: Level<string, Value>, usage: Usage | undefined) {
     this.usage = usage ?? { bytes: 0, blocks: 0, pinnedBytes: 0 };
@@ -235,12 +251,33 @@ export class CacheIndex {
     await this.db.del(leaseKey(fingerprint, objectId));
   }
 
-  async saveCatalog(c: Catalog): Promise<void> {
-    await this.db.put(CATALOG, c);
+  /** Writes the new snapshot's chunks, then its head (the switch), then drops every other snapshot's chunks. */
+  saveCatalog(c: Catalog): Promise<void> {
+    const save = async (): Promise<void> => {
+      const before = (await this.db.get(CATALOG)) as CatalogHead | Catalog | undefined;
+      const generation = Math.max(Date.now(), before && 'generation' in before ? before.generation + 1 : 0);
+      const chunks = Math.ceil(c.files.length / CATALOG_CHUNK);
+      for (let i = 0; i < chunks; i++) await this.db.put(catalogChunkKey(generation, i), c.files.slice(i * CATALOG_CHUNK, (i + 1) * CATALOG_CHUNK));
+      const head: CatalogHead = { fetchedAt: c.fetchedAt, ...(c.server ? { server: c.server } : {}), generation, chunks };
+      await this.db.put(CATALOG, head);
+      const current = `${CATALOG}!${pad(generation, 14)}!`;
+      await this.db.clear({ gt: `${CATALOG}!`, lt: current });
+      await this.db.clear({ gt: `${current}~`, lt: `${CATALOG}!~` });
+    };
+    this.catalogSaves = this.catalogSaves.catch(() => undefined).then(save);
+    return this.catalogSaves;
   }
 
   async loadCatalog(): Promise<Catalog | undefined> {
-    return (await this.db.get(CATALOG)) as Catalog | undefined;
+    const head = (await this.db.get(CATALOG)) as CatalogHead | Catalog | undefined;
+    if (!head || 'files' in head) return head;
+    const files: CatalogFile[] = [];
+    for (let i = 0; i < head.chunks; i++) {
+      const chunk = (await this.db.get(catalogChunkKey(head.generation, i))) as CatalogFile[] | undefined;
+      if (!chunk) return undefined; // not whole: no snapshot rather than part of one
+      for (const f of chunk) files.push(f);
+    }
+    return { files, fetchedAt: head.fetchedAt, ...(head.server ? { server: head.server } : {}) };
   }
 
   async close(): Promise<void> {

@@ -77,13 +77,16 @@ export async function runMount(s: MountSettings): Promise<void> {
     await writeMountRecord({ pid: process.pid, mountpoint, logFile: s.logFile, startedAt: Date.now() });
     log.info({ mountpoint, files: tree.catalog.files.length, offline, layout: s.layout }, 'mount ready');
     await reportToParent({ ok: true, offline, files: tree.catalog.files.length, catalogFetchedAt: start.catalog.fetchedAt });
+    // Saved once the mount answers: 100,000 entries take a while to write, and the mount needs none of it.
+    if (!offline) void snapshot.now().catch(saveFailed);
 
     const refresher = new CatalogRefresher({
       fetch: () => fetch(tree.catalog),
       onCatalog: async (c) => {
-        tree.replace(select(c));
+        const changed = tree.replace(select(c));
         if (offline) log.info('the server answers again: online');
         offline = false;
+        if (!changed) return; // the snapshot holds this listing already
         latest = c;
         await snapshot.now();
       },
@@ -100,7 +103,7 @@ export async function runMount(s: MountSettings): Promise<void> {
     await metricsServer?.close();
     if (reason !== 'unmounted') await fuse.unmount();
     fuse = undefined;
-    await snapshot.now().catch((err: unknown) => log.warn({ err: String(err) }, 'saving the listing failed'));
+    await snapshot.now().catch(saveFailed);
     await cache.close();
     cache = undefined;
     await client.close();
@@ -133,19 +136,16 @@ async function initialCatalog(
   cache: BlockCache,
   s: MountSettings,
 ): Promise<{ catalog: Catalog; offline: boolean }> {
-  const saved = await cache.loadCatalog();
-  // A listing of another server (the same cache dir used with another --storage-url) is no fallback.
-  const snapshot = saved && (saved.server ?? s.client.storageUrl) === s.client.storageUrl ? saved : undefined;
+  const { learned, otherServer } = await cachedListing(cache, s.client.storageUrl);
   try {
     // With a listing to fall back on, a server that does not answer is given less time.
-    await client.checkConnection({ deadline: Date.now() + Math.min(snapshot ? OFFLINE_CHECK_MS : ONLINE_CHECK_MS, s.client.readDeadlineMs) });
-    const catalog = await fetch(snapshot);
-    await cache.saveCatalog(catalog);
-    return { catalog, offline: false };
+    await client.checkConnection({ deadline: Date.now() + Math.min(learned ? OFFLINE_CHECK_MS : ONLINE_CHECK_MS, s.client.readDeadlineMs) });
+    return { catalog: await fetch(learned), offline: false };
   } catch (err) {
     if (!(err instanceof Unavailable)) throw err;
+    const snapshot = learned && (await cache.loadCatalog());
     if (!snapshot) {
-      const other = saved ? ` (the listing cached there is of ${saved.server})` : '';
+      const other = otherServer ? ` (the listing cached there is of ${otherServer})` : '';
       throw new Error(`${err.message}, and no listing of this server is cached in ${s.cacheDir} to mount offline from${other}`);
     }
     log.warn({ err: err instanceof Error ? err.message : String(err), fetchedAt: snapshot.fetchedAt }, 'server unreachable: mounting offline from the cached listing');
@@ -153,22 +153,41 @@ async function initialCatalog(
   }
 }
 
+/**
+ * What a mount keeps of the cached listing while it fetches a new one: the objects whose MD5s were
+ * learned (to keep them), not all 100,000 entries; the whole is read again only to mount offline.
+ * A listing of another server (the same cache dir used with another --storage-url) is no fallback.
+ */
+async function cachedListing(cache: BlockCache, storageUrl: string): Promise<{ learned?: Catalog; otherServer?: string }> {
+  const saved = await cache.loadCatalog();
+  if (!saved) return {};
+  if ((saved.server ?? storageUrl) !== storageUrl) return saved.server ? { otherServer: saved.server } : {};
+  return { learned: { ...saved, files: saved.files.filter((f) => f.md5 !== null) } };
+}
+
+function saveFailed(err: unknown): void {
+  log.warn({ err: String(err) }, 'saving the listing failed');
+}
+
 /** MD5s learned on first opens reach the snapshot in batches: one write for a burst of opens. */
 const SNAPSHOT_DELAY_MS = 2000;
 
 class SnapshotWriter {
   private timer: NodeJS.Timeout | undefined;
+  private saving: Promise<void> = Promise.resolve();
 
   constructor(private readonly save: () => Promise<void>) {}
 
   soon(): void {
-    this.timer ??= setTimeout(() => void this.now().catch((err: unknown) => log.warn({ err: String(err) }, 'saving the listing failed')), SNAPSHOT_DELAY_MS);
+    this.timer ??= setTimeout(() => void this.now().catch(saveFailed), SNAPSHOT_DELAY_MS);
   }
 
+  /** Saves now, after any save still under way (one write at a time, the latest last). */
   now(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
-    return this.save();
+    this.saving = this.saving.catch(() => undefined).then(this.save);
+    return this.saving;
   }
 }
 

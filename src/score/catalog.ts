@@ -1,13 +1,14 @@
 // The catalog a mount shows: every SONG entity joined with Score's /listing, optionally restricted to a
-// manifest's objects. Two requests however many objects there are: an object's MD5s come later, from its
-// metadata-only specification on first open (object-metadata.ts), so mounting does not grow with the catalog.
+// manifest's objects. One request per SONG page of 2000 entities (a few at a time) and one Score /listing:
+// an object's MD5s come later, from its metadata-only specification on first open (object-metadata.ts), so
+// mounting does not grow with the catalog beyond its pages.
 import { selectManifest } from '../catalog-rules.js';
 import { ProtocolError } from '../errors.js';
 import type { Catalog, CatalogFile } from '../model.js';
 import { logger } from '../util/log.js';
 import type { ScoreApi } from './api.js';
 import type { CallOptions } from './retry.js';
-import type { LegacyEntity, ObjectInfo } from './types.js';
+import type { LegacyEntity, ObjectInfo, SongPage } from './types.js';
 
 const log = logger('score.catalog');
 
@@ -30,6 +31,9 @@ export async function fetchCatalog(api: ScoreApi, opts: CatalogOptions = {}): Pr
   const fetchedAt = Date.now();
   const [entities, listing] = await Promise.all([allEntities(api, opts), api.listing(opts)]);
   const stored = new Map<string, ObjectInfo>(listing.map((o) => [o.id, o]));
+  // Every page parses its own copy of a study id or a common file name: keep one of each.
+  const names = new Map<string, string>();
+  const one = (name: string): string => names.get(name) ?? (names.set(name, name), name);
   let files: CatalogFile[] = [];
   for (const e of entities.values()) {
     const info = stored.get(e.id);
@@ -39,30 +43,64 @@ export async function fetchCatalog(api: ScoreApi, opts: CatalogOptions = {}): Pr
       size: info.size,
       lastModified: info.lastModified,
       md5: null,
-      studyId: e.projectCode,
-      analysisId: e.gnosId,
-      fileName: e.fileName,
+      studyId: one(e.projectCode),
+      analysisId: one(e.gnosId),
+      fileName: one(e.fileName),
       access: e.access,
     });
   }
   if (opts.only) files = selectManifest(files, opts.only);
   files.sort((a, b) => compare(a.studyId, b.studyId) || compare(a.analysisId, b.analysisId) || compare(a.fileName, b.fileName));
-  const known = new Map((opts.known?.files ?? []).map((f) => [f.id, f]));
+  const known = new Map((opts.known?.files ?? []).filter((f) => f.md5 !== null).map((f) => [f.id, f]));
   for (const f of files) reuseChecksums(f, known.get(f.id));
   log.info({ files: files.length, entities: entities.size, objects: listing.length, ms: Date.now() - fetchedAt }, 'catalog fetched');
   return { files, fetchedAt, server: api.config.storageUrl };
 }
 
-/** Every SONG entity (all studies, published or not), deduplicated by id across pages. */
+/** SONG pages asked for at once after the first: a catalog of 100,000 entities is 50 pages of 2000. */
+export const PAGE_CONCURRENCY = 4;
+
+/**
+ * Every SONG entity (all studies, published or not), deduplicated by id across pages. Page 0 says how
+ * many pages there are; the rest are fetched PAGE_CONCURRENCY at a time, then, should the catalog have
+ * grown meanwhile, one after another until SONG says `last`.
+ */
 async function allEntities(api: ScoreApi, opts: CatalogOptions): Promise<Map<string, LegacyEntity>> {
   const entities = new Map<string, LegacyEntity>();
-  for (let page = 0; page < MAX_PAGES; page++) {
-    const p = await api.entitiesPage(page, opts.pageSize ?? 2000, { ...opts, fields: ENTITY_FIELDS });
-    for (const e of p.content) entities.set(e.id, e);
-    if (p.last) return entities;
-    if (p.content.length === 0) throw new ProtocolError(`SONG /entities page ${page} is empty but not the last`);
+  const size = opts.pageSize ?? 2000;
+  const fetchPage = async (page: number): Promise<SongPage<LegacyEntity>> => {
+    const p = await api.entitiesPage(page, size, { ...opts, fields: ENTITY_FIELDS });
+    if (!p.last && p.content.length === 0) throw new ProtocolError(`SONG /entities page ${page} is empty but not the last`);
+    return p;
+  };
+  const first = await fetchPage(0);
+  const pages = [first];
+  if (!first.last) pages.push(...(await inParallel(1, Math.min(first.totalPages, MAX_PAGES), PAGE_CONCURRENCY, fetchPage)));
+  for (let page = pages.length; !pages.some((p) => p.last); page++) {
+    if (page >= MAX_PAGES) throw new ProtocolError(`SONG /entities did not end after ${MAX_PAGES} pages`);
+    pages.push(await fetchPage(page));
   }
-  throw new ProtocolError(`SONG /entities did not end after ${MAX_PAGES} pages`);
+  for (const p of pages) for (const e of p.content) entities.set(e.id, e);
+  return entities;
+}
+
+/** fn(from) … fn(to - 1), at most `limit` at a time; the results in order. */
+async function inParallel<T>(from: number, to: number, limit: number, fn: (i: number) => Promise<T>): Promise<T[]> {
+  const results: T[] = [];
+  let next = from;
+  const worker = async (): Promise<void> => {
+    while (next < to) {
+      const i = next++;
+      try {
+        results[i - from] = await fn(i);
+      } catch (err) {
+        next = to; // the others stop too: the whole result fails
+        throw err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, Math.max(0, to - from)) }, worker));
+  return results;
 }
 
 /** Copies the MD5s of the same object (same size and last-modified) from an earlier catalog. */

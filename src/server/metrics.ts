@@ -1,6 +1,6 @@
 // Prometheus metrics of the server: requests by route and status, body bytes written to sockets by
-// route, per request its latency and body size, and object bodies being sent at once (now and at most:
-// how many range GETs a client keeps in flight).
+// route, per request its latency and body size, the most requests of a route open at once, and object
+// bodies being sent at once (now and at most: how many range GETs a client keeps in flight).
 import { Counter, exponentialBuckets, Gauge, Histogram, Registry } from 'prom-client';
 
 export type MetricRoute = 'object' | 'api';
@@ -46,15 +46,28 @@ export class Metrics {
     help: 'The most object response bodies sent at once since the start.',
     registers: [this.registry],
   });
+  private readonly openPeak = new Gauge({
+    name: 'scorefs_server_requests_open_peak',
+    help: 'The most requests of a route open at once since the server started.',
+    labelNames: ['route'] as const,
+    registers: [this.registry],
+  });
   private objectBodies = 0;
   private objectBodiesPeak = 0;
+  private readonly open: Record<MetricRoute, number> = { object: 0, api: 0 };
+  private readonly peak: Record<MetricRoute, number> = { object: 0, api: 0 };
 
   constructor() {
-    for (const route of ROUTES) this.bytesSent.inc({ route }, 0);
+    for (const route of ROUTES) {
+      this.bytesSent.inc({ route }, 0);
+      this.openPeak.set({ route }, 0);
+    }
   }
 
-  /** Starts the accounting of one request on `route`. */
+  /** Starts the accounting of one request on `route`; its RequestMetrics.done ends it. */
   request(route: MetricRoute): RequestMetrics {
+    this.peak[route] = Math.max(this.peak[route], ++this.open[route]);
+    this.openPeak.set({ route }, this.peak[route]);
     return new RequestMetrics(this, route);
   }
 
@@ -63,6 +76,7 @@ export class Metrics {
   }
 
   countRequest(route: MetricRoute, status: number, seconds: number, bodyBytes: number): void {
+    this.open[route]--;
     this.requests.inc({ route, status: String(status) });
     this.duration.observe({ route }, seconds);
     this.responseBytes.observe({ route }, bodyBytes);

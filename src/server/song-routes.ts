@@ -31,13 +31,15 @@ function legacyEntity(f: DatasetFile): LegacyEntity {
 const entities: Handler = async (ctx, ex) => {
   const snapshot = await ctx.dataset.current();
   const q = ex.query;
-  const matching = snapshot.files.map(legacyEntity).filter((e) => ENTITY_FILTERS.every((k) => !q.has(k) || e[k] === q.get(k)));
+  // Unfiltered (a mount's listing), a page costs its own entities, not the whole catalog's.
+  const filtered = ENTITY_FILTERS.some((k) => q.has(k));
+  const matching = filtered ? snapshot.files.filter((f) => ENTITY_FILTERS.every((k) => !q.has(k) || legacyEntity(f)[k] === q.get(k))) : snapshot.files;
   let size = lenientInt(q, 'size', DEFAULT_PAGE_SIZE);
   if (size < 1) size = DEFAULT_PAGE_SIZE;
   size = Math.min(size, MAX_PAGE_SIZE);
   const number = lenientInt(q, 'page', 0);
   const fields = q.getAll('fields').flatMap((f) => f.split(',')).map((f) => f.trim()).filter(Boolean);
-  const content = matching.slice(number * size, number * size + size).map((e) => (fields.length ? pick(e, fields) : e));
+  const content = matching.slice(number * size, number * size + size).map((f) => (fields.length ? pick(legacyEntity(f), fields) : legacyEntity(f)));
   const totalPages = Math.ceil(matching.length / size);
   const sort = { sorted: true, unsorted: false, empty: false };
   sendJson(ex, 200, {

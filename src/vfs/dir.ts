@@ -4,15 +4,17 @@ import type { DirNode, NodeStat, VfsNode } from './node.js';
 export class Dir implements DirNode {
   readonly kind = 'dir';
   private readonly shown = new Map<string, VfsNode>();
-  /** Reachable by name but not listed (index aliases in the object-id layout). */
-  private readonly hidden = new Map<string, VfsNode>();
+  /** Reachable by name but not listed (index aliases in the object-id layout); made on first use, as most directories have none. */
+  private hidden: Map<string, VfsNode> | undefined;
+  private listed: string[] | undefined;
 
   constructor(private mtimeMs: number) {}
 
   /** Adds a child; returns false (and keeps the first) when the name is taken. */
   add(name: string, node: VfsNode, opts: { hidden?: boolean } = {}): boolean {
-    if (this.shown.has(name) || this.hidden.has(name)) return false;
-    (opts.hidden ? this.hidden : this.shown).set(name, node);
+    if (this.shown.has(name) || this.hidden?.has(name)) return false;
+    (opts.hidden ? (this.hidden ??= new Map()) : this.shown).set(name, node);
+    if (!opts.hidden) this.listed = undefined;
     return true;
   }
 
@@ -38,10 +40,12 @@ export class Dir implements DirNode {
   }
 
   async list(): Promise<string[]> {
-    return [...this.shown.keys()].sort();
+    // sorted once: a directory of 50,000 analyses is listed again by every `ls`
+    this.listed ??= [...this.shown.keys()].sort();
+    return this.listed;
   }
 
   async lookup(name: string): Promise<VfsNode | undefined> {
-    return this.shown.get(name) ?? this.hidden.get(name);
+    return this.shown.get(name) ?? this.hidden?.get(name);
   }
 }

@@ -21,9 +21,34 @@ export class MountTree {
     return this.currentCatalog;
   }
 
-  replace(catalog: Catalog): void {
-    const next = buildTree(catalog, this.opts);
-    this.current = next;
+  /**
+   * Shows `catalog`; returns false when it lists what the tree shows already (a refresh of an unchanged
+   * catalog), which keeps the tree (and the MD5s learned in it) and builds nothing.
+   */
+  replace(catalog: Catalog): boolean {
+    if (sameListing(this.currentCatalog, catalog)) {
+      this.currentCatalog = { ...this.currentCatalog, fetchedAt: catalog.fetchedAt };
+      return false;
+    }
+    this.current = buildTree(catalog, this.opts);
     this.currentCatalog = catalog;
+    return true;
   }
+}
+
+/** The same objects, in the same order, under the same names, sizes and times. */
+function sameListing(a: Catalog, b: Catalog): boolean {
+  if (a.files.length !== b.files.length) return false;
+  return a.files.every((f, i) => {
+    const g = b.files[i]!;
+    return (
+      f.id === g.id &&
+      f.size === g.size &&
+      f.lastModified === g.lastModified &&
+      f.studyId === g.studyId &&
+      f.analysisId === g.analysisId &&
+      f.fileName === g.fileName &&
+      f.access === g.access
+    );
+  });
 }

@@ -20,7 +20,7 @@ test('bad numbers and sizes are refused naming the option and a valid value; not
     [[...mount, '--refresh-interval', '-1'], /--refresh-interval must be a positive number of seconds, not "-1" \(example: --refresh-interval 300\)/],
     [[...mount, '--metrics-port', '99999'], /--metrics-port must be a TCP port number \(1-65535\), not "99999" \(example: --metrics-port 9187\)/],
     [[...mount, '--ready-timeout', '0'], /--ready-timeout must be a positive number of seconds, not "0"/],
-    [['cache', 'warm', '--storage-url', 'http://127.0.0.1:9', '--cache-dir', path.join(work, 'cache'), '--parallel', '2.5', 'x'], /--parallel must be a positive integer, not "2.5" \(example: --parallel 4\)/],
+    [['cache', 'warm', '--storage-url', 'http://127.0.0.1:9', '--cache-dir', path.join(work, 'cache'), '--parallel', '2.5', 'x'], /--parallel must be a positive integer, not "2.5" \(example: --parallel 8\)/],
     [['download', '--storage-url', 'http://127.0.0.1:9', '--object-id', 'x', '--output-dir', path.join(work, 'out'), '--offset', '-3'], /--offset must be a byte offset/],
     [['download', '--storage-url', 'http://127.0.0.1:9', '--object-id', 'x', '--output-dir', path.join(work, 'out'), '--length', 'NaN'], /--length must be a byte count, or -1 for the rest, not "NaN"/],
   ];

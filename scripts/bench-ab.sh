@@ -55,18 +55,16 @@ for round in $(seq "$rounds"); do
   done
 done
 
-python3 - "$work/runs.txt" "$1" "$2" <<'PY'
-import statistics, sys
-rows = [l.split() for l in open(sys.argv[1]).read().splitlines()[1:]]
-names = {"a": sys.argv[2], "b": sys.argv[3]}
+python3 - "$repo/scripts" "$work/runs.txt" "$1" "$2" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[1])
+from stats import runs
+rows = [l.split() for l in open(sys.argv[2]).read().splitlines()[1:]]
+names = {"a": sys.argv[3], "b": sys.argv[4]}
 cols = ["cold MB/s", "cold CPU s/GiB", "warm MB/s", "peak RSS MiB", "random warm reads/s"]
 print("| revision | " + " | ".join(f"{c}: median (runs)" for c in cols) + " |")
 print("|---" * (len(cols) + 1) + "|")
 for side in ("a", "b"):
     mine = [r[1:] for r in rows if r[0] == side]
-    cells = []
-    for i in range(len(cols)):
-        vals = [float(r[i]) for r in mine]
-        cells.append(f"{statistics.median(vals):g} ({', '.join(f'{v:g}' for v in vals)})")
-    print(f"| {names[side]} | " + " | ".join(cells) + " |")
+    print(f"| {names[side]} | " + " | ".join(runs([r[i] for r in mine], "{:g}") for i in range(len(cols))) + " |")
 PY

@@ -168,14 +168,15 @@ summary() { python3 "$repo/scripts/stats.py" spread "${FMT:-%.0f}" "$@"; }
 # calc EXPR: float arithmetic for the few ratios the tables need.
 calc() { python3 -c "print($1)"; }
 
-# random_regions: 50 deterministic 1 kb regions of the bench BAM, one a line (chr:start-end), contigs
-# weighted by length, each inside its contig (from $bench/AN-BENCH-REF/ref.fa.fai; seed 20261126).
+# random_regions [N] [SEED]: N (default 50) deterministic 1 kb regions of the bench BAM, one a line
+# (chr:start-end), contigs weighted by length, each inside its contig (from $bench/AN-BENCH-REF/ref.fa.fai;
+# seed default 20261126).
 random_regions() {
-  python3 - "$bench/AN-BENCH-REF/ref.fa.fai" <<'PY'
+  python3 - "$bench/AN-BENCH-REF/ref.fa.fai" "${1:-50}" "${2:-20261126}" <<'PY'
 import random, sys
 contigs = [(l.split("\t")[0], int(l.split("\t")[1])) for l in open(sys.argv[1])]
-rng = random.Random(20261126)
-for _ in range(50):
+rng = random.Random(int(sys.argv[3]))
+for _ in range(int(sys.argv[2])):
     name, length = rng.choices(contigs, weights=[c[1] for c in contigs])[0]
     start = rng.randint(1, length - 999)
     print(f"{name}:{start}-{start + 999}")

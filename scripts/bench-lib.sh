@@ -1,4 +1,4 @@
-# Shared plumbing for scripts/bench-*.sh (sourced, not run).
+# Shared plumbing for scripts/bench-*.sh and scripts/demo.sh (sourced, not run).
 # Gives: a private work dir, `scorefs serve` on a free port (waited for) behind a simulated link, fresh
 # mounts, object ids and presigned URLs, the server's object-bytes counter, page-cache dropping, timing,
 # medians (scripts/stats.py), and cleanup on exit.

@@ -8,10 +8,11 @@
 # Env: ROUNDS (default 4), SIZE (default 512M: the random object read), RANDOM_READS (default 200).
 # Each run is scripts/bench-engine.mjs of this checkout with RUNS=1, measuring the revision's compiled
 # engine (SCOREFS_BUILD); the revisions share this checkout's node_modules, so compare revisions with the
-# same dependencies.
+# same dependencies. The server is this checkout's `bin/scorefs serve`: build it first (`npx tsc -p .`).
 set -euo pipefail
 [ $# -eq 2 ] || { sed -n '2,11p' "$0" >&2; exit 2; }
 repo=$(cd "$(dirname "$0")/.." && pwd)
+[ -d "$repo/build/src" ] || { echo "bench-ab.sh serves with this checkout's build: run npx tsc -p . first" >&2; exit 1; }
 rounds=${ROUNDS:-4}
 work=$(mktemp -d "${TMPDIR:-/tmp}/scorefs-bench-ab-XXXXXX")
 cleanup() {
@@ -39,9 +40,11 @@ build "$1" "$work/a"
 build "$2" "$work/b"
 head -c "${SIZE:-512M}" /dev/urandom > "$work/object.bin"
 
+# run DIR: one bench-engine.mjs run on DIR's build, as one line of figures; its log is shown if it fails.
 run() {
-  SCOREFS_BUILD="$1/build" RUNS=1 RANDOM_READS="${RANDOM_READS:-200}" node "$repo/scripts/bench-engine.mjs" "$work/object.bin" 2> /dev/null |
-    python3 -c 'import json, sys; j = json.load(sys.stdin); print(j["coldEngine"][0], j["coldEngineCpuSecPerGiB"][0], j["warmEngine"][0], max(j["peakRssMiB"].values()), j["randomWarm"]["readsPerSec"])'
+  SCOREFS_BUILD="$1/build" RUNS=1 RANDOM_READS="${RANDOM_READS:-200}" node "$repo/scripts/bench-engine.mjs" "$work/object.bin" \
+    > "$work/engine.json" 2> "$work/engine.log" || { echo "bench-engine.mjs failed:" >&2; tail -5 "$work/engine.log" >&2; return 1; }
+  python3 -c 'import json, sys; j = json.load(sys.stdin); print(j["coldEngine"][0], j["coldEngineCpuSecPerGiB"][0], j["warmEngine"][0], max(j["peakRssMiB"].values()), j["randomWarm"]["readsPerSec"])' < "$work/engine.json"
 }
 
 echo "label cold_MBps cold_CPUs_per_GiB warm_MBps peak_RSS_MiB random_warm_reads_per_s" > "$work/runs.txt"
@@ -55,18 +58,16 @@ for round in $(seq "$rounds"); do
   done
 done
 
-python3 - "$work/runs.txt" "$1" "$2" <<'PY'
-import statistics, sys
-rows = [l.split() for l in open(sys.argv[1]).read().splitlines()[1:]]
-names = {"a": sys.argv[2], "b": sys.argv[3]}
+python3 - "$repo/scripts" "$work/runs.txt" "$1" "$2" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[1])
+from stats import runs
+rows = [l.split() for l in open(sys.argv[2]).read().splitlines()[1:]]
+names = {"a": sys.argv[3], "b": sys.argv[4]}
 cols = ["cold MB/s", "cold CPU s/GiB", "warm MB/s", "peak RSS MiB", "random warm reads/s"]
 print("| revision | " + " | ".join(f"{c}: median (runs)" for c in cols) + " |")
 print("|---" * (len(cols) + 1) + "|")
 for side in ("a", "b"):
     mine = [r[1:] for r in rows if r[0] == side]
-    cells = []
-    for i in range(len(cols)):
-        vals = [float(r[i]) for r in mine]
-        cells.append(f"{statistics.median(vals):g} ({', '.join(f'{v:g}' for v in vals)})")
-    print(f"| {names[side]} | " + " | ".join(cells) + " |")
+    print(f"| {names[side]} | " + " | ".join(runs([r[i] for r in mine], "{:g}") for i in range(len(cols))) + " |")
 PY

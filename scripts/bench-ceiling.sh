@@ -48,17 +48,6 @@ trap ceiling_cleanup EXIT
 # record RUN GROUP SUBJECT METRIC VALUE: one raw figure.
 record() { printf '%s\t%s\t%s\t%s\t%s\n' "$@" >> "$raw"; }
 
-# waits_for SECONDS CMD...: polls CMD every 0.1 s until it succeeds; fails after SECONDS.
-waits_for() {
-  local deadline=$(( $(date +%s) + $1 )); shift
-  until "$@"; do
-    [ "$(date +%s)" -lt "$deadline" ] || return 1
-    sleep 0.1
-  done
-}
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
 # --- the origin: nginx over tmpfs ------------------------------------------------------------------
 bam_rel=AN-BENCH-BAM/sample.bam
 bam_local="$bench/$bam_rel"
@@ -114,15 +103,8 @@ settled_origin_bytes() {
 }
 
 # `scorefs serve` for the catalog and presigned URLs; the objects come from nginx.
-"$scorefs" serve --data "$origin/www" --port 0 --object-base-url "http://127.0.0.1:$nport" > "$work/serve.out" 2> "$work/serve.err" &
-pids+=($!)
-waits_for 60 grep -q 'listening on' "$work/serve.out" || { echo "scorefs serve did not start: $(cat "$work/serve.err")" >&2; exit 1; }
-base=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$work/serve.out" | head -1)
-curl -sf "$base/entities?size=2000" > "$work/entities.json"
-# The first download spec of an object hashes it (objectMd5): done here, not while measuring.
-for id in $(python3 -c 'import json,sys; print(*[e["id"] for e in json.load(open(sys.argv[1]))["content"]])' "$work/entities.json"); do
-  curl -sf -o /dev/null "$base/download/$id?offset=0&length=-1&external=true"
-done
+serve_up --data "$origin/www" --object-base-url "http://127.0.0.1:$nport"
+prehash
 
 # --- measuring one daemon ----------------------------------------------------------------------------
 hz=$(getconf CLK_TCK)
@@ -275,11 +257,14 @@ par_read() {
   out=$(UV_THREADPOOL_SIZE=$# node "$repo/scripts/parallel-read.mjs" "$@")
   [ -z "$pid" ] || c1=$(cpu_seconds "$pid")
   b1=$(settled_origin_bytes)
-  python3 - "$run" "$subject" "$out" >> "$raw" <<'PY'
-import json, statistics, sys
-run, subject, j = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
-rows = {"agg_mbps": j["aggregateMBps"], "reader_min": min(j["readerMBps"]), "reader_median": statistics.median(j["readerMBps"]),
-        "reader_max": max(j["readerMBps"]), "p50_ms": j["p50ms"], "p99_ms": j["p99ms"], "max_ms": j["maxMs"], "bytes": j["bytes"]}
+  python3 - "$repo/scripts" "$run" "$subject" "$out" >> "$raw" <<'PY'
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from stats import median, percentile
+run, subject, j = sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
+lat = j["readLatenciesMs"]
+rows = {"agg_mbps": j["aggregateMBps"], "reader_min": min(j["readerMBps"]), "reader_median": median(j["readerMBps"]),
+        "reader_max": max(j["readerMBps"]), "p50_ms": percentile(lat, 50), "p99_ms": percentile(lat, 99), "max_ms": max(lat), "bytes": j["bytes"]}
 for k, v in rows.items(): print(f"{run}\tpar\t{subject}\t{k}\t{v}")
 PY
   record "$run" par "$subject" origin_bytes "$((b1 - b0))"
@@ -310,11 +295,13 @@ par_run() {
   done
   for i in "${curl_pids[@]}"; do wait "$i"; done
   t1=$(now); b1=$(settled_origin_bytes)
-  python3 - "$r" "$((conc_n * conc_size))" "$(calc "$t1 - $t0")" "$work"/curl-*.out >> "$raw" <<'PY'
-import statistics, sys
-run, total, wall = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
-rates = [float(open(f).read()) / 1e6 for f in sys.argv[4:]]
-for k, v in {"agg_mbps": total / wall / 1e6, "reader_min": min(rates), "reader_median": statistics.median(rates), "reader_max": max(rates)}.items():
+  python3 - "$repo/scripts" "$r" "$((conc_n * conc_size))" "$(calc "$t1 - $t0")" "$work"/curl-*.out >> "$raw" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[1])
+from stats import median
+run, total, wall = sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+rates = [float(open(f).read()) / 1e6 for f in sys.argv[5:]]
+for k, v in {"agg_mbps": total / wall / 1e6, "reader_min": min(rates), "reader_median": median(rates), "reader_max": max(rates)}.items():
     print(f"{run}\tpar\tcurl\t{k}\t{v}")
 PY
   record "$r" par curl origin_bytes "$((b1 - b0))"

@@ -105,7 +105,10 @@ try {
   server = spawn(process.execPath, [path.join(repo, 'bin/scorefs'), 'serve', '--data', path.join(work, 'data'), '--host', '127.0.0.1', '--port', '0'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  // Every wait has a deadline: a server that neither listens nor exits in 120 s is reported.
+  let deadline;
   const url = await new Promise((resolve, reject) => {
+    deadline = setTimeout(() => reject(new Error('scorefs serve did not say "listening on" within 120 s')), 120_000);
     let out = '';
     server.stdout.on('data', (d) => {
       out += d;
@@ -113,7 +116,7 @@ try {
       if (m) resolve(m[1].replace(/\/$/, ''));
     });
     server.once('exit', (code) => reject(new Error(`scorefs serve exited ${code}`)));
-  });
+  }).finally(() => clearTimeout(deadline));
   server.stdout.resume();
 
   const client = new ScoreClient({ ...CLIENT_DEFAULTS, storageUrl: url, metadataUrl: url });

@@ -1,6 +1,7 @@
-# Shared plumbing for scripts/bench-*.sh (sourced, not run).
-# Gives: a private work dir, `scorefs serve` on free ports behind a simulated link, fresh mounts, object ids and presigned
-# URLs, the server's object-bytes counter, page-cache dropping, timing, and cleanup on exit.
+# Shared plumbing for scripts/bench-*.sh and scripts/demo.sh (sourced, not run).
+# Gives: a private work dir, `scorefs serve` on a free port (waited for) behind a simulated link, fresh
+# mounts, object ids and presigned URLs, the server's object-bytes counter, page-cache dropping, timing,
+# medians (scripts/stats.py), and cleanup on exit.
 # Requires root (drop_caches, FUSE) and a built tree (`npx tsc -p .`).
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -21,6 +22,13 @@ bench_cleanup() {
   [ -n "$work" ] && rm -rf "$work"
 }
 
+# bench_workdir: makes the work dir and arms the trap (bench_init does it for scripts on bench data).
+bench_workdir() {
+  work=$(mktemp -d /tmp/scorefs-bench.XXXXXX)
+  trap bench_cleanup EXIT
+  trap 'exit 130' INT TERM
+}
+
 # bench_init DATA_DIR [SIZE]: resolves (and if needed builds) the bench data set of SIZE (default 1G),
 # makes the work dir, arms the trap. Sets $data (absolute), $bench (= $data/BENCH) and $work.
 bench_init() {
@@ -32,34 +40,51 @@ bench_init() {
   fi
   data=$(realpath "$data")
   bench="$data/BENCH"
-  work=$(mktemp -d /tmp/scorefs-bench.XXXXXX)
-  trap bench_cleanup EXIT
-  trap 'exit 130' INT TERM
+  bench_workdir
   [ "$(id -u)" = 0 ] || { echo "needs root (drop_caches, FUSE)" >&2; exit 1; }
 }
 
-# start_server [DIR]: `scorefs serve --data DIR` (default $data) on a free port; sets $base and
-# $serve_pid to this server's (earlier ones keep running until exit). Asks once for every object's
-# download spec so the server's one-off MD5 hashing (tens of seconds for 1 GiB files) is not measured
-# (PREHASH=0 skips that, for catalogs of tiny objects). The link to it is set by set_link (below).
-start_server() {
-  local dir=${1:-$data} controls=()
-  [ -z "${PER_CONNECTION_MBPS:-}${RTT_MS:-}" ] || controls=(--enable-test-controls)
+# waits_for SECONDS CMD...: polls CMD every 0.1 s until it succeeds; fails after SECONDS.
+waits_for() {
+  local deadline=$(( $(date +%s) + $1 )); shift
+  until "$@"; do
+    [ "$(date +%s)" -lt "$deadline" ] || return 1
+    sleep 0.1
+  done
+}
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# serve_up [SERVE_OPTION...]: `scorefs serve --port 0 SERVE_OPTION...` in the background, until it
+# answers (deadline 120 s: a large --data is listed first); sets $base and $serve_pid (stopped on exit,
+# as are earlier ones).
+serve_up() {
   local out="$work/serve.$((${#serve_pids[@]} + 1))"
-  "$scorefs" serve --data "$dir" --port 0 "${controls[@]}" > "$out.out" 2> "$out.err" &
+  "$scorefs" serve --port 0 "$@" > "$out.out" 2> "$out.err" &
   serve_pid=$!
   serve_pids+=("$serve_pid")
-  local _
-  for _ in $(seq 1200); do grep -q 'listening on' "$out.out" 2>/dev/null && break; sleep 0.1; done
+  waits_for 120 grep -qs 'listening on' "$out.out" || { echo "scorefs serve did not start: $(cat "$out.err")" >&2; exit 1; }
   base=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$out.out" | head -1)
-  [ -n "$base" ] || { echo "scorefs serve did not start: $(cat "$out.err")" >&2; exit 1; }
+  waits_for 10 curl -sf -o /dev/null "$base/entities?size=1" || { echo "scorefs serve at $base does not answer" >&2; exit 1; }
+}
+
+# prehash: the catalog of $base into $work/entities.json, and one download spec of every object, so the
+# server's one-off MD5 hashing (tens of seconds for 1 GiB files) is not measured.
+prehash() {
   curl -sf "$base/entities?size=2000" > "$work/entities.json"
-  if [ "${PREHASH:-1}" != 0 ]; then
-    local id
-    for id in $(python3 -c 'import json,sys; print(*[e["id"] for e in json.load(open(sys.argv[1]))["content"]])' "$work/entities.json"); do
-      curl -sf -o /dev/null "$base/download/$id?offset=0&length=-1&external=true"
-    done
-  fi
+  local id
+  for id in $(python3 -c 'import json,sys; print(*[e["id"] for e in json.load(open(sys.argv[1]))["content"]])' "$work/entities.json"); do
+    curl -sf -o /dev/null "$base/download/$id?offset=0&length=-1&external=true"
+  done
+}
+
+# start_server [DIR]: serve_up on --data DIR (default $data), prehash (PREHASH=0 skips the hashing, for
+# catalogs of tiny objects, but still lists them), then set_link (below).
+start_server() {
+  local controls=()
+  [ -z "${PER_CONNECTION_MBPS:-}${RTT_MS:-}" ] || controls=(--enable-test-controls)
+  serve_up --data "${1:-$data}" "${controls[@]}"
+  if [ "${PREHASH:-1}" != 0 ]; then prehash; else curl -sf "$base/entities?size=2000" > "$work/entities.json"; fi
   set_link
 }
 
@@ -138,25 +163,20 @@ drop_caches() { sync; echo 3 > /proc/sys/vm/drop_caches; }
 now() { date +%s.%N; }
 
 # summary V1 V2 ...: "median (min–max)" with the given printf format (FMT env, default %.0f).
-summary() {
-  python3 - "${FMT:-%.0f}" "$@" <<'PY'
-import statistics, sys
-fmt, xs = sys.argv[1], [float(x) for x in sys.argv[2:]]
-print(f"{fmt % statistics.median(xs)} ({fmt % min(xs)}–{fmt % max(xs)})")
-PY
-}
+summary() { python3 "$repo/scripts/stats.py" spread "${FMT:-%.0f}" "$@"; }
 
 # calc EXPR: float arithmetic for the few ratios the tables need.
 calc() { python3 -c "print($1)"; }
 
-# random_regions: 50 deterministic 1 kb regions of the bench BAM, one a line (chr:start-end), contigs
-# weighted by length, each inside its contig (from $bench/AN-BENCH-REF/ref.fa.fai; seed 20261126).
+# random_regions [N] [SEED]: N (default 50) deterministic 1 kb regions of the bench BAM, one a line
+# (chr:start-end), contigs weighted by length, each inside its contig (from $bench/AN-BENCH-REF/ref.fa.fai;
+# seed default 20261126).
 random_regions() {
-  python3 - "$bench/AN-BENCH-REF/ref.fa.fai" <<'PY'
+  python3 - "$bench/AN-BENCH-REF/ref.fa.fai" "${1:-50}" "${2:-20261126}" <<'PY'
 import random, sys
 contigs = [(l.split("\t")[0], int(l.split("\t")[1])) for l in open(sys.argv[1])]
-rng = random.Random(20261126)
-for _ in range(50):
+rng = random.Random(int(sys.argv[3]))
+for _ in range(int(sys.argv[2])):
     name, length = rng.choices(contigs, weights=[c[1] for c in contigs])[0]
     start = rng.randint(1, length - 999)
     print(f"{name}:{start}-{start + 999}")

@@ -8,7 +8,9 @@
 #   RUNS=N (default 3; 1 for a quick look): tables give "median (min–max)" over the runs.
 #   BAM_SET (default 200M): the make-bench-data.sh set the region rows read; the cohort is 100 hardlinks
 #     of its BAM under analyses of their own (100 objects to Score, one file on disk, hashed once).
-#   ROWS (default "sequential download regions cohort catalog"): which rows to measure;
+#   ROWS (default "sequential download warm regions cohort catalog"): which rows to measure;
+#   MOUNT_ARGS, DOWNLOAD_ARGS: options for the second mount of the sequential row (the first has
+#     --connections 1: one range GET at a time) and the second download (the first has --parallel 1);
 #   CATALOGS (default "2000 100000"): catalog sizes for the first-mount rows;
 #   MOUNT_DEADLINE (default 180): seconds a first mount may take before it is reported as not ready.
 #   RESULTS_DIR (default bench-results/wan-<UTC time>): raw.csv (row, system, metric, run, value) and
@@ -18,7 +20,7 @@ set -euo pipefail
 export RTT_MS=${RTT_MS:-60} PER_CONNECTION_MBPS=${PER_CONNECTION_MBPS:-40}
 source "$(dirname "$0")/bench-lib.sh"
 bam_set=${BAM_SET:-200M}
-rows=" ${ROWS:-sequential download regions cohort catalog} "
+rows=" ${ROWS:-sequential download warm regions cohort catalog} "
 catalogs=${CATALOGS-2000 100000}
 [[ $rows == *" catalog "* ]] || catalogs=''
 wants() { [[ $rows == *" $1 "* ]]; }
@@ -66,19 +68,36 @@ size1g=$(stat -c %s "$wan_data/WAN/AN-RAND-1G/random.bin")
 mbps() { calc "$1 / ($3 - $2) / 1e6"; }  # BYTES T0 T1
 
 # --- 1. cold sequential read of 512 MiB ---------------------------------------------------------------
-sequential_run() {
-  local row="cold sequential read, 512 MiB" t0 t1 b0 b1 r0 r1
-  mount_fresh "seq$run"
+# mount_cat SYSTEM [MOUNT_OPTION...]: one cold `cat` through a fresh mount: MB/s, range GETs, bytes fetched
+# over the size, and from the daemon's stats.json the most GETs in flight at once, its adaptive limit at
+# the end and its retries.
+mount_cat() {
+  local row="cold sequential read, 512 MiB" sys=$1 t0 t1 b0 b1 r0 r1
+  shift
+  mount_fresh "seq$run" "$@"
   drop_caches
   b0=$(object_bytes) r0=$(requests object) t0=$(now)
   cat "$mnt/AN-RAND-512M/random.bin" > /dev/null
   t1=$(now)
   b1=$(settled_object_bytes) r1=$(requests object)
-  record "$row" "mount (cat)" "MB/s" "$(mbps "$size512" "$t0" "$t1")"
-  record "$row" "mount (cat)" "range GETs" "$((r1 - r0))"
-  record "$row" "mount (cat)" "fetched/size" "$(calc "$((b1 - b0)) / $size512")"
+  record "$row" "$sys" "MB/s" "$(mbps "$size512" "$t0" "$t1")"
+  record "$row" "$sys" "range GETs" "$((r1 - r0))"
+  record "$row" "$sys" "fetched/size" "$(calc "$((b1 - b0)) / $size512")"
+  python3 - "$mnt/.scorefs/stats.json" <<'PY' | while read -r metric value; do record "$row" "$sys" "${metric//_/ }" "$value"; done
+import json, sys
+s = json.load(open(sys.argv[1]))
+print("most_GETs_at_once", s["cache"]["fetchesInFlightPeak"])
+print("prefetch_limit_at_the_end", s["cache"]["prefetchLimit"])
+print("retries", s["retries"])
+PY
   unmount_at "$mnt"
   rm -rf "$work/seq$run"
+}
+
+sequential_run() {
+  local row="cold sequential read, 512 MiB" t0 t1 r0 r1
+  mount_cat "mount (cat), --connections 1" --connections 1
+  mount_cat "mount (cat)${MOUNT_ARGS:+, $MOUNT_ARGS}" ${MOUNT_ARGS:-}
   drop_caches
   record "$row" "curl, 1 connection" "MB/s" "$(calc "$(curl -sf -o /dev/null -w '%{speed_download}' "$rand512_url") / 1e6")"
   # 8 range GETs at once, one eighth each: what the link gives 8 connections.
@@ -94,25 +113,53 @@ sequential_run() {
   record "$row" "curl, 8 range GETs at once" "range GETs" "$((r1 - r0))"
 }
 
-# --- 2. scorefs download of 1 GiB ----------------------------------------------------------------------
-download_run() {
-  local row="download 1 GiB to a file" out="$work/dl$run" t0 t1 r0 r1
-  mkdir -p "$out"
+# --- 2. the 1 GiB object to a file (scorefs download) and into a cache (scorefs cache warm) ------------
+# transfer ROW SYSTEM CMD...: runs CMD from a cold page cache; records MB/s, range GETs and bytes fetched
+# over the size.
+transfer() {
+  local row=$1 sys=$2 t0 t1 b0 b1 r0 r1
+  shift 2
   drop_caches
-  r0=$(requests object) t0=$(now)
-  STORAGE_URL=$main_base METADATA_URL=$main_base "$scorefs" download --object-id "$rand1g_id" --output-dir "$out/scorefs" \
-    --parallel 6 > "$out/download.log" 2>&1
-  t1=$(now) r1=$(requests object)
-  cmp -s "$out/scorefs/random.bin" "$wan_data/WAN/AN-RAND-1G/random.bin" || { echo "download differs from the object" >&2; exit 1; }
-  record "$row" "scorefs download --parallel 6 (MD5 checked)" "MB/s" "$(mbps "$size1g" "$t0" "$t1")"
-  record "$row" "scorefs download --parallel 6 (MD5 checked)" "range GETs" "$((r1 - r0))"
-  rm -rf "$out/scorefs"
-  drop_caches
-  t0=$(now)
-  curl -sf -o "$out/curl.bin" "$rand1g_url"
+  b0=$(object_bytes) r0=$(requests object) t0=$(now)
+  "$@"
   t1=$(now)
-  record "$row" "curl -o, 1 connection" "MB/s" "$(mbps "$size1g" "$t0" "$t1")"
+  b1=$(settled_object_bytes) r1=$(requests object)
+  record "$row" "$sys" "MB/s" "$(mbps "$size1g" "$t0" "$t1")"
+  record "$row" "$sys" "range GETs" "$((r1 - r0))"
+  record "$row" "$sys" "fetched/size" "$(calc "$((b1 - b0)) / $size1g")"
+}
+
+# scorefs_download [OPTION...]: the 1 GiB object into $work/dl$run/scorefs, compared with the original.
+scorefs_download() {
+  local out="$work/dl$run"
+  rm -rf "$out/scorefs"
+  STORAGE_URL=$main_base METADATA_URL=$main_base "$scorefs" download --object-id "$rand1g_id" --output-dir "$out/scorefs" \
+    "$@" > "$out/download.log" 2>&1 || { cat "$out/download.log" >&2; exit 1; }
+  cmp -s "$out/scorefs/random.bin" "$wan_data/WAN/AN-RAND-1G/random.bin" || { echo "download differs from the object" >&2; exit 1; }
+}
+
+download_run() {
+  local row="download 1 GiB to a file" out="$work/dl$run"
+  mkdir -p "$out"
+  transfer "$row" "scorefs download --parallel 1 (MD5 checked)" scorefs_download --parallel 1
+  transfer "$row" "scorefs download${DOWNLOAD_ARGS:+ $DOWNLOAD_ARGS} (MD5 checked)" scorefs_download ${DOWNLOAD_ARGS:-}
+  rm -rf "$out/scorefs"
+  transfer "$row" "curl -o, 1 connection" curl -sf -o "$out/curl.bin" "$rand1g_url"
   rm -rf "$out"
+}
+
+# scorefs_warm [OPTION...]: `scorefs cache warm` of the 1 GiB object into a fresh cache dir.
+scorefs_warm() {
+  rm -rf "$work/warm$run"
+  STORAGE_URL=$main_base METADATA_URL=$main_base "$scorefs" cache warm --cache-dir "$work/warm$run" "$rand1g_id" "$@" \
+    > "$work/warm.log" 2>&1 || { cat "$work/warm.log" >&2; exit 1; }
+}
+
+warm_run() {
+  local row="cache warm 1 GiB"
+  transfer "$row" "scorefs cache warm --connections 1" scorefs_warm --connections 1
+  transfer "$row" "scorefs cache warm" scorefs_warm
+  rm -rf "$work/warm$run"
 }
 
 # --- 3. first mount of a catalog ----------------------------------------------------------------------
@@ -142,17 +189,10 @@ catalog_run() {
 }
 
 # --- 4. 30 random 1 kb regions; 5. the cohort -----------------------------------------------------------
-python3 - "$bench/AN-BENCH-REF/ref.fa.fai" "$work/regions.txt" "$work/cohort-region.txt" <<'PY'
-import random, sys
-contigs = [(l.split("\t")[0], int(l.split("\t")[1])) for l in open(sys.argv[1])]
-rng = random.Random(20261206)
-def region():
-    name, length = rng.choices(contigs, weights=[c[1] for c in contigs])[0]
-    start = rng.randint(1, length - 999)
-    return f"{name}:{start}-{start + 999}\n"
-open(sys.argv[2], "w").writelines(region() for _ in range(30))
-open(sys.argv[3], "w").write(region())
-PY
+# 31 regions: the first 30 for the regions row, the last for the cohort.
+random_regions 31 20261206 > "$work/regions-31.txt"
+head -30 "$work/regions-31.txt" > "$work/regions.txt"
+tail -1 "$work/regions-31.txt" > "$work/cohort-region.txt"
 cohort_region=$(cat "$work/cohort-region.txt")
 # reference counts from the local file
 while read -r region; do samtools view -c "$bench/AN-BENCH-BAM/sample.bam" "$region"; done < "$work/regions.txt" > "$work/regions.local"
@@ -228,6 +268,7 @@ for run in $(seq "$runs"); do
   echo "run $run of $runs ($(date -u +%H:%M:%S), load $(cut -d' ' -f1 /proc/loadavg))" >&2
   wants sequential && sequential_run
   wants download && download_run
+  wants warm && warm_run
   wants regions && regions_run
   wants cohort && cohort_run
   for n in $catalogs; do catalog_run "$n" "${catalog_base[$n]}"; done
@@ -236,31 +277,6 @@ done
 
 # --- the table ------------------------------------------------------------------------------------------
 echo "load average at end $(cut -d' ' -f1-3 /proc/loadavg); $((SECONDS - started)) s in all" | tee -a "$results/setup.txt"
-python3 - "$csv" <<'PY' | tee "$results/table.md"
-import csv, statistics, sys
-from collections import OrderedDict
-rows = OrderedDict()
-for r in csv.DictReader(open(sys.argv[1])):
-    rows.setdefault(r["row"], OrderedDict()).setdefault(r["system"], OrderedDict()).setdefault(r["metric"], []).append(r["value"])
-def cell(values):
-    def number(v):
-        try: return float(v)
-        except ValueError: return None
-    nums = [x for x in map(number, values) if x is not None]
-    if len(nums) < len(values):
-        return ", ".join(values)
-    def fmt(x):
-        if x == int(x): return str(int(x))
-        return f"{x:.{0 if abs(x) >= 100 else 1 if abs(x) >= 10 else 2 if abs(x) >= 0.1 else 3}f}"
-    m = fmt(statistics.median(nums))
-    return m if len(nums) == 1 else f"{m} ({fmt(min(nums))}–{fmt(max(nums))})"
-print()
-print("| row | system | figures (median (min–max) over runs) |")
-print("|---|---|---|")
-for row, systems in rows.items():
-    for i, (system, metrics) in enumerate(systems.items()):
-        figures = "; ".join(f"{metric} {cell(v)}" for metric, v in metrics.items())
-        print(f"| {row if i == 0 else ''} | {system} | {figures} |")
-PY
+python3 "$repo/scripts/stats.py" table "$csv" | tee "$results/table.md"
 echo
 echo "raw figures: $csv"

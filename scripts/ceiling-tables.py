@@ -6,9 +6,10 @@ within each run (both figures measured in the same minutes) and then its median 
 Usage: python3 scripts/ceiling-tables.py RESULTS/raw.tsv
 """
 import csv
-import statistics
 import sys
 from collections import defaultdict
+
+from stats import runs
 
 # (group, subject, metric) -> {run: value}
 data = defaultdict(dict)
@@ -20,9 +21,7 @@ with open(sys.argv[1]) as f:
 def cell(values, fmt="{:.0f}"):
     if not values:
         return "—"
-    vs = [values[r] for r in sorted(values)]
-    text = fmt.format(statistics.median(vs))
-    return text if len(vs) == 1 else f"{text} ({', '.join(fmt.format(v) for v in vs)})"
+    return runs([values[r] for r in sorted(values)], fmt)
 
 
 def get(group, subject, metric):

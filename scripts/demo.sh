@@ -6,26 +6,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 
-work=$(mktemp -d /tmp/scorefs-demo.XXXXXX)
+source scripts/bench-lib.sh   # serve_up, and cleanup on exit: the mount, the server, the work dir
+bench_workdir
 data=.tmp/sample-data
 mnt="$work/mnt"
-server_pid=""
-cleanup() {
-  set +e
-  [ -d "$mnt" ] && ./bin/scorefs unmount "$mnt" >/dev/null 2>&1
-  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
 
 bash scripts/make-sample-data.sh "$data" >/dev/null
-./bin/scorefs serve --data "$data" --port 0 > "$work/serve.out" 2>"$work/serve.err" &
-server_pid=$!
-for _ in $(seq 100); do grep -q 'listening on' "$work/serve.out" && break; sleep 0.1; done
-url=$(grep -o 'http://[^ ]*' "$work/serve.out" | head -1)
+serve_up --data "$data"
+url=$base
 echo "== scorefs serve is up at $url over $data"
 
 mkdir -p "$mnt"
+mounts+=("$mnt")
 STORAGE_URL="$url" METADATA_URL="$url" ./bin/scorefs mount "$mnt" --cache-dir "$work/cache"
 echo "== mounted at $mnt"
 echo "\$ ls -R $mnt"

@@ -53,9 +53,11 @@ function programs(): Map<string, string> {
     for (const m of text.matchAll(/'(?:ba)?sh', \['-c', `([^`]*)`/g)) add(shellCommands(m[1]!), file);
   }
   // scripts/bench-* are run by hand after `setup.sh --bench` and check for their own tools (nginx-light is
-  // not installed where the tests run); bench-lib.sh's functions are theirs.
+  // not installed where the tests run); bench-lib.sh's functions are theirs, and demo.sh's (it sources it).
   const scripts = filesUnder('scripts', '.sh').filter((f) => !path.basename(f).startsWith('bench-'));
-  const functions = new Set(scripts.flatMap((f) => [...read(f).matchAll(/^\s*([\w-]+)\s*\(\)\s*\{/gm)].map((m) => m[1]!)));
+  const functions = new Set(
+    [...scripts, 'scripts/bench-lib.sh'].flatMap((f) => [...read(f).matchAll(/^\s*([\w-]+)\s*\(\)\s*\{/gm)].map((m) => m[1]!)),
+  );
   for (const file of scripts) add(shellCommands(read(file), functions), file);
   for (const doc of ['README.md', ...filesUnder('docs', '.md').filter((f) => !f.endsWith('benchmarks.md'))]) {
     for (const step of parseDoc(doc, read(doc)).filter((s) => s.kind !== 'skip')) add(shellCommands(step.script), `${doc}:${step.line}`);

@@ -13,6 +13,12 @@ export interface ObjectIdentity {
   parts?: { offset: number; size: number; md5: string }[];
   /** The study the object belongs to, when known (a catalog file): Score's URL request names it. Not part of the cache key. */
   studyId?: string;
+  /**
+   * SONG's access of the object, when known (a catalog file). Absent counts as controlled, as Score
+   * counts a missing access: its cached bytes are served only to a token known to be allowed. Not part
+   * of the cache key.
+   */
+  access?: 'open' | 'controlled';
 }
 
 /** One file of the catalog: a SONG entity joined with its Score listing entry. */

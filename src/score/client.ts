@@ -1,7 +1,7 @@
 // The Score client as the rest of scorefs sees it: settings, API, catalog, URL cache and the range
 // source for the block cache, over one HTTP agent.
 import { AccessDenied, BadRequest, InvalidInput, NotFound, ProtocolError, Unavailable } from '../errors.js';
-import type { Catalog, CatalogFile } from '../model.js';
+import type { Catalog, ObjectIdentity } from '../model.js';
 import { ScoreApi } from './api.js';
 import { fetchCatalog, type CatalogOptions } from './catalog.js';
 import type { ClientConfig } from './config.js';
@@ -40,7 +40,7 @@ export class ScoreClient {
    * Whether this token may read the object, and its MD5s (one metadata-only specification); the
    * object's URL is fetched alongside for the read that follows. Throws AccessDenied when it may not.
    */
-  describe(file: Pick<CatalogFile, 'id' | 'size' | 'studyId'>, opts: CallOptions = {}): Promise<ObjectChecksums> {
+  describe(file: Pick<ObjectIdentity, 'id' | 'size' | 'studyId'>, opts: CallOptions = {}): Promise<ObjectChecksums> {
     return describeObject(this.api, this.urls, file, opts);
   }
 

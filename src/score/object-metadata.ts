@@ -1,7 +1,7 @@
 // What Score says of one object when it is first opened: whether this token may read it (the answer to
 // its metadata-only specification) and its object and part MD5s. One request, sent together with the
 // request for the object's URL, so a first read waits one round trip for both rather than two in a row.
-import type { CatalogFile, ObjectIdentity } from '../model.js';
+import type { ObjectIdentity } from '../model.js';
 import { logger } from '../util/log.js';
 import type { ScoreApi } from './api.js';
 import type { CallOptions } from './retry.js';
@@ -20,7 +20,7 @@ export type ObjectChecksums = Pick<ObjectIdentity, 'md5' | 'parts'>;
 export async function describeObject(
   api: ScoreApi,
   urls: UrlCache | undefined,
-  file: Pick<CatalogFile, 'id' | 'size' | 'studyId'>,
+  file: Pick<ObjectIdentity, 'id' | 'size' | 'studyId'>,
   opts: CallOptions = {},
 ): Promise<ObjectChecksums> {
   const subject = { id: file.id, studyId: file.studyId };

@@ -59,6 +59,9 @@ export function isInside(root: string, candidate: string): boolean {
   return candidate === root || candidate.startsWith(root.endsWith(path.sep) ? root : root + path.sep);
 }
 
+/** How long a request waits for a rescan before the last listing answers it. */
+const STALE_ANSWER_MS = 1000;
+
 export class Dataset {
   private snapshot: Snapshot | undefined;
   private scanning: Promise<Snapshot> | undefined;
@@ -86,10 +89,23 @@ export class Dataset {
     return dataset;
   }
 
-  /** The listing, rescanned first if older than freshForMs (one scan at a time). */
+  /**
+   * The listing, rescanned first if older than freshForMs (one scan at a time). A scan that takes longer
+   * than STALE_ANSWER_MS (a directory of 100,000 files on a busy machine takes tens of seconds) goes on
+   * in the background while the last listing answers, as a real SONG answers from its database at once.
+   */
   async current(): Promise<Snapshot> {
-    if (this.snapshot && Date.now() - this.snapshot.scannedAt <= this.freshForMs) return this.snapshot;
-    return this.rescan();
+    const last = this.snapshot;
+    if (last && Date.now() - last.scannedAt <= this.freshForMs) return last;
+    const fresh = this.rescan();
+    if (!last) return fresh;
+    let timer: NodeJS.Timeout | undefined;
+    const stale = new Promise<Snapshot>((resolve) => (timer = setTimeout(() => resolve(last), STALE_ANSWER_MS)));
+    try {
+      return await Promise.race([fresh, stale]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** A file by object id: the current listing, then a fresh scan if it is missing there. */

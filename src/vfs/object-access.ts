@@ -8,7 +8,7 @@
 // Open objects whose MD5s are known already need no request. Every read, stream, pin and prefetch of
 // the vfs (files, slices, paired indexes) comes through here.
 import { AccessDenied, BadRequest, NotFound, Unavailable } from '../errors.js';
-import type { ByteReader, CatalogFile, ObjectIdentity, ReadOptions, ReadStreamHandle } from '../model.js';
+import type { ByteReader, ObjectIdentity, ReadOptions, ReadStreamHandle } from '../model.js';
 import { logger } from '../util/log.js';
 
 const log = logger('vfs.access');
@@ -25,15 +25,15 @@ export interface LeaseBook {
 
 export interface ObjectAccessOptions {
   /** Score's word on an object: its MD5s, or AccessDenied / NotFound / Unavailable. */
-  describe: (file: CatalogFile, opts: { deadline: number }) => Promise<Checksums>;
+  describe: (obj: Pick<ObjectIdentity, 'id' | 'size' | 'studyId'>, opts: { deadline: number }) => Promise<Checksums>;
   leases: LeaseBook;
   /** How long Score's yes to a controlled object stands before it is asked again. */
   leaseMs: number;
   readDeadlineMs: number;
   /** True while the mount is offline (the server did not answer): then no request is tried. */
   offline: () => boolean;
-  /** Called when an object's MD5s were learned (copied into its CatalogFile), to persist them. */
-  onLearned?: (file: CatalogFile) => void;
+  /** Called when an object's MD5s were learned (copied into the identity the vfs holds: its catalog file), to persist them. */
+  onLearned?: (obj: ObjectIdentity) => void;
 }
 
 /** An object let through: the identity the cache reads it as, until when. */
@@ -101,35 +101,34 @@ export class ObjectAccess implements ByteReader {
   }
 
   private async decide(obj: ObjectIdentity, version: string, deadline: number): Promise<Admission> {
-    const file = asCatalogFile(obj);
-    const controlled = file?.access !== 'open';
+    const controlled = obj.access !== 'open';
     const now = Date.now();
     // Each admission reads as a copy: the cache keys an identity once, and learning MD5s changes the entry's.
     if (!controlled && obj.md5 !== null) return { identity: { ...obj }, until: Infinity, version };
-    if (!file || this.opts.offline()) return this.withoutScore(obj, file, controlled, version, undefined);
+    if (this.opts.offline()) return this.withoutScore(obj, controlled, version, undefined);
     let checksums: Checksums;
     try {
-      checksums = await this.opts.describe(file, { deadline });
+      checksums = await this.opts.describe(obj, { deadline });
     } catch (err) {
       if (err instanceof AccessDenied) {
-        log.warn({ object: file.id, study: file.studyId, err: err.message }, `Score refused object ${file.id} of study ${file.studyId} to this token: its cached bytes are not served`);
-        if (controlled) await this.opts.leases.revoke(file.id).catch(() => undefined);
+        log.warn({ object: obj.id, study: obj.studyId, err: err.message }, `Score refused ${describeObject(obj)} to this token: its cached bytes are not served`);
+        if (controlled) await this.opts.leases.revoke(obj.id).catch(() => undefined);
         throw err;
       }
-      if (err instanceof Unavailable) return this.withoutScore(obj, file, controlled, version, err);
+      if (err instanceof Unavailable) return this.withoutScore(obj, controlled, version, err);
       if (!controlled && (err instanceof NotFound || err instanceof BadRequest)) {
-        log.debug({ object: file.id, err: err.message }, 'no checksums for object'); // its reads will say why
+        log.debug({ object: obj.id, err: err.message }, 'no checksums for object'); // its reads will say why
         return { identity: { ...obj }, until: Infinity, version };
       }
       throw err;
     }
-    this.learn(file, checksums);
-    const identity: CatalogFile = { ...file, md5: checksums.md5 };
+    this.learn(obj, checksums);
+    const identity: ObjectIdentity = { ...obj, md5: checksums.md5 };
     if (checksums.parts) identity.parts = checksums.parts;
     else delete identity.parts;
     if (!controlled) return { identity, until: Infinity, version };
     const until = now + this.opts.leaseMs;
-    await this.opts.leases.grant(file.id, until);
+    await this.opts.leases.grant(obj.id, until);
     return { identity, until, version };
   }
 
@@ -137,22 +136,23 @@ export class ObjectAccess implements ByteReader {
    * Score cannot be asked: an open object is read as the catalog knows it; a controlled one only within
    * a lease granted earlier to this token, else Unavailable (EIO: unknown is not refused).
    */
-  private async withoutScore(obj: ObjectIdentity, file: CatalogFile | undefined, controlled: boolean, version: string, why: Unavailable | undefined): Promise<Admission> {
+  private async withoutScore(obj: ObjectIdentity, controlled: boolean, version: string, why: Unavailable | undefined): Promise<Admission> {
     if (!controlled) return { identity: { ...obj }, until: Date.now() + UNREACHABLE_RETRY_MS, version };
     const until = await this.opts.leases.validUntil(obj.id);
     if (until !== undefined) return { identity: { ...obj }, until, version };
-    const what = file ? `object ${obj.id} of study ${file.studyId}` : `object ${obj.id}`;
-    log.warn({ object: obj.id, study: file?.studyId }, `${what} is controlled and Score cannot confirm this token may read it: its cached bytes are not served`);
+    const what = describeObject(obj);
+    log.warn({ object: obj.id, study: obj.studyId }, `${what} is controlled and Score cannot confirm this token may read it: its cached bytes are not served`);
     throw new Unavailable(`${what} is controlled, Score cannot be reached to check this token's access${why ? ` (${why.message})` : ''}, and no access lease of this token is valid`);
   }
 
   /** Keeps learned MD5s with the catalog entry, so a refresh and the next (offline) mount key the object the same. */
-  private learn(file: CatalogFile, c: Checksums): void {
-    if (file.md5 === c.md5 && JSON.stringify(file.parts) === JSON.stringify(c.parts)) return; // a lease renewal
-    file.md5 = c.md5;
-    if (c.parts) file.parts = c.parts;
-    else delete file.parts;
-    this.opts.onLearned?.(file);
+  /** Copies Score's MD5s into the identity the vfs holds (its catalog file), so the listing keeps them. */
+  private learn(obj: ObjectIdentity, c: Checksums): void {
+    if (obj.md5 === c.md5 && JSON.stringify(obj.parts) === JSON.stringify(c.parts)) return; // a lease renewal
+    obj.md5 = c.md5;
+    if (c.parts) obj.parts = c.parts;
+    else delete obj.parts;
+    this.opts.onLearned?.(obj);
   }
 
   private through(identity: ObjectIdentity, opts: ReadOptions): ReadOptions {
@@ -187,9 +187,8 @@ class GatedStream implements ReadStreamHandle {
   }
 }
 
-function asCatalogFile(obj: ObjectIdentity): CatalogFile | undefined {
-  const f = obj as Partial<CatalogFile>;
-  return typeof f.studyId === 'string' && (f.access === 'open' || f.access === 'controlled') ? (obj as CatalogFile) : undefined;
+function describeObject(obj: ObjectIdentity): string {
+  return obj.studyId ? `object ${obj.id} of study ${obj.studyId}` : `object ${obj.id}`;
 }
 
 /** A refresh that lists the object with another size or time names another object. */

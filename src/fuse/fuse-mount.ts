@@ -1,8 +1,7 @@
 // Mounting the vfs with fuse-native (the only module that imports it), with the options that
 // suit immutable remote objects, and unmounting it again.
 import Fuse, { type FuseOptions } from 'fuse-native';
-import { readFileSync } from 'node:fs';
-import { access, constants, stat } from 'node:fs/promises';
+import { access, constants, readFile, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { isMainThread } from 'node:worker_threads';
@@ -149,30 +148,19 @@ export async function checkFuseDevice(): Promise<void> {
   }
   const st = await stat(FUSE_DEVICE);
   const user = os.userInfo().username;
-  const group = groupName(st.gid);
+  const group = (await readIdName('/etc/group', st.gid)) ?? String(st.gid);
+  const ownerName = (await readIdName('/etc/passwd', st.uid)) ?? String(st.uid);
   const groupMay = (st.mode & 0o060) === 0o060 && st.gid !== 0;
   const fix = groupMay
     ? `add ${user} to the group ${group} (usermod -aG ${group} ${user}, then log in again)`
     : `make it usable by all (chmod 0666 ${FUSE_DEVICE}, the usual mode; a udev rule keeps it across reboots)`;
   throw new InvalidInput(
-    `${user} may not open ${FUSE_DEVICE} (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}, owner ${owner(st.uid)}:${group}), which mounting needs: ask an administrator to ${fix}`,
+    `${user} may not open ${FUSE_DEVICE} (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}, owner ${ownerName}:${group}), which mounting needs: ask an administrator to ${fix}`,
   );
 }
 
-function groupName(gid: number): string {
-  return readIdName('/etc/group', gid) ?? String(gid);
-}
-
-function owner(uid: number): string {
-  return readIdName('/etc/passwd', uid) ?? String(uid);
-}
-
 /** The name of an id in /etc/passwd or /etc/group (name:x:id:…), for a message only. */
-function readIdName(file: string, id: number): string | undefined {
-  try {
-    const line = readFileSync(file, 'utf8').split('\n').find((l) => l.split(':')[2] === String(id));
-    return line?.split(':')[0];
-  } catch {
-    return undefined;
-  }
+async function readIdName(file: string, id: number): Promise<string | undefined> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  return text.split('\n').find((l) => l.split(':')[2] === String(id))?.split(':')[0];
 }

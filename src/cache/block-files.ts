@@ -2,7 +2,7 @@
 // into place, so a crash leaves either no file or a whole one (the index names it only afterwards).
 // Callers rename and unlink block files only inside the index's exclusive section, so a rename
 // and the index entry naming it can never be split by an eviction's unlink.
-import { mkdir, open, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './cache-dir.js';
 
@@ -32,6 +32,16 @@ export async function readBlockFile(file: string, size: number, buf: Buffer): Pr
   }
 }
 
+/** Writes `bytes` to a new private file in one write call (fs.promises.writeFile writes 512 KiB at a time). */
+async function writeWhole(file: string, bytes: Buffer): Promise<void> {
+  const fh = await open(file, 'w', PRIVATE_FILE_MODE);
+  try {
+    for (let done = 0; done < bytes.length; ) done += (await fh.write(bytes, done, bytes.length - done, done)).bytesWritten;
+  } finally {
+    await fh.close();
+  }
+}
+
 export class BlockFiles {
   private readonly madeDirs = new Set<string>();
 
@@ -51,7 +61,7 @@ export class BlockFiles {
         this.madeDirs.add(dir);
       }
       try {
-        await writeFile(tmp, bytes, { mode: PRIVATE_FILE_MODE });
+        await writeWhole(tmp, bytes);
         return tmp;
       } catch (err) {
         await unlink(tmp).catch(() => undefined);

@@ -23,6 +23,11 @@ const QUIET_MS = 1000;
 /** ... but under reads that never pause, no check waits longer than this. */
 const MAX_DEFER_MS = 60_000;
 const QUIET_POLL_MS = 250;
+/**
+ * A running MD5 still waiting for the same part this long later is given up (its reader stopped or went
+ * elsewhere): the parts it was fed are then checked on their own, rather than never.
+ */
+const RUN_STALL_MS = 30_000;
 
 interface Wanted {
   obj: ObjectIdentity;
@@ -35,6 +40,8 @@ interface Wanted {
 interface ObjectRun {
   nextPart: number;
   fed: Array<{ part: number; stamp: number; first: number; last: number }>;
+  /** Since when it has waited for nextPart (set when a check found that part incomplete). */
+  stall?: { part: number; since: number };
 }
 
 /** One cached object after `verifyNow`: what was checked, and what failed (and was dropped). */
@@ -239,6 +246,8 @@ export class IntegrityChecker {
       await checkPart(before);
       if (this.runs.get(okey)?.nextPart === before) break; // stalled: that part is not complete yet
     }
+    const stalled = this.runs.get(okey);
+    if (stalled && !this.closed && !complete(0, obj.size)) await this.onStall(obj, okey, stalled);
     const rec = await this.disk.objectRecord(okey);
     if (!obj.md5 || !rec || rec.verified || this.closed || !complete(0, obj.size)) return;
     this.dropRun(okey); // complete, yet no running hash finished it: hash the object whole
@@ -286,6 +295,23 @@ export class IntegrityChecker {
     if (objectRun.fed.some((f) => this.disk.storedSince(f.stamp, okey, f.first, f.last))) return this.enqueue(obj, okey, fed);
     if ((await this.disk.objectRecord(okey))?.verified) return;
     await this.objectVerdict(obj, okey, hashed.objectMd5 === obj.md5!.toLowerCase(), fed);
+  }
+
+  /** A run waits for a part: checked again RUN_STALL_MS later, when, still waiting, it is given up. */
+  private async onStall(obj: ObjectIdentity, okey: string, run: ObjectRun): Promise<void> {
+    const now = Date.now();
+    if (run.stall?.part !== run.nextPart) {
+      run.stall = { part: run.nextPart, since: now };
+      setTimeout(() => this.enqueue(obj, okey, []), RUN_STALL_MS).unref();
+      return;
+    }
+    if (now - run.stall.since < RUN_STALL_MS) return;
+    this.dropRun(okey);
+    for (const { part: i } of run.fed) {
+      const p = obj.parts![i]!;
+      if (this.closed) return;
+      await this.verifyRange(obj, okey, i, p.offset, p.size, p.md5);
+    }
   }
 
   /**

@@ -99,17 +99,14 @@ export class BlockFiles {
     return readdir(this.root).catch(() => []);
   }
 
-  /** Entries of one object dir: block files (n) and leftovers (temp files, strays), with mtimes. */
-  async entries(okey: string): Promise<Array<{ name: string; n: number | undefined; mtimeMs: number }>> {
-    const dir = path.join(this.root, okey);
-    const names = await readdir(dir).catch(() => [] as string[]);
-    const out: Array<{ name: string; n: number | undefined; mtimeMs: number }> = [];
-    for (const name of names) {
-      const st = await stat(path.join(dir, name)).catch(() => undefined);
-      if (!st) continue;
-      out.push({ name, n: /^\d+$/.test(name) ? Number(name) : undefined, mtimeMs: st.mtimeMs });
-    }
-    return out;
+  /** Names in one object dir: block files and leftovers (temp files, strays). */
+  async names(okey: string): Promise<string[]> {
+    return readdir(path.join(this.root, okey)).catch(() => []);
+  }
+
+  /** The modification time of a name in an object dir, or undefined when it is gone. */
+  async mtimeOf(okey: string, name: string): Promise<number | undefined> {
+    return (await stat(path.join(this.root, okey, name)).catch(() => undefined))?.mtimeMs;
   }
 
   async removeEntry(okey: string, name: string): Promise<void> {

@@ -44,10 +44,10 @@ head -c "${SIZE:-512M}" /dev/urandom > "$work/object.bin"
 run() {
   SCOREFS_BUILD="$1/build" RUNS=1 RANDOM_READS="${RANDOM_READS:-200}" node "$repo/scripts/bench-engine.mjs" "$work/object.bin" \
     > "$work/engine.json" 2> "$work/engine.log" || { echo "bench-engine.mjs failed:" >&2; tail -5 "$work/engine.log" >&2; return 1; }
-  python3 -c 'import json, sys; j = json.load(sys.stdin); print(j["coldEngine"][0], j["coldEngineCpuSecPerGiB"][0], j["warmEngine"][0], max(j["peakRssMiB"].values()), j["randomWarm"]["readsPerSec"])' < "$work/engine.json"
+  python3 -c 'import json, sys; j = json.load(sys.stdin); print(j["coldEngine"][0], j["coldEngineCpuSecPerGiB"][0], j["coldIdleCpuSecPerGiB"][0], j["warmEngine"][0], j["warmEngineCpuSecPerGiB"][0], max(j["peakRssMiB"].values()), j["randomWarm"]["readsPerSec"])' < "$work/engine.json"
 }
 
-echo "label cold_MBps cold_CPUs_per_GiB warm_MBps peak_RSS_MiB random_warm_reads_per_s" > "$work/runs.txt"
+echo "label cold_MBps cold_CPUs_per_GiB cold_CPUs_per_GiB_until_idle warm_MBps warm_CPUs_per_GiB peak_RSS_MiB random_warm_reads_per_s" > "$work/runs.txt"
 for round in $(seq "$rounds"); do
   order="a b"
   [ $((round % 2)) -eq 0 ] && order="b a"
@@ -64,7 +64,7 @@ sys.path.insert(0, sys.argv[1])
 from stats import runs
 rows = [l.split() for l in open(sys.argv[2]).read().splitlines()[1:]]
 names = {"a": sys.argv[3], "b": sys.argv[4]}
-cols = ["cold MB/s", "cold CPU s/GiB", "warm MB/s", "peak RSS MiB", "random warm reads/s"]
+cols = ["cold MB/s", "cold CPU s/GiB", "cold CPU s/GiB incl. MD5", "warm MB/s", "warm CPU s/GiB", "peak RSS MiB", "random warm reads/s"]
 print("| revision | " + " | ".join(f"{c}: median (runs)" for c in cols) + " |")
 print("|---" * (len(cols) + 1) + "|")
 for side in ("a", "b"):

@@ -63,15 +63,39 @@ test('complete parts and the whole object are MD5-checked in the background', as
   t.is(cache.stats().md5Failures, 0);
 });
 
-test('an object read part after part from the start is MD5-checked in one pass: parts and object together', async (t) => {
+test('an object read part after part from the start is MD5-checked in one pass: the object stands for its parts', async (t) => {
   const { cache, obj } = await setup(t);
   const parts = obj.parts!;
   for (const [i, p] of parts.entries()) {
     await cache.read(obj, p.offset, p.size);
-    await waitFor(`part ${i + 1} checked`, () => cache.stats().partsVerified === i + 1);
+    await waitFor(`part ${i + 1} hashed`, () => cache.stats().bytesHashed === p.offset + p.size);
   }
   await waitFor('the object check', () => cache.stats().objectsVerified === 1);
-  t.like(cache.stats(), { md5Failures: 0, bytesHashed: SIZE });
+  t.like(cache.stats(), { md5Failures: 0, bytesHashed: SIZE, partsVerified: parts.length });
+});
+
+test('parts fed to the object MD5 of a read that stops half-way get checks of their own', async (t) => {
+  const { cache, obj } = await setup(t);
+  const [p1, p2] = obj.parts!;
+  await cache.read(obj, 0, p1!.size + p2!.size);
+  await waitFor('the first two parts checked on their own', () => cache.stats().partsVerified === 2, 90_000);
+  t.like(cache.stats(), { md5Failures: 0, objectsVerified: 0 });
+});
+
+test('an object read in one pass whose MD5 does not match loses only the bad part', async (t) => {
+  const { cache, obj: real, bytes, options } = await setup(t);
+  // Block-aligned parts (3 blocks each), the third with a wrong MD5, and the object's MD5 right.
+  const parts = [0, 3, 6, 9].map((b, i) => {
+    const offset = b * BS;
+    const size = Math.min(3 * BS, SIZE - offset);
+    return { offset, size, md5: i === 2 ? md5(Buffer.from('wrong')) : md5(bytes.subarray(offset, offset + size)) };
+  });
+  const obj: ObjectIdentity = { ...real, md5: md5(Buffer.from('also wrong')), parts };
+  await cache.read(obj, 0, SIZE);
+  await waitFor('the part checks after the object mismatch', () => cache.stats().md5Failures === 1 && cache.stats().partsVerified === 3);
+  t.is(cache.stats().objectsVerified, 0);
+  await cache.close();
+  t.deepEqual(await blockFilesOf(options.dir, obj), [0, 1, 2, 3, 4, 5, 9, 10]);
 });
 
 test('an object read out of order is still checked whole once complete (a second pass)', async (t) => {

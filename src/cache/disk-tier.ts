@@ -325,6 +325,7 @@ export class DiskTier {
     let rec = this.objectRecords.get(okey) ?? (await this.index.getObject(okey));
     let changed = false;
     if (!rec) {
+      this.index.newObject(okey);
       rec = { obj, blockSize: this.opts.blockSize, verifiedParts: [], verified: false };
       changed = true;
     } else {

@@ -1,10 +1,12 @@
 // Background MD5 checks: once every block of a Score part (or of the whole object) is on disk, hash
 // those bytes (in the MD5 worker, off the event loop) against Score's MD5. A mismatch drops the
-// blocks, so the next read fetches them again. Parts checked in order from the start also feed a
-// running MD5 of the object, so a sequentially read object is hashed once, not twice.
+// blocks, so the next read fetches them again. Parts complete in order from the start feed a running
+// MD5 of the object instead of being hashed on their own: the object's MD5 stands for its parts too,
+// so a sequentially read object is hashed once, not twice (its parts are hashed again only to find the
+// bad one when the object's MD5 does not match).
 import type { ObjectIdentity } from '../model.js';
 import { logger } from '../util/log.js';
-import type { CacheIndex } from './cache-index.js';
+import type { CacheIndex, ObjectRecord } from './cache-index.js';
 import type { BlockFiles } from './block-files.js';
 import type { DiskTier } from './disk-tier.js';
 import { Md5Hasher, type HashBlock, type RunningHash } from './md5-hasher.js';
@@ -21,6 +23,11 @@ const QUIET_MS = 1000;
 /** ... but under reads that never pause, no check waits longer than this. */
 const MAX_DEFER_MS = 60_000;
 const QUIET_POLL_MS = 250;
+/**
+ * A running MD5 still waiting for the same part this long later is given up (its reader stopped or went
+ * elsewhere): the parts it was fed are then checked on their own, rather than never.
+ */
+const RUN_STALL_MS = 30_000;
 
 interface Wanted {
   obj: ObjectIdentity;
@@ -29,10 +36,12 @@ interface Wanted {
   since: number;
 }
 
-/** Parts hashed so far into an object's running MD5: which part comes next, and what to re-check at the end. */
+/** Parts fed so far into an object's running MD5: which part comes next, and what each fed part covered. */
 interface ObjectRun {
   nextPart: number;
-  hashed: Array<{ stamp: number; first: number; last: number }>;
+  fed: Array<{ part: number; stamp: number; first: number; last: number }>;
+  /** Since when it has waited for nextPart (set when a check found that part incomplete). */
+  stall?: { part: number; since: number };
 }
 
 /** One cached object after `verifyNow`: what was checked, and what failed (and was dropped). */
@@ -47,7 +56,8 @@ export interface ObjectVerdict {
 }
 
 interface RangeMd5 {
-  md5: string;
+  /** The range's own MD5 (when it fed no running hash). */
+  md5?: string;
   /** The object's MD5, when this range finished a running hash. */
   objectMd5?: string;
 }
@@ -99,17 +109,18 @@ export class IntegrityChecker {
       if (await this.disk.read(okey, n, { touch: false })) present.add(n);
       else badBlocks++;
     }
-    const md5Failed: ObjectVerdict['md5Failed'] = [];
-    const ranges: Array<[number | 'object', number, number, string]> = (obj.parts ?? []).map((p, i) => [i, p.offset, p.size, p.md5]);
-    if (obj.md5) ranges.push(['object', 0, obj.size, obj.md5]);
-    for (const [which, offset, length, md5] of ranges) {
-      if (length === 0 || !allPresent(present, offset, length, this.blockSize)) continue;
-      const hashed = await this.hashRange(okey, offset, length);
-      if (!hashed) continue; // a block went missing meanwhile: nothing left to judge
-      const ok = await this.judge(obj, okey, which, offset, length, hashed.md5 === md5.toLowerCase());
-      if (!ok) md5Failed.push(which === 'object' ? which : which + 1);
+    const failed: Array<number | 'object'> = [];
+    const parts = partsToCheck(obj);
+    if (obj.md5 && obj.size > 0 && allPresent(present, 0, obj.size, this.blockSize)) {
+      const hashed = await this.hashRange(okey, 0, obj.size);
+      if (hashed) failed.push(...(await this.objectVerdict(obj, okey, hashed.md5 === obj.md5.toLowerCase(), parts)));
+    } else {
+      for (const i of parts) {
+        const p = obj.parts![i]!;
+        if (allPresent(present, p.offset, p.size, this.blockSize) && (await this.verifyRange(obj, okey, i, p.offset, p.size, p.md5)) === false) failed.push(i);
+      }
     }
-    return { id: obj.id, blocks: blocks.length, badBlocks, md5Failed };
+    return { id: obj.id, blocks: blocks.length, badBlocks, md5Failed: failed.map((w) => (w === 'object' ? w : w + 1)) };
   }
 
   private async hashRange(okey: string, offset: number, length: number, run?: RunningHash): Promise<RangeMd5 | undefined> {
@@ -220,7 +231,10 @@ export class IntegrityChecker {
       const part = obj.parts?.[i];
       const rec = await this.disk.objectRecord(okey);
       if (!rec || !part || part.size === 0 || rec.verifiedParts.includes(i) || !complete(part.offset, part.size)) return;
-      await this.verifyRange(obj, okey, i, part.offset, part.size, part.md5);
+      if (this.runs.get(okey)?.fed.some((f) => f.part === i)) return; // its verdict comes with the object's
+      const run = this.runFor(obj, okey, rec, i, part.offset, part.size);
+      if (run) await this.feedRun(obj, okey, i, run);
+      else await this.verifyRange(obj, okey, i, part.offset, part.size, part.md5);
     };
     for (const i of [...parts].sort((a, b) => a - b)) {
       await checkPart(i);
@@ -232,44 +246,110 @@ export class IntegrityChecker {
       await checkPart(before);
       if (this.runs.get(okey)?.nextPart === before) break; // stalled: that part is not complete yet
     }
+    const stalled = this.runs.get(okey);
+    if (stalled && !this.closed && !complete(0, obj.size)) await this.onStall(obj, okey, stalled);
     const rec = await this.disk.objectRecord(okey);
     if (!obj.md5 || !rec || rec.verified || this.closed || !complete(0, obj.size)) return;
     this.dropRun(okey); // complete, yet no running hash finished it: hash the object whole
-    await this.verifyRange(obj, okey, 'object', 0, obj.size, obj.md5);
+    const stamp = this.disk.storeCount;
+    const hashed = await this.hashRange(okey, 0, obj.size);
+    if (!hashed) return;
+    if (this.disk.storedSince(stamp, okey, ...blockSpan(0, obj.size, this.blockSize))) return this.enqueue(obj, okey, []);
+    await this.objectVerdict(obj, okey, hashed.md5 === obj.md5.toLowerCase(), partsToCheck(obj));
   }
 
-  private async verifyRange(obj: ObjectIdentity, okey: string, which: number | 'object', offset: number, length: number, expected: string): Promise<void> {
+  /**
+   * Hashes one range on its own and judges it: whether it passed, or undefined without a verdict (a
+   * block went missing, or was stored again meanwhile: then the check is queued again).
+   */
+  private async verifyRange(obj: ObjectIdentity, okey: string, which: number | 'object', offset: number, length: number, expected: string): Promise<boolean | undefined> {
     const stamp = this.disk.storeCount;
-    const span = blockSpan(offset, length, this.blockSize);
-    const run = which === 'object' ? undefined : this.runFor(obj, okey, which, offset, length);
-    const hashed = await this.hashRange(okey, offset, length, run);
-    if (!hashed) return this.dropRun(okey); // a block went missing: its next store brings the check back
-    if (this.disk.storedSince(stamp, okey, ...span)) {
-      // Blocks of the range were stored while hashing (maybe these): judge again on stable bytes.
+    const hashed = await this.hashRange(okey, offset, length);
+    if (!hashed) return undefined; // a block went missing: its next store brings the check back
+    if (this.disk.storedSince(stamp, okey, ...blockSpan(offset, length, this.blockSize))) {
+      this.enqueue(obj, okey, which === 'object' ? [] : [which]); // judge again on stable bytes
+      return undefined;
+    }
+    return this.judge(obj, okey, which, offset, length, hashed.md5 === expected.toLowerCase());
+  }
+
+  /** Feeds part i into the object's running MD5; the part that finishes it brings the object's verdict. */
+  private async feedRun(obj: ObjectIdentity, okey: string, i: number, run: RunningHash): Promise<void> {
+    const part = obj.parts![i]!;
+    const stamp = this.disk.storeCount;
+    const [first, last] = blockSpan(part.offset, part.size, this.blockSize);
+    const hashed = await this.hashRange(okey, part.offset, part.size, run);
+    const objectRun = this.runs.get(okey);
+    if (!hashed || !objectRun) return this.dropRun(okey);
+    if (this.disk.storedSince(stamp, okey, first, last)) {
       this.dropRun(okey);
-      this.enqueue(obj, okey, which === 'object' ? [] : [which]);
+      this.enqueue(obj, okey, [i]);
       return;
     }
-    const passed = await this.judge(obj, okey, which, offset, length, hashed.md5 === expected.toLowerCase());
-    if (!run || which === 'object') return;
-    const objectRun = this.runs.get(okey);
-    if (!passed || !objectRun) return this.dropRun(okey);
-    objectRun.nextPart = which + 1;
-    objectRun.hashed.push({ stamp, first: span[0], last: span[1] });
+    objectRun.nextPart = i + 1;
+    objectRun.fed.push({ part: i, stamp, first, last });
     if (!hashed.objectMd5) return;
     this.runs.delete(okey);
-    // The running hash stands for the object only if no part's bytes were stored again since hashed.
-    if (objectRun.hashed.some((h) => this.disk.storedSince(h.stamp, okey, h.first, h.last))) return;
+    const fed = objectRun.fed.map((f) => f.part);
+    // The running hash stands for the object only if no part's bytes were stored again since fed.
+    if (objectRun.fed.some((f) => this.disk.storedSince(f.stamp, okey, f.first, f.last))) return this.enqueue(obj, okey, fed);
     if ((await this.disk.objectRecord(okey))?.verified) return;
-    await this.judge(obj, okey, 'object', 0, obj.size, hashed.objectMd5 === obj.md5!.toLowerCase());
+    await this.objectVerdict(obj, okey, hashed.objectMd5 === obj.md5!.toLowerCase(), fed);
   }
 
-  /** Whether a check of part i can feed the object's running MD5: it starts the object or follows the last part fed. */
-  private runFor(obj: ObjectIdentity, okey: string, i: number, offset: number, length: number): RunningHash | undefined {
+  /** A run waits for a part: checked again RUN_STALL_MS later, when, still waiting, it is given up. */
+  private async onStall(obj: ObjectIdentity, okey: string, run: ObjectRun): Promise<void> {
+    const now = Date.now();
+    if (run.stall?.part !== run.nextPart) {
+      run.stall = { part: run.nextPart, since: now };
+      setTimeout(() => this.enqueue(obj, okey, []), RUN_STALL_MS).unref();
+      return;
+    }
+    if (now - run.stall.since < RUN_STALL_MS) return;
+    this.dropRun(okey);
+    for (const { part: i } of run.fed) {
+      const p = obj.parts![i]!;
+      if (this.closed) return;
+      await this.verifyRange(obj, okey, i, p.offset, p.size, p.md5);
+    }
+  }
+
+  /**
+   * The verdict on an object hashed whole: a match stands for `parts` too (their bytes are the
+   * object's); a mismatch checks those parts one by one, so that only a bad part's blocks go, and
+   * drops the whole object only when none of them is bad. Returns what failed.
+   */
+  private async objectVerdict(obj: ObjectIdentity, okey: string, matched: boolean, parts: number[]): Promise<Array<number | 'object'>> {
+    if (matched) {
+      this.counters.objectsVerified++;
+      await this.disk.updateObjectRecord(okey, (r) => {
+        const verifiedParts = [...new Set([...r.verifiedParts, ...parts])];
+        this.counters.partsVerified += verifiedParts.length - r.verifiedParts.length;
+        return { ...r, verified: true, verifiedParts };
+      });
+      return [];
+    }
+    const failed: Array<number | 'object'> = [];
+    for (const i of parts) {
+      const p = obj.parts![i]!;
+      if (this.closed) return failed;
+      if ((await this.verifyRange(obj, okey, i, p.offset, p.size, p.md5)) === false) failed.push(i);
+    }
+    if (failed.length > 0 || this.closed) return failed; // the bad parts' next stores bring the object check back
+    await this.judge(obj, okey, 'object', 0, obj.size, false);
+    return ['object'];
+  }
+
+  /**
+   * Whether part i can feed the object's running MD5: it starts the object (and no part was checked on
+   * its own, where a run would stall), or follows the last part fed.
+   */
+  private runFor(obj: ObjectIdentity, okey: string, rec: ObjectRecord, i: number, offset: number, length: number): RunningHash | undefined {
     if (!obj.md5) return undefined;
     const finish = offset + length === obj.size;
     if (offset === 0) {
-      this.runs.set(okey, { nextPart: 0, hashed: [] });
+      if (rec.verifiedParts.length > 0) return undefined;
+      this.runs.set(okey, { nextPart: 0, fed: [] });
       return { key: okey, mode: 'start', finish };
     }
     return this.runs.get(okey)?.nextPart === i ? { key: okey, mode: 'continue', finish } : undefined;
@@ -312,6 +392,11 @@ export class IntegrityChecker {
     }
     return set;
   }
+}
+
+/** The parts (by index) worth a check of their own: those with bytes. */
+function partsToCheck(obj: ObjectIdentity): number[] {
+  return (obj.parts ?? []).flatMap((p, i) => (p.size > 0 ? [i] : []));
 }
 
 /** Whether every block of [offset, offset+length) is in `present`. */

@@ -15,7 +15,7 @@ export interface HashBlock {
 
 /**
  * A running MD5 of a whole object, fed by consecutive jobs: 'start' begins it with this job's bytes,
- * 'continue' adds them; `finish` returns its digest.
+ * 'continue' adds them; `finish` returns its digest. A job with a run hashes only into the run.
  */
 export interface RunningHash {
   key: string;
@@ -30,7 +30,8 @@ export interface HashJob {
 }
 
 export type HashResult =
-  | { id: number; kind: 'md5'; md5: string; objectMd5?: string }
+  /** md5: the job's range (jobs without a run); objectMd5: the run's digest (when it finished). */
+  | { id: number; kind: 'md5'; md5?: string; objectMd5?: string }
   | { id: number; kind: 'missing' | 'corrupt'; block: number }
   | { id: number; kind: 'run-lost' }
   | { id: number; kind: 'error'; message: string };

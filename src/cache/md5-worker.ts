@@ -28,7 +28,8 @@ function readBlock(path: string, size: number): Promise<Buffer | undefined> {
 }
 
 async function run(job: HashJob): Promise<HashResult> {
-  const hash = createHash('md5');
+  // A job that feeds a running hash computes only that one: each byte is hashed once.
+  const hash = job.run ? undefined : createHash('md5');
   let objectHash: Hash | undefined;
   if (job.run?.mode === 'start') runs.set(job.run.key, (objectHash = createHash('md5')));
   else if (job.run?.mode === 'continue') objectHash = runs.get(job.run.key);
@@ -41,7 +42,7 @@ async function run(job: HashJob): Promise<HashResult> {
       return { id: job.id, kind: kind ?? 'missing', block: b.n };
     }
     const piece = bytes.subarray(b.from, b.to);
-    hash.update(piece);
+    hash?.update(piece);
     objectHash?.update(piece);
   }
   let objectMd5: string | undefined;
@@ -49,7 +50,7 @@ async function run(job: HashJob): Promise<HashResult> {
     objectMd5 = objectHash.digest('hex');
     runs.delete(job.run.key);
   }
-  return { id: job.id, kind: 'md5', md5: hash.digest('hex'), ...(objectMd5 ? { objectMd5 } : {}) };
+  return { id: job.id, kind: 'md5', ...(hash ? { md5: hash.digest('hex') } : {}), ...(objectMd5 ? { objectMd5 } : {}) };
 }
 
 // One job at a time: they share the scratch buffer and the running hashes.

@@ -36,12 +36,19 @@ export class OrphanSweeper {
   private async sweep(openedAt: number): Promise<void> {
     for (const okey of await this.files.objectKeys()) {
       if (this.stopped) return;
-      for (const entry of await this.files.entries(okey)) {
+      // One index scan per object, and a stat only for what it does not name: a sweep after a
+      // mount runs alongside the first reads, and most files are blocks in use.
+      const indexed = new Set<number>();
+      for await (const [n] of this.index.blocksOf(okey)) indexed.add(n);
+      for (const name of await this.files.names(okey)) {
         if (this.stopped) return;
-        if (entry.mtimeMs >= openedAt) continue;
+        const n = /^\d+$/.test(name) ? Number(name) : undefined;
+        if (n !== undefined && indexed.has(n)) continue;
+        const mtimeMs = await this.files.mtimeOf(okey, name);
+        if (mtimeMs === undefined || mtimeMs >= openedAt) continue;
         const removed = await this.index.exclusive(async () => {
-          if (entry.n !== undefined && (await this.index.hasBlock(okey, entry.n))) return false;
-          await this.files.removeEntry(okey, entry.name);
+          if (n !== undefined && (await this.index.hasBlock(okey, n))) return false;
+          await this.files.removeEntry(okey, name);
           return true;
         });
         if (removed) this.counters.orphansRemoved++;

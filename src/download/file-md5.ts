@@ -3,6 +3,7 @@
 // at the end costs only what arrived last instead of a second pass over the whole file.
 import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
+import { Unavailable } from '../errors.js';
 
 const READ_BYTES = 1024 * 1024;
 
@@ -77,7 +78,7 @@ export class RunningFileMd5 {
     for (let end = this.contiguous; this.hashed < end && !this.closed; end = this.contiguous) {
       const want = Math.min(READ_BYTES, end - this.hashed);
       const { bytesRead } = await this.file.read(this.buffer, 0, want, this.hashed);
-      if (bytesRead === 0) throw new Error(`${this.path} ends at ${this.hashed} bytes, expected ${this.length}`);
+      if (bytesRead === 0) throw new Unavailable(`${this.path} ends at ${this.hashed} bytes, expected ${this.length} (cut short while downloading)`);
       this.hash.update(this.buffer.subarray(0, bytesRead));
       this.hashed += bytesRead;
     }

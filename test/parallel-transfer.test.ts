@@ -80,10 +80,12 @@ test('a prefetch window larger than the memory tier: the blocks the tier drops a
   t.is(await md5(path.join(m.mnt, s.rel)), await md5(s.local));
   const sent = await settledBytes(s.server);
   const stats = JSON.parse(await readFile(path.join(m.mnt, '.scorefs', 'stats.json'), 'utf8')) as {
-    cache: { prefetchBytes: number; bytesFromDisk: number; networkBytes: number };
+    cache: { prefetchBytes: number; bytesFromDisk: number };
   };
   t.log(`prefetched ${stats.cache.prefetchBytes} bytes; ${stats.cache.bytesFromDisk} read back from disk; ${sent} sent`);
-  t.true(stats.cache.prefetchBytes > 8 * MiB, `the window ran ahead of a 2 MiB memory tier (${stats.cache.prefetchBytes} bytes prefetched)`);
+  // All but the first 4 MiB (the evidence of a sequential read) go ahead of the reader: a window of
+  // half the tier (1 MiB) would leave the reader's own reads to fetch half of them.
+  t.true(stats.cache.prefetchBytes >= 16 * MiB, `the window ran far ahead of a 2 MiB memory tier (${stats.cache.prefetchBytes} bytes prefetched)`);
   t.true(stats.cache.bytesFromDisk > 0, 'prefetched blocks the memory tier dropped came from the disk tier');
   t.true(sent <= SIZE * 1.05, `bytes fetched ${sent} ≤ 1.05 × ${SIZE}`);
 });

@@ -86,7 +86,8 @@ export class DiskTier {
     if (!this.enabled) return undefined;
     // A block the memory tier dropped while its write was still under way is on disk in a moment:
     // waiting for it beats fetching it again.
-    await this.writing.get(`${okey}:${n}`);
+    const writing = this.writing.get(`${okey}:${n}`);
+    if (writing) await writing;
     const rec = await this.index.getBlock(okey, n);
     if (!rec) return undefined;
     let bytes: Buffer | undefined;

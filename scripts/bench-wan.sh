@@ -70,7 +70,7 @@ mbps() { calc "$1 / ($3 - $2) / 1e6"; }  # BYTES T0 T1
 # --- 1. cold sequential read of 512 MiB ---------------------------------------------------------------
 # mount_cat SYSTEM [MOUNT_OPTION...]: one cold `cat` through a fresh mount: MB/s, range GETs, bytes fetched
 # over the size, and from the daemon's stats.json the most GETs in flight at once, its adaptive limit at
-# the end and its retries.
+# the end, its retries and the bytes it read back from its disk tier; and the daemon's peak RSS.
 mount_cat() {
   local row="cold sequential read, 512 MiB" sys=$1 t0 t1 b0 b1 r0 r1
   shift
@@ -89,7 +89,9 @@ s = json.load(open(sys.argv[1]))
 print("most_GETs_at_once", s["cache"]["fetchesInFlightPeak"])
 print("prefetch_limit_at_the_end", s["cache"]["prefetchLimit"])
 print("retries", s["retries"])
+print("MB_read_back_from_disk", s["cache"]["bytesFromDisk"] / 1e6)
 PY
+  record "$row" "$sys" "daemon peak RSS MiB" "$(awk '/^VmHWM/ {print $2 / 1024}' "/proc/$daemon_pid/status")"
   unmount_at "$mnt"
   rm -rf "$work/seq$run"
 }

@@ -1,7 +1,8 @@
 // Parallel transfer against an object store that caps each connection (`scorefs serve` throttling
 // every object response): a sequential read through the mount, `scorefs download` and `scorefs cache
 // warm` keep several range GETs in flight at once (counted by the server), fetch the object about once,
-// and a random read pattern on the mount fetches nothing ahead.
+// and a random read pattern on the mount fetches nothing ahead. A prefetch window larger than the
+// memory tier costs no second fetch: what the tier drops is read back from the disk tier.
 import test, { type ExecutionContext } from 'ava';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -71,6 +72,22 @@ test('a sequential read through the mount keeps several range GETs in flight and
   t.true(sent <= SIZE * 1.05, `bytes fetched ${sent} ≤ 1.05 × ${SIZE}`);
   const stats = JSON.parse(await readFile(path.join(m.mnt, '.scorefs', 'stats.json'), 'utf8')) as { cache: { fetchesInFlightPeak: number } };
   t.true(stats.cache.fetchesInFlightPeak > 1, 'the mount says so too');
+});
+
+test('a prefetch window larger than the memory tier: the blocks the tier drops are read back from disk, not fetched again', async (t) => {
+  const s = await setup(t);
+  const m = await mountScorefs(t, { serverUrl: s.server.url, extraArgs: ['--memory-size', '2M'] });
+  t.is(await md5(path.join(m.mnt, s.rel)), await md5(s.local));
+  const sent = await settledBytes(s.server);
+  const stats = JSON.parse(await readFile(path.join(m.mnt, '.scorefs', 'stats.json'), 'utf8')) as {
+    cache: { prefetchBytes: number; bytesFromDisk: number };
+  };
+  t.log(`prefetched ${stats.cache.prefetchBytes} bytes; ${stats.cache.bytesFromDisk} read back from disk; ${sent} sent`);
+  // All but the first 4 MiB (the evidence of a sequential read) go ahead of the reader: a window of
+  // half the tier (1 MiB) would leave the reader's own reads to fetch half of them.
+  t.true(stats.cache.prefetchBytes >= 16 * MiB, `the window ran far ahead of a 2 MiB memory tier (${stats.cache.prefetchBytes} bytes prefetched)`);
+  t.true(stats.cache.bytesFromDisk > 0, 'prefetched blocks the memory tier dropped came from the disk tier');
+  t.true(sent <= SIZE * 1.05, `bytes fetched ${sent} ≤ 1.05 × ${SIZE}`);
 });
 
 test('random reads through the mount fetch nothing ahead', async (t) => {

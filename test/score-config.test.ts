@@ -28,7 +28,7 @@ async function file(dir: string, name: string, text: string, mode = 0o600): Prom
 test('the metadata URL defaults to the storage URL; the client defaults are the table\'s', async (t) => {
   const c = await resolveClientConfig({ 'storage-url': 'https://score.example.org' }, {});
   t.is(c.metadataUrl, 'https://score.example.org');
-  t.deepEqual([c.readDeadlineMs, c.stallTimeoutMs, c.connections], [60_000, 30_000, 8]);
+  t.deepEqual([c.readDeadlineMs, c.stallTimeoutMs, c.connections], [60_000, 30_000, 16]);
   const d = await resolveClientConfig({ 'storage-url': 'https://score.example.org', 'read-deadline': 2, 'stall-timeout': 0.5, connections: 3 }, {});
   t.deepEqual([d.readDeadlineMs, d.stallTimeoutMs, d.connections], [2000, 500, 3]);
 });

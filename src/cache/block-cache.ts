@@ -195,7 +195,13 @@ export class BlockCache implements ByteReader {
 
   openStream(obj: ObjectIdentity, opts: { end?: number } = {}): ReadStreamHandle {
     const end = Math.min(obj.size, opts.end ?? obj.size);
-    const stream = new CacheStream(obj, new PrefetchWindow(end, MiB, this.opts.prefetchMaxBytes, this.opts.transferChunkBytes));
+    const { prefetchMaxBytes, memoryBytes, transferChunkBytes } = this.opts;
+    // Blocks loaded ahead wait in the memory tier: loading more than half of it ahead would evict them
+    // before their reader comes (and a warm read would read them from disk twice). Beyond that, the
+    // window only fetches what the cache lacks, so that a capped link has enough GETs in flight.
+    const near = memoryBytes > 0 ? Math.min(prefetchMaxBytes, Math.max(MiB, Math.floor(memoryBytes / 2))) : prefetchMaxBytes;
+    const window = (max: number): PrefetchWindow => new PrefetchWindow(end, MiB, max, transferChunkBytes);
+    const stream = new CacheStream(obj, window(near), near < prefetchMaxBytes ? window(prefetchMaxBytes) : undefined);
     this.streams.set(stream, stream);
     return stream;
   }
@@ -375,21 +381,28 @@ export class BlockCache implements ByteReader {
   }
 
   private prefetch(stream: CacheStream, okey: string, offset: number, end: number): void {
-    const range = stream.window.onRead(offset, end);
+    this.prefetchWindow(stream.obj, stream.window, okey, offset, end);
+    // After the near window: its blocks are loading by then, and are not asked for twice.
+    if (stream.beyond) this.prefetchWindow(stream.obj, stream.beyond, okey, offset, end, true);
+  }
+
+  /** `missingOnly`: fetch only what the cache lacks (see BlockLoader.prefetch; default: if no memory tier). */
+  private prefetchWindow(obj: ObjectIdentity, window: PrefetchWindow, okey: string, offset: number, end: number, missingOnly?: true): void {
+    const range = window.onRead(offset, end);
     if (!range) return;
     const { blockSize } = this.opts;
     const available = this.opts.prefetchBudgetBytes - this.prefetchInFlight;
     let to = range.end;
     if (to - range.offset > available) {
       to = Math.floor((range.offset + available) / blockSize) * blockSize;
-      stream.window.issuedUpTo(Math.max(range.offset, to));
+      window.issuedUpTo(Math.max(range.offset, to));
       if (to <= range.offset) return;
     }
     const [first, last] = blockSpan(range.offset, to - range.offset, blockSize);
     const bytes = (last - first + 1) * blockSize;
     this.prefetchInFlight += bytes;
     this.loader
-      .prefetch(stream.obj, okey, first, last, Date.now() + this.opts.readDeadlineMs)
+      .prefetch(obj, okey, first, last, Date.now() + this.opts.readDeadlineMs, missingOnly)
       .catch(() => undefined) // a prefetch has no reader to tell; the demand read that needs the bytes retries
       .finally(() => (this.prefetchInFlight -= bytes));
   }

@@ -76,11 +76,11 @@ export class BlockLoader {
 
   /**
    * Brings blocks first..last into the cache ahead of need; rejects (once all have settled) with the
-   * first failure. With no memory tier, blocks already on disk are left there (reading them now would
-   * be wasted).
+   * first failure. With `missingOnly` (the default with no memory tier), blocks already on disk are
+   * left there (reading them now would be wasted).
    */
-  async prefetch(obj: ObjectIdentity, okey: string, first: number, last: number, deadline: number): Promise<void> {
-    if (this.memory.enabled) return settleAll(this.load(obj, okey, first, last, 'prefetch', deadline));
+  async prefetch(obj: ObjectIdentity, okey: string, first: number, last: number, deadline: number, missingOnly = !this.memory.enabled): Promise<void> {
+    if (!missingOnly) return settleAll(this.load(obj, okey, first, last, 'prefetch', deadline));
     const wanted: number[] = [];
     for (let n = first; n <= last; n++) {
       if (this.abort.signal.aborted) return;

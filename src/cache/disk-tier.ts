@@ -84,6 +84,10 @@ export class DiskTier {
   /** The block's bytes if indexed and intact; a bad or missing file is dropped and counted (a miss). */
   async read(okey: string, n: number, opts: { touch?: boolean } = {}): Promise<Buffer | undefined> {
     if (!this.enabled) return undefined;
+    // A block the memory tier dropped while its write was still under way is on disk in a moment:
+    // waiting for it beats fetching it again.
+    const writing = this.writing.get(`${okey}:${n}`);
+    if (writing) await writing;
     const rec = await this.index.getBlock(okey, n);
     if (!rec) return undefined;
     let bytes: Buffer | undefined;

@@ -23,7 +23,7 @@ export interface BlockCacheOptions {
   readDeadlineMs?: number;
   /** Largest coalesced range GET; default 16 MiB. */
   maxFetchBytes?: number;
-  /** Range GETs in flight at once (the HTTP client's connections per origin); default 8. */
+  /** Range GETs in flight at once (the HTTP client's connections per origin); default 16. */
   fetchConcurrency?: number;
   /**
    * Largest range GET of a prefetch, block-aligned. A prefetch window goes out as several such GETs at
@@ -31,14 +31,23 @@ export interface BlockCacheOptions {
    * window split over the connections prefetch may use, at most 4 MiB.
    */
   transferChunkBytes?: number;
-  /** Largest prefetch window of one stream; default 64 MiB, at most half the memory tier. */
+  /**
+   * Largest prefetch window of one stream; default a transfer chunk per connection (64 MiB with 16;
+   * 32–256 MiB), whatever the memory tier: a prefetched block the tier drops before its reader comes
+   * is read back from the disk tier, where it was written on arrival, not fetched again.
+   */
   prefetchMaxBytes?: number;
-  /** Prefetched bytes in flight over all streams; default 64 MiB. */
+  /** Prefetched bytes asked for and not yet arrived, over all streams; default twice the window. */
   prefetchBudgetBytes?: number;
 }
 
 export const MiB = 1024 * 1024;
 export const GiB = 1024 * MiB;
+/** Largest prefetch GET by default: at 40 MB/s and 60 ms of round trip, 4 MiB spend 64 % of their time moving bytes. */
+const TRANSFER_CHUNK = 4 * MiB;
+/** The default window grows with --connections between these. */
+const MIN_DEFAULT_WINDOW = 32 * MiB;
+const MAX_DEFAULT_WINDOW = 256 * MiB;
 
 export type ResolvedOptions = Required<Omit<BlockCacheOptions, 'minFreeBytes' | 'create'>> & { minFreeBytes: number | undefined };
 
@@ -53,17 +62,19 @@ export function resolveOptions(o: BlockCacheOptions): ResolvedOptions {
     minFreeBytes: o.minFreeBytes,
     readDeadlineMs: o.readDeadlineMs ?? 60_000,
     maxFetchBytes: o.maxFetchBytes ?? 16 * MiB,
-    fetchConcurrency: o.fetchConcurrency ?? 8,
+    fetchConcurrency: Math.max(1, o.fetchConcurrency ?? 16),
     transferChunkBytes: 0,
-    // Prefetched blocks wait in the memory tier until read: a window as big as the tier would evict
-    // them before their reader comes (and read them back from disk).
-    prefetchMaxBytes: o.prefetchMaxBytes ?? (memoryBytes > 0 ? Math.min(64 * MiB, Math.max(MiB, Math.floor(memoryBytes / 2))) : 64 * MiB),
-    prefetchBudgetBytes: o.prefetchBudgetBytes ?? 64 * MiB,
+    prefetchMaxBytes: 0,
+    prefetchBudgetBytes: 0,
   };
   if (!Number.isInteger(r.blockSize) || r.blockSize < 4096) throw new RangeError('blockSize must be an integer ≥ 4096');
   if (r.maxFetchBytes < r.blockSize) r.maxFetchBytes = r.blockSize;
-  if (r.fetchConcurrency < 1) r.fetchConcurrency = 1;
-  const chunk = o.transferChunkBytes ?? Math.min(4 * MiB, r.prefetchMaxBytes / Math.max(1, r.fetchConcurrency - 1));
+  // Enough to keep every connection busy with a GET of TRANSFER_CHUNK (on a link that caps each
+  // connection, the bytes in flight set the throughput), and enough for whole-chunk GETs back to back
+  // with few connections.
+  r.prefetchMaxBytes = o.prefetchMaxBytes ?? Math.min(MAX_DEFAULT_WINDOW, Math.max(MIN_DEFAULT_WINDOW, r.fetchConcurrency * TRANSFER_CHUNK));
+  r.prefetchBudgetBytes = o.prefetchBudgetBytes ?? 2 * r.prefetchMaxBytes;
+  const chunk = o.transferChunkBytes ?? Math.min(TRANSFER_CHUNK, r.prefetchMaxBytes / Math.max(1, r.fetchConcurrency - 1));
   r.transferChunkBytes = Math.max(r.blockSize, Math.floor(chunk / r.blockSize) * r.blockSize);
   return r;
 }

@@ -75,7 +75,10 @@ export class CacheStream implements ReadStreamHandle {
 
   constructor(
     readonly obj: ObjectIdentity,
+    /** What is loaded into the memory tier ahead of the reader (from disk or the network). */
     readonly window: PrefetchWindow,
+    /** Further ahead, what the cache lacks is fetched (and lands on disk); none when `window` reaches as far. */
+    readonly beyond?: PrefetchWindow,
   ) {}
 
   close(): void {

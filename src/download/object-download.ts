@@ -1,12 +1,13 @@
 // One object to one file: chunks fetched in parallel as ranged GETs (as many at once as the link
 // rewards; a chunk being written to disk holds no network slot), written at their offsets into
-// `<out>/.<objectId>.part`, each recorded in the resume state once synced; then the whole file's MD5
-// against Score's, and a rename into place.
+// `<out>/.<objectId>.part`, each recorded in the resume state once synced; the file's MD5 is taken
+// as the chunks come (see RunningFileMd5) and checked against Score's at the end; then a rename into place.
 import { mkdir, open, rename, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { ProtocolError } from '../errors.js';
 import type { RangeSource } from '../model.js';
-import { md5OfFile } from './file-md5.js';
+import { RunningFileMd5 } from './file-md5.js';
+import { GroupSync } from './group-sync.js';
 import type { Limiter, TransferLimiter } from './limiter.js';
 import { ResumeFile, type ResumeState } from './resume-state.js';
 import type { DownloadTarget } from './targets.js';
@@ -83,60 +84,75 @@ export class ObjectDownload {
       }
     }
     await this.resume.save(this.state);
-    const file = await open(this.resume.partPath, 'r+');
+    const wholeMd5 = this.validation(opts.validate) === 'md5-ok';
+    const md5 = wholeMd5 ? new RunningFileMd5(this.resume.partPath, this.range.length, this.state.chunkSize, this.state.done) : undefined;
+    let validation: Validation;
     try {
-      await this.fetchMissing(file, opts);
+      const file = await open(this.resume.partPath, 'r+');
+      try {
+        await this.fetchMissing(file, opts, (i) => md5?.chunkWritten(i));
+      } finally {
+        await file.close();
+      }
+      validation = md5 ? await this.check(await md5.digest(opts.signal)) : this.validation(opts.validate);
     } finally {
-      await file.close();
+      await md5?.close();
     }
-    const validation = await this.validate(opts.validate, opts.signal);
     await mkdir(path.dirname(this.dest), { recursive: true });
     await rename(this.resume.partPath, this.dest);
     await this.resume.removeState();
     return validation;
   }
 
-  private async fetchMissing(file: FileHandle, opts: ChunkOptions): Promise<void> {
+  private async fetchMissing(file: FileHandle, opts: ChunkOptions, written: (chunk: number) => void): Promise<void> {
     const done = new Set(this.state.done);
     const stop = new AbortController();
     const signal = opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal;
     const chunks = Array.from({ length: this.chunkCount }, (_, i) => i).filter((i) => !done.has(i));
+    const durable = new GroupSync(file);
     const results = await Promise.allSettled(
-      chunks.map((i) =>
-        opts.chunks.run(async () => {
-          signal.throwIfAborted();
-          const at = i * this.state.chunkSize;
-          const len = this.chunkLength(i);
-          try {
-            const bytes = await opts.transfers.run(len, () => {
+      chunks.map(async (i) => {
+        try {
+          const len = await opts.chunks.run(async () => {
+            signal.throwIfAborted();
+            const at = i * this.state.chunkSize;
+            const n = this.chunkLength(i);
+            const bytes = await opts.transfers.run(n, () => {
               signal.throwIfAborted();
               const onRetry = (): void => opts.transfers.link.failed();
-              return opts.source.fetchRange(this.target, this.range.offset + at, len, { deadline: Date.now() + opts.chunkDeadlineMs, signal, onRetry });
+              return opts.source.fetchRange(this.target, this.range.offset + at, n, { deadline: Date.now() + opts.chunkDeadlineMs, signal, onRetry });
             });
-            if (bytes.length !== len) throw new ProtocolError(`object ${this.target.id}: asked for ${len} bytes at ${this.range.offset + at}, got ${bytes.length}`);
-            await file.write(bytes, 0, len, at);
-            await file.datasync(); // a chunk is "done" only once it would survive a crash
-            done.add(i);
-            this.state = { ...this.state, done: [...done] };
-            await this.resume.save(this.state);
-            opts.onBytes(len);
-          } catch (err) {
-            stop.abort(err); // one failed chunk fails the object: do not start the rest
-            throw err;
-          }
-        }),
-      ),
+            if (bytes.length !== n) throw new ProtocolError(`object ${this.target.id}: asked for ${n} bytes at ${this.range.offset + at}, got ${bytes.length}`);
+            await file.write(bytes, 0, n, at);
+            return n;
+          });
+          // The chunk's bytes are written (its memory and slot free); it is "done" only once they
+          // would survive a crash, and flushes are shared by the chunks that wait at once.
+          written(i);
+          await durable.sync();
+          done.add(i);
+          this.state = { ...this.state, done: [...done] };
+          await this.resume.save(this.state);
+          opts.onBytes(len);
+        } catch (err) {
+          stop.abort(err); // one failed chunk fails the object: do not start the rest
+          throw err;
+        }
+      }),
     );
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw opts.signal?.aborted ? opts.signal.reason : stop.signal.reason ?? failed.reason;
   }
 
-  private async validate(wanted: boolean, signal?: AbortSignal): Promise<Validation> {
+  /** What the end check will be: 'md5-ok' when the whole object's MD5 is to be checked. */
+  private validation(wanted: boolean): Validation {
     if (!wanted) return 'off';
     if (this.range.offset !== 0 || this.range.length !== this.target.size) return 'partial';
-    if (!this.target.md5) return 'no-md5';
-    const got = await md5OfFile(this.resume.partPath, signal);
-    if (got === this.target.md5.toLowerCase()) return 'md5-ok';
+    return this.target.md5 ? 'md5-ok' : 'no-md5';
+  }
+
+  private async check(got: string): Promise<Validation> {
+    if (got === this.target.md5!.toLowerCase()) return 'md5-ok';
     await this.resume.removeAll();
     throw new ProtocolError(
       `${this.target.analysisId}/${this.target.fileName} (object ${this.target.id}): MD5 ${got} of the downloaded bytes differs from Score's ${this.target.md5}; the file was deleted (run again to download it anew)`,

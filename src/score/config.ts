@@ -16,7 +16,7 @@ export interface ClientConfig {
   connections: number;
 }
 
-export const CLIENT_DEFAULTS = { readDeadlineMs: 60_000, stallTimeoutMs: 30_000, connections: 8 } as const;
+export const CLIENT_DEFAULTS = { readDeadlineMs: 60_000, stallTimeoutMs: 30_000, connections: 16 } as const;
 /** An http(s) base URL without credentials, query or trailing slash. */
 export function baseUrl(value: string, what: string): string {
   let url: URL;

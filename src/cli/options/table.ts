@@ -94,7 +94,7 @@ export const OPTIONS = {
   },
   connections: {
     kind: kind.number('connections', COUNT, '8'), env: ['SCOREFS_CONNECTIONS'], keys: ['connections'], default: () => CLIENT_DEFAULTS.connections,
-    defaultText: '8', describe: 'HTTP connections to Score\'s object store (keep-alive, per origin): the most range GETs in flight; a sequential read uses as many as raise its throughput', commands: CONNECTION,
+    defaultText: '16', describe: 'HTTP connections to Score\'s object store (keep-alive, per origin): the most range GETs in flight; a sequential read uses as many as raise its throughput', commands: CONNECTION,
   },
   'refresh-interval': {
     kind: kind.number('refresh-interval', SECONDS, '300'), env: ['SCOREFS_REFRESH_INTERVAL'], keys: ['refresh-interval'], default: () => 300,
@@ -114,7 +114,7 @@ export const OPTIONS = {
   },
   parallel: {
     kind: kind.number('parallel', COUNT, '8'), env: ['SCOREFS_PARALLEL', 'TRANSPORT_PARALLEL'], keys: ['parallel'],
-    defaultText: 'connections (8)', describe: 'transfers of 8 MiB in flight; range GETs: as many as the link rewards, up to connections', commands: ['warm', 'download'],
+    defaultText: 'connections (16)', describe: 'transfers of 8 MiB in flight; range GETs: as many as the link rewards, up to connections', commands: ['warm', 'download'],
   },
 } satisfies Record<string, Row<any>>; // any: each row has its own value type
 

@@ -21,6 +21,7 @@ import { GiB, MiB, resolveOptions, type BlockCacheOptions, type ResolvedOptions 
 import { OrphanSweeper } from './orphan-sweeper.js';
 import { blockSpan } from './parts.js';
 import { CacheStream, PrefetchWindow } from './prefetch-window.js';
+import { SmallRanges } from './small-ranges.js';
 import { newCounters, type CacheStats, type Counters } from './stats.js';
 
 export type { BlockCacheOptions } from './options.js';
@@ -70,6 +71,7 @@ export class BlockCache implements ByteReader {
   private readonly disk: DiskTier;
   private readonly files: BlockFiles;
   private readonly loader: BlockLoader;
+  private readonly ranges: SmallRanges;
   private readonly scheduler: FetchScheduler;
   private readonly integrity: IntegrityChecker;
   private readonly sweeper: OrphanSweeper;
@@ -101,6 +103,8 @@ export class BlockCache implements ByteReader {
     this.disk.onDrain(() => scheduler.pump());
     this.scheduler = scheduler;
     this.loader = new BlockLoader(opts, this.memory, this.disk, opts.source, scheduler, this.pool, this.counters);
+    // As much again as the block memory: a cohort's headers and regions, for when they are read again.
+    this.ranges = new SmallRanges(opts.memoryBytes, opts.blockSize);
     this.sweeper = new OrphanSweeper(index, this.files, this.counters);
     this.flushTimer = setInterval(() => void this.index.exclusive(() => this.index.flushTouches()).catch(() => undefined), TOUCH_FLUSH_MS);
     this.flushTimer.unref();
@@ -157,10 +161,15 @@ export class BlockCache implements ByteReader {
       this.counters.readErrors++;
       throw failed;
     }
-    const claim: BlockClaim = { held: [], open: true };
-    const demand = this.loadDemand(obj, okey, first, last, deadline, claim); // issued before any prefetch
     const own = opts.stream && this.streams.get(opts.stream);
     const stream = own && !own.closed ? own : undefined;
+    if (await this.readSmall(obj, okey, offset, end, target, deadline)) {
+      if (stream) this.prefetch(stream, okey, offset, end);
+      this.counters.bytesRead += end - offset;
+      return end - offset;
+    }
+    const claim: BlockClaim = { held: [], open: true };
+    const demand = this.loadDemand(obj, okey, first, last, deadline, claim); // issued before any prefetch
     if (stream) this.prefetch(stream, okey, offset, end);
     let blocks: LoadedBlock[];
     try {
@@ -232,6 +241,7 @@ export class BlockCache implements ByteReader {
       diskBlocks: this.index.usage.blocks,
       pinnedBytes: this.index.usage.pinnedBytes,
       memoryBytes: this.memory.bytes,
+      smallRangeBytes: this.ranges.bytes,
       buffersReused: this.pool.reused,
       diskCapacityBytes: this.opts.diskBytes,
       memoryCapacityBytes: this.opts.memoryBytes,
@@ -304,6 +314,7 @@ export class BlockCache implements ByteReader {
       this.rechecked.delete(okey);
     }
     this.memory.deleteObjects((okey) => dropped.has(okey));
+    this.ranges.clear(); // memory only: which objects they belong to is not worth keeping
   }
 
   /** Stops background work, waits for block writes, flushes the index and releases its lock. */
@@ -317,6 +328,7 @@ export class BlockCache implements ByteReader {
     await this.integrity.close();
     await this.index.close();
     this.memory.clear(); // a closed cache holds no block memory
+    this.ranges.clear();
     this.pool.clear();
   }
 
@@ -324,6 +336,40 @@ export class BlockCache implements ByteReader {
     let key = this.keys.get(obj);
     if (!key) this.keys.set(obj, (key = objectKey(obj, this.opts.blockSize)));
     return key;
+  }
+
+  /**
+   * Serves the read from a small range (see SmallRanges): one that holds it already, or a new one when
+   * the read is random and its blocks are nowhere in the cache. False: take the blocks (also when the
+   * range's fetch failed: the block path retries until the deadline).
+   */
+  private async readSmall(obj: ObjectIdentity, okey: string, offset: number, end: number, target: Buffer, deadline: number): Promise<boolean> {
+    let range = this.ranges.covering(okey, offset, end);
+    if (!range) {
+      const want = this.ranges.plan(okey, obj.size, offset, end);
+      if (!want || !(await this.blocksAbsent(okey, offset, end))) return false;
+      range = this.ranges.covering(okey, offset, end) ?? this.ranges.add(okey, want.start, want.end, this.loader.fetchRange(obj, want.start, want.end - want.start, deadline));
+    }
+    const fetched = range.fetched;
+    let bytes: Buffer;
+    try {
+      bytes = await withDeadline(range.bytes, deadline, `reading object ${obj.id}`);
+    } catch {
+      return false;
+    }
+    bytes.copy(target, 0, offset - range.start, end - range.start);
+    if (fetched) this.counters.bytesFromMemory += end - offset;
+    else this.counters.bytesFromNetwork += end - offset;
+    return true;
+  }
+
+  /** No block of [offset, end) is in memory, on disk or on its way. */
+  private async blocksAbsent(okey: string, offset: number, end: number): Promise<boolean> {
+    const [first, last] = blockSpan(offset, end - offset, this.opts.blockSize);
+    for (let n = first; n <= last; n++) {
+      if (this.memory.get(okey, n, { touch: false }) || this.loader.isLoading(okey, n) || (await this.disk.has(okey, n))) return false;
+    }
+    return true;
   }
 
   /**

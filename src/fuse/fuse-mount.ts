@@ -26,6 +26,13 @@ export interface FuseMountOptions {
   onRead?: ReadObserver;
 }
 
+/**
+ * Kernel readahead of the mount, KiB. Sequential reading goes as fast with 512 as with 4096 (the daemon
+ * prefetches streams itself), while a random read's readahead stays within the small range the cache
+ * fetches for it (64 then 128 KiB after a 4 KiB read; with 4096 the third request is 512 KiB and
+ * costs another round trip and a whole block).
+ */
+const READAHEAD_KB = 512;
 /** Seconds the kernel may cache names and attributes: the objects are immutable. */
 const ATTR_TIMEOUT_S = 3600;
 /** A name that was missing is asked again after this long (new files appear with catalog refreshes). */
@@ -97,7 +104,7 @@ export class FuseMount {
       `mounting ${opts.mountpoint} did not finish`,
     );
     const mounted = new FuseMount(opts.mountpoint, fuse, ops);
-    if (opts.readaheadKb !== 0) await raiseReadahead(opts.mountpoint, opts.readaheadKb ?? 4096);
+    if (opts.readaheadKb !== 0) await raiseReadahead(opts.mountpoint, opts.readaheadKb ?? READAHEAD_KB);
     log.info({ mountpoint: opts.mountpoint, autoUnmount }, 'mounted');
     return mounted;
   }

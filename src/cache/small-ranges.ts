@@ -1,0 +1,106 @@
+// Small ranges for random reads of large objects. A read that lands in blocks the cache does not
+// have, and does not continue an earlier read, fetches the 64 KiB-aligned range from its start to
+// REACH past it rather than whole 1 MiB blocks: a region query of a BAM/CRAM (a BGZF block or three,
+// the kernel's first readahead requests after them) then costs a fraction of a block, in one round
+// trip. The range is kept in memory for the reads that follow. A read that goes past the end of such
+// a range is sequential after all and goes to the blocks (whole, on disk, verified, prefetched).
+// Ranges live in memory only, within their own byte budget, least recently used out first; a
+// remount fetches them again.
+import { LRUCache } from 'lru-cache';
+
+const KiB = 1024;
+/** Ranges start and end on this grid, so neighbouring reads share them. */
+export const ALIGN = 64 * KiB;
+/**
+ * How far past a random read its range reaches: what the kernel asks next after a first 4 KiB read
+ * (64 then 128 KiB of readahead at read_ahead_kb 512 or less), which covers the next BGZF blocks
+ * (at most 64 KiB each) of a region.
+ */
+export const REACH = (4 + 64 + 128) * KiB;
+
+export interface SmallRange {
+  start: number;
+  end: number;
+  /** The bytes [start, end), once fetched; rejects when the fetch failed (the range is then dropped). */
+  bytes: Promise<Buffer>;
+  /** Set once the bytes arrived. */
+  fetched: boolean;
+}
+
+export class SmallRanges {
+  private readonly lru: LRUCache<string, SmallRange> | undefined;
+  /** The ranges of each object (a handful: header, EOF marker, a few regions), for lookups by offset. */
+  private readonly byObject = new Map<string, Set<SmallRange>>();
+
+  /** @param maxBytes memory the ranges may hold; 0 turns small ranges off (every read takes blocks). */
+  constructor(
+    maxBytes: number,
+    private readonly blockSize: number,
+  ) {
+    this.lru =
+      maxBytes > 0
+        ? new LRUCache<string, SmallRange>({
+            maxSize: maxBytes,
+            sizeCalculation: (r) => r.end - r.start,
+            dispose: (r, key) => this.forget(key.slice(0, key.indexOf(':')), r),
+          })
+        : undefined;
+  }
+
+  /** Bytes held (or on their way). */
+  get bytes(): number {
+    return this.lru?.calculatedSize ?? 0;
+  }
+
+  /** A range of okey holding all of [offset, end), fetched or on its way. */
+  covering(okey: string, offset: number, end: number): SmallRange | undefined {
+    for (const r of this.byObject.get(okey) ?? []) {
+      if (r.start <= offset && end <= r.end) {
+        this.lru?.get(`${okey}:${r.start}:${r.end}`); // a use, for the LRU
+        return r;
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * The range to fetch for a read of [offset, end) of an object of `size` bytes, or undefined when the
+   * read should take whole blocks: small ranges are off, the read continues past a range (sequential
+   * reading), or the range would not be much smaller than the blocks.
+   */
+  plan(okey: string, size: number, offset: number, end: number): { start: number; end: number } | undefined {
+    if (!this.lru) return undefined;
+    for (const r of this.byObject.get(okey) ?? []) if (r.start < end && offset <= r.end + ALIGN) return undefined;
+    const start = Math.floor(offset / ALIGN) * ALIGN;
+    const to = Math.min(size, Math.ceil(Math.max(end, offset + REACH) / ALIGN) * ALIGN);
+    const blocksFrom = Math.floor(offset / this.blockSize) * this.blockSize;
+    const blocksTo = Math.min(size, Math.ceil(end / this.blockSize) * this.blockSize);
+    return 2 * (to - start) <= blocksTo - blocksFrom ? { start, end: to } : undefined;
+  }
+
+  /** Keeps the range whose bytes `fetch` brings; a failed fetch drops it again. */
+  add(okey: string, start: number, end: number, fetch: Promise<Buffer>): SmallRange {
+    const range: SmallRange = { start, end, bytes: fetch, fetched: false };
+    const key = `${okey}:${start}:${end}`;
+    let set = this.byObject.get(okey);
+    if (!set) this.byObject.set(okey, (set = new Set()));
+    set.add(range);
+    this.lru!.set(key, range);
+    fetch.then(
+      () => (range.fetched = true),
+      () => this.lru?.delete(key),
+    );
+    return range;
+  }
+
+  /** Drops every range (a cache clear or close). */
+  clear(): void {
+    this.lru?.clear();
+  }
+
+  private forget(okey: string, range: SmallRange): void {
+    const set = this.byObject.get(okey);
+    set?.delete(range);
+    if (set?.size === 0) this.byObject.delete(okey);
+  }
+}

@@ -344,22 +344,28 @@ export class BlockCache implements ByteReader {
    * range's fetch failed: the block path retries until the deadline).
    */
   private async readSmall(obj: ObjectIdentity, okey: string, offset: number, end: number, target: Buffer, deadline: number): Promise<boolean> {
-    let range = this.ranges.covering(okey, offset, end);
-    if (!range) {
+    let parts = this.ranges.covering(okey, offset, end);
+    if (!parts) {
       const want = this.ranges.plan(okey, obj.size, offset, end);
       if (!want || !(await this.blocksAbsent(okey, offset, end))) return false;
-      range = this.ranges.covering(okey, offset, end) ?? this.ranges.add(okey, want.start, want.end, this.loader.fetchRange(obj, want.start, want.end - want.start, deadline));
+      if (!this.ranges.covering(okey, want.start, want.end)) this.ranges.add(okey, want, this.loader.fetchRange(obj, want.start, want.end - want.start, deadline));
+      parts = this.ranges.covering(okey, offset, end);
+      if (!parts) return false;
     }
-    const fetched = range.fetched;
-    let bytes: Buffer;
-    try {
-      bytes = await withDeadline(range.bytes, deadline, `reading object ${obj.id}`);
-    } catch {
-      return false;
+    for (const range of parts) {
+      const fetched = range.fetched;
+      let bytes: Buffer;
+      try {
+        bytes = await withDeadline(range.bytes, deadline, `reading object ${obj.id}`);
+      } catch {
+        return false;
+      }
+      const s = Math.max(offset, range.start);
+      const e = Math.min(end, range.end);
+      bytes.copy(target, s - offset, s - range.start, e - range.start);
+      if (fetched) this.counters.bytesFromMemory += e - s;
+      else this.counters.bytesFromNetwork += e - s;
     }
-    bytes.copy(target, 0, offset - range.start, end - range.start);
-    if (fetched) this.counters.bytesFromMemory += end - offset;
-    else this.counters.bytesFromNetwork += end - offset;
     return true;
   }
 

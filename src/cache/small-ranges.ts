@@ -21,10 +21,19 @@ export const REACH = (4 + 64 + 128) * KiB;
 export interface SmallRange {
   start: number;
   end: number;
+  /** Where the run of ranges this one continues began (its own start if it continues none). */
+  runStart: number;
   /** The bytes [start, end), once fetched; rejects when the fetch failed (the range is then dropped). */
   bytes: Promise<Buffer>;
   /** Set once the bytes arrived. */
   fetched: boolean;
+}
+
+/** A range to fetch. */
+export interface RangePlan {
+  start: number;
+  end: number;
+  runStart: number;
 }
 
 export class SmallRanges {
@@ -52,36 +61,51 @@ export class SmallRanges {
     return this.lru?.calculatedSize ?? 0;
   }
 
-  /** A range of okey holding all of [offset, end), fetched or on its way. */
-  covering(okey: string, offset: number, end: number): SmallRange | undefined {
-    for (const r of this.byObject.get(okey) ?? []) {
-      if (r.start <= offset && end <= r.end) {
-        this.lru?.get(`${okey}:${r.start}:${r.end}`); // a use, for the LRU
-        return r;
-      }
+  /** Ranges of okey that together hold all of [offset, end) (one, or a run's neighbours), fetched or on their way. */
+  covering(okey: string, offset: number, end: number): SmallRange[] | undefined {
+    const out: SmallRange[] = [];
+    for (let at = offset; at < end; ) {
+      const r = this.find(okey, (x) => x.start <= at && at < x.end);
+      if (!r) return undefined;
+      out.push(r);
+      at = r.end;
     }
-    return undefined;
+    for (const r of out) this.lru?.get(keyOf(okey, r)); // a use, for the LRU
+    return out;
   }
 
   /**
    * The range to fetch for a read of [offset, end) of an object of `size` bytes, or undefined when the
-   * read should take whole blocks: small ranges are off, the read continues past a range (sequential
-   * reading), or the range would not be much smaller than the blocks.
+   * read should take whole blocks: small ranges are off, the range would not be much smaller than the
+   * blocks, or the read continues a run of ranges that would outgrow a block (sequential reading).
+   * A read that continues a range (the kernel's readahead, a region longer than REACH) gets the next
+   * range of the run, from where that one ends.
    */
-  plan(okey: string, size: number, offset: number, end: number): { start: number; end: number } | undefined {
+  plan(okey: string, size: number, offset: number, end: number): RangePlan | undefined {
     if (!this.lru) return undefined;
-    for (const r of this.byObject.get(okey) ?? []) if (r.start < end && offset <= r.end + ALIGN) return undefined;
-    const start = Math.floor(offset / ALIGN) * ALIGN;
     const to = Math.min(size, Math.ceil(Math.max(end, offset + REACH) / ALIGN) * ALIGN);
-    const blocksFrom = Math.floor(offset / this.blockSize) * this.blockSize;
-    const blocksTo = Math.min(size, Math.ceil(end / this.blockSize) * this.blockSize);
-    return 2 * (to - start) <= blocksTo - blocksFrom ? { start, end: to } : undefined;
+    const prev = this.find(okey, (r) => r.start <= offset && offset <= r.end + ALIGN && r.end < end);
+    let start = Math.floor(offset / ALIGN) * ALIGN;
+    let runStart = start;
+    if (prev) {
+      start = Math.max(start, prev.end);
+      runStart = prev.runStart;
+      if (to - runStart > this.blockSize) return undefined;
+    } else {
+      const blocksFrom = Math.floor(offset / this.blockSize) * this.blockSize;
+      const blocksTo = Math.min(size, Math.ceil(end / this.blockSize) * this.blockSize);
+      if (2 * (to - start) > blocksTo - blocksFrom) return undefined;
+    }
+    // Ranges never overlap: one ahead that the read reaches means blocks; one ahead of the reach cuts it.
+    const next = this.find(okey, (r) => r.start < to && r.end > start);
+    if (next && next.start < end) return undefined;
+    return { start, end: next ? next.start : to, runStart };
   }
 
   /** Keeps the range whose bytes `fetch` brings; a failed fetch drops it again. */
-  add(okey: string, start: number, end: number, fetch: Promise<Buffer>): SmallRange {
-    const range: SmallRange = { start, end, bytes: fetch, fetched: false };
-    const key = `${okey}:${start}:${end}`;
+  add(okey: string, plan: RangePlan, fetch: Promise<Buffer>): SmallRange {
+    const range: SmallRange = { ...plan, bytes: fetch, fetched: false };
+    const key = keyOf(okey, range);
     let set = this.byObject.get(okey);
     if (!set) this.byObject.set(okey, (set = new Set()));
     set.add(range);
@@ -98,9 +122,18 @@ export class SmallRanges {
     this.lru?.clear();
   }
 
+  private find(okey: string, match: (r: SmallRange) => boolean): SmallRange | undefined {
+    for (const r of this.byObject.get(okey) ?? []) if (match(r)) return r;
+    return undefined;
+  }
+
   private forget(okey: string, range: SmallRange): void {
     const set = this.byObject.get(okey);
     set?.delete(range);
     if (set?.size === 0) this.byObject.delete(okey);
   }
+}
+
+function keyOf(okey: string, r: SmallRange): string {
+  return `${okey}:${r.start}:${r.end}`;
 }

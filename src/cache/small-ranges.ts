@@ -41,13 +41,16 @@ export class SmallRanges {
   /** The ranges of each object (a handful: header, EOF marker, a few regions), for lookups by offset. */
   private readonly byObject = new Map<string, Set<SmallRange>>();
 
-  /** @param maxBytes memory the ranges may hold; 0 turns small ranges off (every read takes blocks). */
+  /**
+   * @param maxBytes memory the ranges may hold; under a few blocks' worth (0: no memory tier) small
+   * ranges are off and every read takes blocks.
+   */
   constructor(
     maxBytes: number,
     private readonly blockSize: number,
   ) {
     this.lru =
-      maxBytes > 0
+      maxBytes >= 4 * blockSize
         ? new LRUCache<string, SmallRange>({
             maxSize: maxBytes,
             sizeCalculation: (r) => r.end - r.start,

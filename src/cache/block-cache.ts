@@ -346,11 +346,16 @@ export class BlockCache implements ByteReader {
   private async readSmall(obj: ObjectIdentity, okey: string, offset: number, end: number, target: Buffer, deadline: number): Promise<boolean> {
     let parts = this.ranges.covering(okey, offset, end);
     if (!parts) {
-      const want = this.ranges.plan(okey, obj.size, offset, end);
-      if (!want || !(await this.blocksAbsent(okey, offset, end))) return false;
-      if (!this.ranges.covering(okey, want.start, want.end)) this.ranges.add(okey, want, this.loader.fetchRange(obj, want.start, want.end - want.start, deadline));
+      if (!this.ranges.plan(okey, obj.size, offset, end) || !(await this.blocksAbsent(okey, offset, end))) return false;
+      // Planned again now: a concurrent read (the kernel's next readahead) may have added a range meanwhile.
       parts = this.ranges.covering(okey, offset, end);
-      if (!parts) return false;
+      if (!parts) {
+        const want = this.ranges.plan(okey, obj.size, offset, end);
+        if (!want) return false;
+        this.ranges.add(okey, want, this.loader.fetchRange(obj, want.start, want.end - want.start, deadline));
+        parts = this.ranges.covering(okey, offset, end);
+        if (!parts) return false;
+      }
     }
     for (const range of parts) {
       const fetched = range.fetched;

@@ -3,7 +3,8 @@
 // REACH past it rather than whole 1 MiB blocks: a region query of a BAM/CRAM (a BGZF block or three,
 // the kernel's first readahead requests after them) then costs a fraction of a block, in one round
 // trip. The range is kept in memory for the reads that follow. A read that goes past the end of such
-// a range is sequential after all and goes to the blocks (whole, on disk, verified, prefetched).
+// a range gets the next range of a run; a run that would outgrow a block is sequential reading after
+// all, and goes to the blocks (whole, on disk, verified, prefetched).
 // Ranges live in memory only, within their own byte budget, least recently used out first; a
 // remount fetches them again.
 import { LRUCache } from 'lru-cache';
@@ -13,10 +14,12 @@ const KiB = 1024;
 export const ALIGN = 64 * KiB;
 /**
  * How far past a random read its range reaches: what the kernel asks next after a first 4 KiB read
- * (64 then 128 KiB of readahead at read_ahead_kb 512 or less), which covers the next BGZF blocks
- * (at most 64 KiB each) of a region.
+ * (64 then 128 KiB of readahead at the mount's read_ahead_kb of 128), which covers the next BGZF
+ * blocks (at most 64 KiB each) of a region.
  */
 export const REACH = (4 + 64 + 128) * KiB;
+/** A read this close past a range continues its run (the kernel's readahead windows are 128 KiB). */
+const RUN_GAP = 128 * KiB;
 
 export interface SmallRange {
   start: number;
@@ -82,12 +85,16 @@ export class SmallRanges {
    * read should take whole blocks: small ranges are off, the range would not be much smaller than the
    * blocks, or the read continues a run of ranges that would outgrow a block (sequential reading).
    * A read that continues a range (the kernel's readahead, a region longer than REACH) gets the next
-   * range of the run, from where that one ends.
+   * range of the run: from where that one ends to the read's end, on the grid.
    */
   plan(okey: string, size: number, offset: number, end: number): RangePlan | undefined {
     if (!this.lru) return undefined;
-    const to = Math.min(size, Math.ceil(Math.max(end, offset + REACH) / ALIGN) * ALIGN);
-    const prev = this.find(okey, (r) => r.start <= offset && offset <= r.end + ALIGN && r.end < end);
+    let prev: SmallRange | undefined; // the range the read continues: of those just before it, the one ending last
+    for (const r of this.byObject.get(okey) ?? []) {
+      if (r.start <= offset && offset <= r.end + RUN_GAP && r.end < end && (!prev || r.end > prev.end)) prev = r;
+    }
+    // A run's next range is what the read asks for (the kernel's readahead grows by itself).
+    const to = Math.min(size, Math.ceil(Math.max(end, prev ? end : offset + REACH) / ALIGN) * ALIGN);
     let start = Math.floor(offset / ALIGN) * ALIGN;
     let runStart = start;
     if (prev) {

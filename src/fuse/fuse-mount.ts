@@ -27,12 +27,12 @@ export interface FuseMountOptions {
 }
 
 /**
- * Kernel readahead of the mount, KiB. Sequential reading goes as fast with 512 as with 4096 (the daemon
- * prefetches streams itself), while a random read's readahead stays within the small range the cache
- * fetches for it (64 then 128 KiB after a 4 KiB read; with 4096 the third request is 512 KiB and
- * costs another round trip and a whole block).
+ * Kernel readahead of the mount, KiB: the kernel's own default. A random read's readahead then grows
+ * by 128 KiB at a time (64 then 128 KiB after a 4 KiB read) and stays close to what a region query
+ * reads, which the cache fetches as small ranges; at 4096 its windows grow 512 KiB, 2 MiB... and a
+ * region costs whole blocks. Sequential reading is prefetched by the daemon itself.
  */
-const READAHEAD_KB = 512;
+const READAHEAD_KB = 128;
 /** Seconds the kernel may cache names and attributes: the objects are immutable. */
 const ATTR_TIMEOUT_S = 3600;
 /** A name that was missing is asked again after this long (new files appear with catalog refreshes). */

@@ -1,5 +1,5 @@
 // FUSE reads are at most 128 KiB; a bigger kernel readahead keeps more of them in flight
-// (128 KiB: two in flight; 512 KiB: up to 6). The knob is /sys/class/bdi/<major:minor>/read_ahead_kb, root-writable.
+// (128 KiB: two in flight; 1024 KiB: up to 12). The knob is /sys/class/bdi/<major:minor>/read_ahead_kb, root-writable.
 import { writeFile } from 'node:fs/promises';
 import { logger } from '../util/log.js';
 import { findMount } from './mountinfo.js';

@@ -38,7 +38,10 @@ test('a read continuing a range gets the next of its run; the run stops at a blo
   let end = next.end;
   for (;;) {
     const p = ranges.plan('k', SIZE, end, end + 128 * 1024);
-    if (!p) break;
+    if (!p) {
+      t.is(ranges.runBefore('k', end, end + 128 * 1024), first.start, 'the run that outgrew a block');
+      break;
+    }
     t.true(p.end - p.runStart <= MiB, 'a run holds at most a block');
     keep(ranges, p);
     end = p.end;
@@ -46,8 +49,12 @@ test('a read continuing a range gets the next of its run; the run stops at a blo
   t.true(end - first.start > MiB - REACH - 2 * ALIGN, 'the run went on until close to a block');
 });
 
-test('objects under two ranges, and reads as big as the blocks, take blocks; off without memory', (t) => {
+test('objects under two ranges, big first reads (a sequential reader), and reads as big as the blocks take blocks; off without memory', (t) => {
   const ranges = new SmallRanges(64 * MiB, MiB);
+  t.is(ranges.plan('k', SIZE, 0, 128 * 1024), undefined);
+  const header = ranges.plan('k', SIZE, 0, 4096)!;
+  keep(ranges, header);
+  t.is(ranges.plan('k', SIZE, header.end - 4096, header.end + 128 * 1024), undefined, 'reading on past the header');
   t.is(ranges.plan('k', 400 * 1024, 0, 4096), undefined);
   t.is(ranges.plan('k', SIZE, 0, MiB), undefined);
   t.is(new SmallRanges(0, MiB).plan('k', SIZE, 5 * MiB, 5 * MiB + 4096), undefined);

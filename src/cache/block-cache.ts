@@ -346,7 +346,11 @@ export class BlockCache implements ByteReader {
   private async readSmall(obj: ObjectIdentity, okey: string, offset: number, end: number, target: Buffer, deadline: number): Promise<boolean> {
     let parts = this.ranges.covering(okey, offset, end);
     if (!parts) {
-      if (!this.ranges.plan(okey, obj.size, offset, end) || !(await this.blocksAbsent(okey, offset, end))) return false;
+      if (!this.ranges.plan(okey, obj.size, offset, end)) {
+        this.completeRun(obj, okey, offset, end);
+        return false;
+      }
+      if (!(await this.blocksAbsent(okey, offset, end))) return false;
       // Planned again now: a concurrent read (the kernel's next readahead) may have added a range meanwhile.
       parts = this.ranges.covering(okey, offset, end);
       if (!parts) {
@@ -372,6 +376,20 @@ export class BlockCache implements ByteReader {
       else this.counters.bytesFromNetwork += e - s;
     }
     return true;
+  }
+
+  /**
+   * A run of small ranges outgrew a block at `offset`: the reader is sequential, and its read takes
+   * blocks from here on. The blocks the run held before are fetched whole too, in the background, so
+   * that the whole file ends up on disk and verified, as it would have without the ranges.
+   */
+  private completeRun(obj: ObjectIdentity, okey: string, offset: number, end: number): void {
+    const runStart = this.ranges.runBefore(okey, offset, end);
+    if (runStart === undefined) return;
+    const { blockSize } = this.opts;
+    const first = Math.floor(runStart / blockSize);
+    const last = Math.floor(offset / blockSize) - 1;
+    if (last >= first) this.loader.prefetch(obj, okey, first, last, Date.now() + this.opts.readDeadlineMs).catch(() => undefined);
   }
 
   /** No block of [offset, end) is in memory, on disk or on its way. */

@@ -82,17 +82,17 @@ export class SmallRanges {
 
   /**
    * The range to fetch for a read of [offset, end) of an object of `size` bytes, or undefined when the
-   * read should take whole blocks: small ranges are off, the range would not be much smaller than the
-   * blocks, or the read continues a run of ranges that would outgrow a block (sequential reading).
+   * read should take whole blocks: small ranges are off, the read is a big one (over 64 KiB) that
+   * continues nothing, the range would not be much smaller than the blocks, or the read continues a run
+   * of ranges that would outgrow a block or that began at the object's start (sequential reading).
    * A read that continues a range (the kernel's readahead, a region longer than REACH) gets the next
    * range of the run: from where that one ends to the read's end, on the grid.
    */
   plan(okey: string, size: number, offset: number, end: number): RangePlan | undefined {
     if (!this.lru) return undefined;
-    let prev: SmallRange | undefined; // the range the read continues: of those just before it, the one ending last
-    for (const r of this.byObject.get(okey) ?? []) {
-      if (r.start <= offset && offset <= r.end + RUN_GAP && r.end < end && (!prev || r.end > prev.end)) prev = r;
-    }
+    const prev = this.continued(okey, offset, end);
+    // A big first read is a sequential reader's (cat, dd: 128 KiB): blocks at once.
+    if (!prev && end - offset > ALIGN) return undefined;
     // A run's next range is what the read asks for (the kernel's readahead grows by itself).
     const to = Math.min(size, Math.ceil(Math.max(end, prev ? end : offset + REACH) / ALIGN) * ALIGN);
     let start = Math.floor(offset / ALIGN) * ALIGN;
@@ -100,7 +100,8 @@ export class SmallRanges {
     if (prev) {
       start = Math.max(start, prev.end);
       runStart = prev.runStart;
-      if (to - runStart > this.blockSize) return undefined;
+      // A run from the object's start is a reader going past the header (flagstat, cat): blocks.
+      if (runStart === 0 || to - runStart > this.blockSize) return undefined;
     } else {
       const blocksFrom = Math.floor(offset / this.blockSize) * this.blockSize;
       const blocksTo = Math.min(size, Math.ceil(end / this.blockSize) * this.blockSize);
@@ -110,6 +111,20 @@ export class SmallRanges {
     const next = this.find(okey, (r) => r.start < to && r.end > start);
     if (next && next.start < end) return undefined;
     return { start, end: next ? next.start : to, runStart };
+  }
+
+  /** Where the run of ranges that a read of [offset, end) continues began, if it continues one. */
+  runBefore(okey: string, offset: number, end: number): number | undefined {
+    return this.continued(okey, offset, end)?.runStart;
+  }
+
+  /** The range a read continues: of the ranges just before it, the one ending last. */
+  private continued(okey: string, offset: number, end: number): SmallRange | undefined {
+    let prev: SmallRange | undefined;
+    for (const r of this.byObject.get(okey) ?? []) {
+      if (r.start <= offset && offset <= r.end + RUN_GAP && r.end < end && (!prev || r.end > prev.end)) prev = r;
+    }
+    return prev;
   }
 
   /** Keeps the range whose bytes `fetch` brings; a failed fetch drops it again. */

@@ -1,7 +1,7 @@
 // Region queries of a BAM through a cold mount cost small ranges, not whole 1 MiB blocks: the index,
 // then for each place samtools reads (the header, the EOF marker, the region) one range that reaches
-// REACH past the read, or a run of them that stops at a block's worth when the kernel's readahead goes
-// further; and samtools says what it says on the local file.
+// at most REACH past the read, or a run of them that stops at a block's worth when the kernel's
+// readahead goes further; and samtools says what it says on the local file.
 import test from 'ava';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';

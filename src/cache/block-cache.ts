@@ -103,8 +103,9 @@ export class BlockCache implements ByteReader {
     this.disk.onDrain(() => scheduler.pump());
     this.scheduler = scheduler;
     this.loader = new BlockLoader(opts, this.memory, this.disk, opts.source, scheduler, this.pool, this.counters);
-    // As much again as the block memory: a cohort's headers and regions, for when they are read again.
-    this.ranges = new SmallRanges(opts.memoryBytes, opts.blockSize);
+    // Twice the block memory: the header, EOF marker and region of each of a cohort of a hundred BAMs or
+    // more (about 800 KiB each), for when they are read again.
+    this.ranges = new SmallRanges(2 * opts.memoryBytes, opts.blockSize);
     this.sweeper = new OrphanSweeper(index, this.files, this.counters);
     this.flushTimer = setInterval(() => void this.index.exclusive(() => this.index.flushTouches()).catch(() => undefined), TOUCH_FLUSH_MS);
     this.flushTimer.unref();

@@ -13,11 +13,16 @@ const KiB = 1024;
 /** Ranges start and end on this grid, so neighbouring reads share them. */
 export const ALIGN = 64 * KiB;
 /**
- * How far past a random read its range reaches: what the kernel asks next after a first 4 KiB read
- * (64 then 128 KiB of readahead at the mount's read_ahead_kb of 128), which covers the next BGZF
- * blocks (at most 64 KiB each) of a region.
+ * How far past a read at the object's start (a header) its range reaches: what the kernel asks next
+ * after a first 4 KiB read (64 then 128 KiB of readahead at the mount's read_ahead_kb of 128).
  */
-export const REACH = (4 + 64 + 128) * KiB;
+export const HEADER_REACH = (4 + 64 + 128) * KiB;
+/**
+ * How far past any other random read its range reaches: a region query reads on from the index's
+ * offset (a 16 kb window's first record) through the region, often a few hundred KB, and the kernel's
+ * readahead asks up to 128 KiB past the reader; one range that holds it all costs one round trip.
+ */
+export const REACH = 448 * KiB;
 /** A read this close past a range continues its run (the kernel's readahead windows are 128 KiB). */
 const RUN_GAP = 128 * KiB;
 
@@ -83,7 +88,7 @@ export class SmallRanges {
   /**
    * The range to fetch for a read of [offset, end) of an object of `size` bytes, or undefined when the
    * read should take whole blocks: small ranges are off, the read is a big one (over 64 KiB) that
-   * continues nothing, the range would not be much smaller than the blocks, or the read continues a run
+   * continues nothing, the range would not be a quarter smaller than the blocks, or the read continues a run
    * of ranges that would outgrow a block or that began at the object's start (sequential reading).
    * A read that continues a range (the kernel's readahead, a region longer than REACH) gets the next
    * range of the run: from where that one ends to the read's end, on the grid.
@@ -94,7 +99,8 @@ export class SmallRanges {
     // A big first read is a sequential reader's (cat, dd: 128 KiB): blocks at once.
     if (!prev && end - offset > ALIGN) return undefined;
     // A run's next range is what the read asks for (the kernel's readahead grows by itself).
-    const to = Math.min(size, Math.ceil(Math.max(end, prev ? end : offset + REACH) / ALIGN) * ALIGN);
+    const reach = prev ? 0 : offset < this.blockSize ? HEADER_REACH : REACH;
+    const to = Math.min(size, Math.ceil(Math.max(end, offset + reach) / ALIGN) * ALIGN);
     let start = Math.floor(offset / ALIGN) * ALIGN;
     let runStart = start;
     if (prev) {
@@ -105,7 +111,7 @@ export class SmallRanges {
     } else {
       const blocksFrom = Math.floor(offset / this.blockSize) * this.blockSize;
       const blocksTo = Math.min(size, Math.ceil(end / this.blockSize) * this.blockSize);
-      if (2 * (to - start) > blocksTo - blocksFrom) return undefined;
+      if (4 * (to - start) > 3 * (blocksTo - blocksFrom)) return undefined;
     }
     // Ranges never overlap: one ahead that the read reaches means blocks; one ahead of the reach cuts it.
     const next = this.find(okey, (r) => r.start < to && r.end > start);

@@ -7,6 +7,7 @@
 #   RUNS=N (default 3): tables give the median of N runs; ratios are taken within each run.
 #   CONC_MIB=N (default 64): size of each of the 16 files of group 2.
 #   RESULTS=DIR (default bench-results/ceiling-<UTC time>): raw.tsv (every figure), tables.md, meta.txt.
+#   CEILING_GROUPS (default "seq par regions"): which of the groups below to run.
 # The origin is nginx serving a tmpfs copy of the objects (the 1.0 GiB BAM + its index, 16 random 64 MiB
 # files), so it is not slowed by disk; `scorefs serve --object-base-url` hands out URLs on it, as Score
 # hands out S3 URLs. Every sequential read is `dd bs=1M` to /dev/null; "cold" means the page cache was
@@ -52,7 +53,9 @@ record() { printf '%s\t%s\t%s\t%s\t%s\n' "$@" >> "$raw"; }
 bam_rel=AN-BENCH-BAM/sample.bam
 bam_local="$bench/$bam_rel"
 bam_size=$(stat -c %s "$bam_local")
+groups=" ${CEILING_GROUPS:-seq par regions} "
 conc_n=16 conc_size=$((${CONC_MIB:-64} * 1024 * 1024))
+[[ $groups == *" par "* ]] || conc_n=0
 origin=$(mktemp -d /dev/shm/scorefs-ceiling.XXXXXX)
 mkdir -p "$origin/www/BENCH/AN-BENCH-BAM" "$work/conc" "$origin/nginx"
 cp "$bam_local" "$bam_local.bai" "$origin/www/BENCH/AN-BENCH-BAM/"
@@ -371,9 +374,9 @@ regions_run() {
   echo "scorefs: $(git -C "$repo" rev-parse --short HEAD)$(git -C "$repo" diff --quiet HEAD -- src || echo ' + uncommitted src changes')"
 } | tee "$results/meta.txt"
 for r in $(seq "$runs"); do
-  seq_run "$r"
-  par_run "$r"
-  regions_run "$r"
+  [[ $groups != *" seq "* ]] || seq_run "$r"
+  [[ $groups != *" par "* ]] || par_run "$r"
+  [[ $groups != *" regions "* ]] || regions_run "$r"
   echo "run $r done $(date -u '+%H:%M:%S'); load average $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$results/meta.txt"
 done
 echo "ended $(date -u '+%Y-%m-%d %H:%M:%S UTC'); load average $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$results/meta.txt"

@@ -90,7 +90,7 @@ async function mountRaw() {
   };
   const fuse = new NullFuse(mnt, ops, fuseOpts);
   await new Promise((resolve, reject) => fuse.mount((err) => (err ? reject(err) : resolve())));
-  await raiseReadahead(mnt, 4096); // FuseMount.mount's default (readaheadKb ?? 4096)
+  await raiseReadahead(mnt, 128); // FuseMount.mount's default (READAHEAD_KB)
   return () => new Promise((resolve, reject) => fuse.unmount((err) => (err ? reject(err) : resolve())));
 }
 

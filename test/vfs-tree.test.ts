@@ -10,7 +10,6 @@ import { parseManifest } from '../src/score/manifest.js';
 import { MountTree } from '../src/vfs/mount-tree.js';
 import type { DirNode, FileNode, VfsNode } from '../src/vfs/node.js';
 import { resolvePath } from '../src/vfs/resolve.js';
-import { HEADER_PIN_BYTES } from '../src/vfs/object-file.js';
 import { NotFound } from '../src/errors.js';
 import { LocalByteReader, localCatalog } from './helpers/local-catalog.js';
 import { md5 } from './helpers/md5.js';
@@ -89,23 +88,28 @@ test('object-id layout: /<objectId> plus unlisted aliases of the paired index', 
   await t.throwsAsync(resolvePath(tree.root, `/${csiBam.id}.bai`), { instanceOf: NotFound });
 });
 
-test('opening an indexed BAM pins its whole index and its header blocks; other files pin nothing', async (t) => {
+test('opening an indexed BAM pins its whole index and reads its header start and EOF marker ahead; other files pin and read nothing', async (t) => {
   const { catalog, reader, tree } = await setup('bundle');
   const bam = file(catalog, SAMPLE.bamAnalysis, 'ex1.bam');
   const bai = file(catalog, SAMPLE.bamAnalysis, 'ex1.bam.bai');
   const fa = (await resolvePath(tree.root, `/${SAMPLE.refAnalysis}/ex1.fa`)) as FileNode;
   (await fa.open()).release();
   t.deepEqual(reader.pins, []);
+  t.deepEqual(reader.reads, []);
   const node = (await resolvePath(tree.root, `/${SAMPLE.bamAnalysis}/ex1.bam`)) as FileNode;
   const handle = await node.open();
   t.is(reader.openStreams, 1);
   await new Promise((r) => setImmediate(r));
   t.deepEqual(
-    reader.pins.sort((a, b) => a.id.localeCompare(b.id)),
+    reader.pins,
+    [{ id: bai.id, offset: 0, length: bai.size }],
+  );
+  t.deepEqual(
+    reader.reads.sort((a, b) => a.offset - b.offset),
     [
-      { id: bam.id, offset: 0, length: Math.min(HEADER_PIN_BYTES, bam.size) },
-      { id: bai.id, offset: 0, length: bai.size },
-    ].sort((a, b) => a.id.localeCompare(b.id)),
+      { id: bam.id, offset: 0, length: 4096 },
+      { id: bam.id, offset: bam.size - 38, length: 38 },
+    ],
   );
   handle.release();
   t.is(reader.openStreams, 0);

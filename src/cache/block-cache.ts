@@ -21,6 +21,7 @@ import { GiB, MiB, resolveOptions, type BlockCacheOptions, type ResolvedOptions 
 import { OrphanSweeper } from './orphan-sweeper.js';
 import { blockSpan } from './parts.js';
 import { CacheStream, PrefetchWindow } from './prefetch-window.js';
+import { SmallRanges } from './small-ranges.js';
 import { newCounters, type CacheStats, type Counters } from './stats.js';
 
 export type { BlockCacheOptions } from './options.js';
@@ -70,6 +71,7 @@ export class BlockCache implements ByteReader {
   private readonly disk: DiskTier;
   private readonly files: BlockFiles;
   private readonly loader: BlockLoader;
+  private readonly ranges: SmallRanges;
   private readonly scheduler: FetchScheduler;
   private readonly integrity: IntegrityChecker;
   private readonly sweeper: OrphanSweeper;
@@ -101,6 +103,9 @@ export class BlockCache implements ByteReader {
     this.disk.onDrain(() => scheduler.pump());
     this.scheduler = scheduler;
     this.loader = new BlockLoader(opts, this.memory, this.disk, opts.source, scheduler, this.pool, this.counters);
+    // Twice the block memory: the header, EOF marker and region of each of a cohort of a hundred BAMs or
+    // more (about 800 KiB each), for when they are read again.
+    this.ranges = new SmallRanges(2 * opts.memoryBytes, opts.blockSize);
     this.sweeper = new OrphanSweeper(index, this.files, this.counters);
     this.flushTimer = setInterval(() => void this.index.exclusive(() => this.index.flushTouches()).catch(() => undefined), TOUCH_FLUSH_MS);
     this.flushTimer.unref();
@@ -157,10 +162,15 @@ export class BlockCache implements ByteReader {
       this.counters.readErrors++;
       throw failed;
     }
-    const claim: BlockClaim = { held: [], open: true };
-    const demand = this.loadDemand(obj, okey, first, last, deadline, claim); // issued before any prefetch
     const own = opts.stream && this.streams.get(opts.stream);
     const stream = own && !own.closed ? own : undefined;
+    if (await this.readSmall(obj, okey, offset, end, target, deadline)) {
+      if (stream) this.prefetch(stream, okey, offset, end);
+      this.counters.bytesRead += end - offset;
+      return end - offset;
+    }
+    const claim: BlockClaim = { held: [], open: true };
+    const demand = this.loadDemand(obj, okey, first, last, deadline, claim); // issued before any prefetch
     if (stream) this.prefetch(stream, okey, offset, end);
     let blocks: LoadedBlock[];
     try {
@@ -238,6 +248,7 @@ export class BlockCache implements ByteReader {
       diskBlocks: this.index.usage.blocks,
       pinnedBytes: this.index.usage.pinnedBytes,
       memoryBytes: this.memory.bytes,
+      smallRangeBytes: this.ranges.bytes,
       buffersReused: this.pool.reused,
       diskCapacityBytes: this.opts.diskBytes,
       memoryCapacityBytes: this.opts.memoryBytes,
@@ -310,6 +321,7 @@ export class BlockCache implements ByteReader {
       this.rechecked.delete(okey);
     }
     this.memory.deleteObjects((okey) => dropped.has(okey));
+    this.ranges.clear(); // memory only: which objects they belong to is not worth keeping
   }
 
   /** Stops background work, waits for block writes, flushes the index and releases its lock. */
@@ -323,6 +335,7 @@ export class BlockCache implements ByteReader {
     await this.integrity.close();
     await this.index.close();
     this.memory.clear(); // a closed cache holds no block memory
+    this.ranges.clear();
     this.pool.clear();
   }
 
@@ -330,6 +343,69 @@ export class BlockCache implements ByteReader {
     let key = this.keys.get(obj);
     if (!key) this.keys.set(obj, (key = objectKey(obj, this.opts.blockSize)));
     return key;
+  }
+
+  /**
+   * Serves the read from a small range (see SmallRanges): one that holds it already, or a new one when
+   * the read is random and its blocks are nowhere in the cache. False: take the blocks (also when the
+   * range's fetch failed: the block path retries until the deadline).
+   */
+  private async readSmall(obj: ObjectIdentity, okey: string, offset: number, end: number, target: Buffer, deadline: number): Promise<boolean> {
+    let parts = this.ranges.covering(okey, offset, end);
+    if (!parts) {
+      if (!this.ranges.plan(okey, obj.size, offset, end)) {
+        this.completeRun(obj, okey, offset, end);
+        return false;
+      }
+      if (!(await this.blocksAbsent(okey, offset, end))) return false;
+      // Planned again now: a concurrent read (the kernel's next readahead) may have added a range meanwhile.
+      parts = this.ranges.covering(okey, offset, end);
+      if (!parts) {
+        const want = this.ranges.plan(okey, obj.size, offset, end);
+        if (!want) return false;
+        this.ranges.add(okey, want, this.loader.fetchRange(obj, want.start, want.end - want.start, deadline));
+        parts = this.ranges.covering(okey, offset, end);
+        if (!parts) return false;
+      }
+    }
+    for (const range of parts) {
+      const fetched = range.fetched;
+      let bytes: Buffer;
+      try {
+        bytes = await withDeadline(range.bytes, deadline, `reading object ${obj.id}`);
+      } catch {
+        return false;
+      }
+      const s = Math.max(offset, range.start);
+      const e = Math.min(end, range.end);
+      bytes.copy(target, s - offset, s - range.start, e - range.start);
+      if (fetched) this.counters.bytesFromMemory += e - s;
+      else this.counters.bytesFromNetwork += e - s;
+    }
+    return true;
+  }
+
+  /**
+   * A run of small ranges outgrew a block at `offset`: the reader is sequential, and its read takes
+   * blocks from here on. The blocks the run held before are fetched whole too, in the background, so
+   * that the whole file ends up on disk and verified, as it would have without the ranges.
+   */
+  private completeRun(obj: ObjectIdentity, okey: string, offset: number, end: number): void {
+    const runStart = this.ranges.runBefore(okey, offset, end);
+    if (runStart === undefined) return;
+    const { blockSize } = this.opts;
+    const first = Math.floor(runStart / blockSize);
+    const last = Math.floor(offset / blockSize) - 1;
+    if (last >= first) this.loader.prefetch(obj, okey, first, last, Date.now() + this.opts.readDeadlineMs).catch(() => undefined);
+  }
+
+  /** No block of [offset, end) is in memory, on disk or on its way. */
+  private async blocksAbsent(okey: string, offset: number, end: number): Promise<boolean> {
+    const [first, last] = blockSpan(offset, end - offset, this.opts.blockSize);
+    for (let n = first; n <= last; n++) {
+      if (this.memory.get(okey, n, { touch: false }) || this.loader.isLoading(okey, n) || (await this.disk.has(okey, n))) return false;
+    }
+    return true;
   }
 
   /**

@@ -97,6 +97,45 @@ export class BlockLoader {
   }
 
   /**
+   * Bytes [offset, offset+length) in one range GET at demand priority, outside the blocks (a small
+   * range: see SmallRanges); counted as network bytes like a block fetch.
+   */
+  fetchRange(obj: ObjectIdentity, offset: number, length: number, deadline: number): Promise<Buffer> {
+    return new Promise<Buffer>((resolve, reject) => {
+      const job: FetchJob = {
+        priority: 'demand',
+        deadline,
+        started: false,
+        bytes: length,
+        run: async () => {
+          try {
+            if (this.abort.signal.aborted) throw new Unavailable('block cache closed');
+            if (Date.now() >= job.deadline) throw new Unavailable(`object ${obj.id}: read deadline passed before the fetch could start`);
+            this.counters.networkRequests++;
+            const [bytes] = await this.source.fetchSegments(obj, offset, length, length, {
+              deadline: job.deadline,
+              signal: this.abort.signal,
+              onRetry: () => this.scheduler.retried(),
+            });
+            if (bytes?.length !== length) throw new ProtocolError(`object ${obj.id}: asked for ${length} bytes at ${offset}, got ${bytes?.length ?? 0}`);
+            this.counters.networkBytes += length;
+            resolve(bytes);
+          } catch (err) {
+            reject(err);
+            throw err; // for the scheduler's measure of the link
+          }
+        },
+      };
+      this.scheduler.submit(job);
+    });
+  }
+
+  /** Whether block n is being loaded now. */
+  isLoading(okey: string, n: number): boolean {
+    return this.loading.has(`${okey}:${n}`);
+  }
+
+  /**
    * Gives a fresh block to its keepers (memory tier, disk write, readers), holding it meanwhile: if
    * none of them keeps it, it goes back to the pool (after the readers' copies, see BlockBufferPool).
    */

@@ -29,6 +29,8 @@ export interface CacheStats extends Counters {
   diskBytes: number;
   diskBlocks: number;
   memoryBytes: number;
+  /** Small ranges of random reads held in memory (see small-ranges.ts). */
+  smallRangeBytes: number;
   /** Block buffers reused from the pool instead of allocated. */
   buffersReused: number;
   pinnedBytes: number;

@@ -26,6 +26,13 @@ export interface FuseMountOptions {
   onRead?: ReadObserver;
 }
 
+/**
+ * Kernel readahead of the mount, KiB: the kernel's own default. A random read's readahead then grows
+ * by 128 KiB at a time (64 then 128 KiB after a 4 KiB read) and stays close to what a region query
+ * reads, which the cache fetches as small ranges; at 4096 its windows grow 512 KiB, 2 MiB... and a
+ * region costs whole blocks. Sequential reading is prefetched by the daemon itself.
+ */
+const READAHEAD_KB = 128;
 /** Seconds the kernel may cache names and attributes: the objects are immutable. */
 const ATTR_TIMEOUT_S = 3600;
 /** A name that was missing is asked again after this long (new files appear with catalog refreshes). */
@@ -97,7 +104,7 @@ export class FuseMount {
       `mounting ${opts.mountpoint} did not finish`,
     );
     const mounted = new FuseMount(opts.mountpoint, fuse, ops);
-    if (opts.readaheadKb !== 0) await raiseReadahead(opts.mountpoint, opts.readaheadKb ?? 4096);
+    if (opts.readaheadKb !== 0) await raiseReadahead(opts.mountpoint, opts.readaheadKb ?? READAHEAD_KB);
     log.info({ mountpoint: opts.mountpoint, autoUnmount }, 'mounted');
     return mounted;
   }

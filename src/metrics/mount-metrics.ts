@@ -54,6 +54,7 @@ const CACHE_METRICS: { readonly [K in keyof Omit<CacheStats, 'source'>]: Declare
   diskBlocks: gauge('scorefs_cache_disk_blocks', 'Blocks in the disk cache.'),
   pinnedBytes: gauge('scorefs_cache_pinned_bytes', 'Bytes of disk cache held by open readers (not evictable).'),
   memoryBytes: gauge('scorefs_cache_memory_bytes', 'Bytes in the memory cache.'),
+  smallRangeBytes: gauge('scorefs_cache_small_range_bytes', 'Bytes of small ranges fetched for random reads, held in memory.'),
   diskCapacityBytes: gauge('scorefs_cache_disk_capacity_bytes', 'Bound of the disk cache, bytes.'),
   memoryCapacityBytes: gauge('scorefs_cache_memory_capacity_bytes', 'Bound of the memory cache, bytes.'),
   fetchesInFlight: gauge('scorefs_cache_fetches_in_flight', 'Range GETs to the object store under way now.'),

@@ -6,16 +6,21 @@ import type { FileHandle, FileNode, NodeStat } from './node.js';
 
 const log = logger('vfs');
 
-/** BAM/CRAM header blocks sit at the start of the file; samtools reads them on every open. */
-export const HEADER_PIN_BYTES = 1024 * 1024;
+/** BAM/CRAM headers sit at the start of the file; samtools reads them on every open, 4 KiB first. */
+const HEADER_FIRST_READ = 4096;
+/** htslib checks the end-of-file marker of a BAM (28 bytes) or CRAM (38) on every open. */
+const EOF_MARKER_BYTES = 38;
 
 export class ObjectFile implements FileNode {
   readonly kind = 'file';
-  private pinned = false;
+  private fetchedAhead = false;
 
   /**
-   * @param pairedIndex for an indexed BAM/CRAM: the index object, pinned (with the data file's
-   * header blocks) when the file is first opened, so region queries stay cheap under eviction.
+   * @param pairedIndex for an indexed BAM/CRAM: the index object, pinned when the file is first
+   * opened, so region queries stay cheap under eviction. Its admission and bytes, the start of the
+   * header and the EOF marker are asked for at once on that open, before the file's own admission is
+   * answered: a region query then waits for their round trips side by side rather than one after
+   * another as samtools reads them (the cache fetches the latter two as small ranges).
    */
   constructor(
     readonly file: CatalogFile,
@@ -30,8 +35,8 @@ export class ObjectFile implements FileNode {
   async open(): Promise<FileHandle> {
     const obj = this.file;
     const reader = this.reader;
+    this.fetchAheadInBackground();
     await reader.admit?.(obj);
-    this.pinInBackground();
     const stream = reader.openStream(obj);
     return {
       read: (offset, length) => reader.read(obj, offset, length, { stream }),
@@ -40,17 +45,19 @@ export class ObjectFile implements FileNode {
     };
   }
 
-  /** Never blocks the open: the pins fetch over the network when nothing is cached. */
-  private pinInBackground(): void {
-    if (!this.pairedIndex || this.pinned) return;
-    this.pinned = true;
+  /** Never blocks the open. Every read here goes through the reader's access gate, as the open's own do. */
+  private fetchAheadInBackground(): void {
+    if (!this.pairedIndex || this.fetchedAhead) return;
+    this.fetchedAhead = true;
     const index = this.pairedIndex;
+    const size = this.file.size;
     Promise.all([
       this.reader.pin(index, 0, index.size),
-      this.reader.pin(this.file, 0, Math.min(HEADER_PIN_BYTES, this.file.size)),
+      this.reader.read(this.file, 0, HEADER_FIRST_READ),
+      this.reader.read(this.file, Math.max(0, size - EOF_MARKER_BYTES), EOF_MARKER_BYTES),
     ]).catch((err: unknown) => {
-      this.pinned = false; // try again on the next open
-      log.debug({ object: this.file.id, err: String(err) }, 'pinning index and header failed');
+      this.fetchedAhead = false; // try again on the next open
+      log.debug({ object: this.file.id, err: String(err) }, 'fetching the index, header and EOF marker ahead failed');
     });
   }
 }

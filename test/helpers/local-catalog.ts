@@ -1,5 +1,5 @@
 // A Catalog and a ByteReader over local files (DIR/<studyId>/<analysisId>/<fileName>), for testing
-// the vfs without a server or a cache. The reader records pins so tests can check them.
+// the vfs without a server or a cache. The reader records pins and reads so tests can check them.
 import { createHash } from 'node:crypto';
 import { open, stat } from 'node:fs/promises';
 import type { ByteReader, Catalog, CatalogFile, ObjectIdentity, ReadStreamHandle } from '../../src/model.js';
@@ -20,6 +20,7 @@ export async function localCatalog(dataDir: string): Promise<{ catalog: Catalog;
 
 export class LocalByteReader implements ByteReader {
   readonly pins: { id: string; offset: number; length: number }[] = [];
+  readonly reads: { id: string; offset: number; length: number }[] = [];
   openStreams = 0;
 
   constructor(private readonly pathOf: Map<string, string>) {}
@@ -27,6 +28,7 @@ export class LocalByteReader implements ByteReader {
   async read(obj: ObjectIdentity, offset: number, length: number): Promise<Buffer> {
     const p = this.pathOf.get(obj.id);
     if (!p) throw new NotFound(`no object ${obj.id}`);
+    this.reads.push({ id: obj.id, offset, length });
     const fh = await open(p, 'r');
     try {
       const len = Math.max(0, Math.min(length, obj.size - offset));

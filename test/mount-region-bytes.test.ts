@@ -1,0 +1,60 @@
+// Region queries of a BAM through a cold mount cost small ranges, not whole 1 MiB blocks: the index,
+// then for each place samtools reads (the header, the EOF marker, the region) one range that reaches
+// at most REACH past the read, or a run of them that stops at a block's worth when the kernel's
+// readahead goes further; and samtools says what it says on the local file.
+import test from 'ava';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { ALIGN, REACH } from '../src/cache/small-ranges.js';
+import { output } from './helpers/exec.js';
+import { mountScorefs } from './helpers/mount.js';
+import { repoRoot } from './helpers/paths.js';
+import { startServer, type RunningServer } from './helpers/server.js';
+import { sliceData } from './helpers/slice-data.js';
+import { waitFor } from './helpers/wait.js';
+
+const BENCH = path.join(repoRoot, '.tmp', 'slice-data-5M-long', 'BENCH');
+/** The most one small range holds: REACH past the read, plus the 64 KiB grid at either end. */
+const RANGE_MAX = REACH + 2 * ALIGN;
+/** The most a run of small ranges holds: a block (1 MiB, the default block size). */
+const BLOCK = 1024 * 1024;
+
+/** Object bytes the server sent once the mount's background fetches (readahead, index) are over. */
+async function settledBytes(server: RunningServer): Promise<number> {
+  let last = await server.objectBytesSent();
+  let steady = 0;
+  await waitFor('object bytes to settle', async () => {
+    const now = await server.objectBytesSent();
+    steady = now === last ? steady + 1 : 0;
+    last = now;
+    return steady >= 25; // unchanged over ~25 scrapes (half a second or more)
+  }, 30_000);
+  return last;
+}
+
+test('a cold region query of a BAM fetches its index and one small range per place samtools reads', async (t) => {
+  await sliceData(); // builds .tmp/slice-data-5M-long
+  const server = await startServer(t, { data: path.join(BENCH, '..') });
+  const m = await mountScorefs(t, { serverUrl: server.url });
+  const local = path.join(BENCH, 'AN-BENCH-BAM', 'sample.bam');
+  const bam = path.join(m.mnt, 'AN-BENCH-BAM', 'sample.bam');
+  const index = (await stat(`${local}.bai`)).size;
+  t.true((await stat(local)).size > 4 * BLOCK, 'the BAM is several blocks long');
+
+  let before = await settledBytes(server);
+  // samtools reads 28 KB of this region's records: well within one range, and the kernel's readahead too.
+  const first = 'chr2:1-1000';
+  t.is(await output('samtools', ['view', bam, first]), await output('samtools', ['view', local, first]), first);
+  const cold = (await settledBytes(server)) - before;
+  t.log(`first query: ${cold} bytes (index ${index})`);
+  t.true(cold <= index + 3 * RANGE_MAX, `index, header, EOF marker and region: ${cold} ≤ ${index} + 3 × ${RANGE_MAX}`);
+
+  // Index, header and EOF marker are cached now: another region costs its own run only. samtools reads
+  // 85 KB of this one's records, past the point where the kernel's readahead asks for 256 KiB more.
+  before = cold + before;
+  const second = 'chr3:36000-36999';
+  t.is(await output('samtools', ['view', bam, second]), await output('samtools', ['view', local, second]), second);
+  const next = (await settledBytes(server)) - before;
+  t.true(next <= BLOCK, `the second region: ${next} ≤ ${BLOCK}`);
+  t.true(next > 0, 'the second region was not cached yet');
+});

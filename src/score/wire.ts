@@ -56,20 +56,25 @@ export function parseListing(v: unknown): ObjectInfo[] {
   });
 }
 
-export function parseEntity(v: unknown, what: string): LegacyEntity {
+/** Gives one copy of equal strings; the identity by default. */
+export type Interner = (s: string) => string;
+const asIs: Interner = (s) => s;
+
+/** `intern` is applied to the names many entities share (analysis, study, file name). */
+export function parseEntity(v: unknown, what: string, intern = asIs): LegacyEntity {
   const o = object(v, what);
   return {
     id: string(o, 'id', what),
-    gnosId: string(o, 'gnosId', what),
-    fileName: string(o, 'fileName', what),
-    projectCode: string(o, 'projectCode', what),
+    gnosId: intern(string(o, 'gnosId', what)),
+    fileName: intern(string(o, 'fileName', what)),
+    projectCode: intern(string(o, 'projectCode', what)),
     access: access(o),
   };
 }
 
-export function parseEntityPage(v: unknown, what: string): SongPage<LegacyEntity> {
+export function parseEntityPage(v: unknown, what: string, intern = asIs): SongPage<LegacyEntity> {
   const o = object(v, what);
-  const content = array(o.content, `${what} content`).map((e, i) => parseEntity(e, `${what} entity ${i}`));
+  const content = array(o.content, `${what} content`).map((e, i) => parseEntity(e, `${what} entity ${i}`, intern));
   if (typeof o.last !== 'boolean') throw new ProtocolError(`${what}: "last" is not a boolean`);
   const num = (key: string, fallback: number): number => (typeof o[key] === 'number' ? (o[key] as number) : fallback);
   return {

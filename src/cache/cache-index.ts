@@ -268,14 +268,16 @@ export class CacheIndex {
     return this.catalogSaves;
   }
 
-  async loadCatalog(): Promise<Catalog | undefined> {
+  /** The snapshot, or with `keep` only the files it keeps (the others are dropped chunk by chunk). */
+  async loadCatalog(keep: (f: CatalogFile) => boolean = () => true): Promise<Catalog | undefined> {
     const head = (await this.db.get(CATALOG)) as CatalogHead | Catalog | undefined;
-    if (!head || 'files' in head) return head;
+    if (!head) return undefined;
+    if ('files' in head) return { ...head, files: head.files.filter(keep) };
     const files: CatalogFile[] = [];
     for (let i = 0; i < head.chunks; i++) {
       const chunk = (await this.db.get(catalogChunkKey(head.generation, i))) as CatalogFile[] | undefined;
       if (!chunk) return undefined; // not whole: no snapshot rather than part of one
-      for (const f of chunk) files.push(f);
+      for (const f of chunk) if (keep(f)) files.push(f);
     }
     return { files, fetchedAt: head.fetchedAt, ...(head.server ? { server: head.server } : {}) };
   }

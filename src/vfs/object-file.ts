@@ -10,7 +10,6 @@ const log = logger('vfs');
 export const HEADER_PIN_BYTES = 1024 * 1024;
 
 export class ObjectFile implements FileNode {
-  readonly kind = 'file';
   private pinned = false;
 
   /**
@@ -22,6 +21,10 @@ export class ObjectFile implements FileNode {
     private readonly reader: ByteReader,
     private readonly pairedIndex?: ObjectIdentity,
   ) {}
+
+  get kind(): 'file' {
+    return 'file';
+  }
 
   async stat(): Promise<NodeStat> {
     return { kind: 'file', size: this.file.size, mtimeMs: this.file.lastModified };

@@ -34,9 +34,9 @@ export class ScoreApi {
     readonly config: Pick<ClientConfig, 'storageUrl' | 'metadataUrl' | 'token' | 'readDeadlineMs'>,
   ) {}
 
-  /** Score GET /listing: every object with its size and lastModified. */
-  async listing(opts: CallOptions = {}): Promise<ObjectInfo[]> {
-    return parseListing(parseJson(await this.get('storage', '/listing', 'Score /listing', opts), 'Score /listing'));
+  /** Score GET /listing: every object with its size and lastModified, parsed as it is iterated (a bad entry throws then). */
+  async listing(opts: CallOptions = {}): Promise<Iterable<ObjectInfo>> {
+    return parseListing(await this.get('storage', '/listing', 'Score /listing', opts));
   }
 
   /**

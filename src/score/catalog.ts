@@ -31,7 +31,9 @@ export async function fetchCatalog(api: ScoreApi, opts: CatalogOptions = {}): Pr
   const fetchedAt = Date.now();
   const [entities, listing] = await Promise.all([allEntities(api, opts), api.listing(opts)]);
   // Joined in place: each entity Score lists gets its size and time; one never uploaded stays unlisted.
+  let objects = 0;
   for (const o of listing) {
+    objects++;
     const f = entities.get(o.id);
     if (!f) continue;
     f.size = o.size;
@@ -43,7 +45,7 @@ export async function fetchCatalog(api: ScoreApi, opts: CatalogOptions = {}): Pr
   files.sort((a, b) => compare(a.studyId, b.studyId) || compare(a.analysisId, b.analysisId) || compare(a.fileName, b.fileName));
   const known = new Map((opts.known?.files ?? []).filter((f) => f.md5 !== null).map((f) => [f.id, f]));
   for (const f of files) reuseChecksums(f, known.get(f.id));
-  log.info({ files: files.length, entities: entities.size, objects: listing.length, ms: Date.now() - fetchedAt }, 'catalog fetched');
+  log.info({ files: files.length, entities: entities.size, objects, ms: Date.now() - fetchedAt }, 'catalog fetched');
   return { files, fetchedAt, server: api.config.storageUrl };
 }
 

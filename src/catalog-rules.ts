@@ -33,17 +33,28 @@ export interface Companion {
   ext: string;
 }
 
-/** Every file named `<other fileName>.<ext>` in the same analysis as that other file. */
+/**
+ * Every file named `<other fileName>.<ext>` in the same analysis as that other file. Only a name that
+ * ends in a companion extension can be one, so those are indexed by what they name first: a catalog of
+ * 100,000 files costs one lookup a file, not one a file and extension.
+ */
 export function companions(files: readonly CatalogFile[]): Companion[] {
-  const byName = new Map<string, CatalogFile>();
+  const byBase = new Map<string, Map<string, CatalogFile>>(); // analysis and base name → ext → first such file
   for (const f of files) {
-    const key = nameKey(f.analysisId, f.fileName);
-    if (!byName.has(key)) byName.set(key, f);
+    const split = splitCompanionName(f.fileName);
+    if (!split) continue;
+    const key = nameKey(f.analysisId, split.base);
+    let exts = byBase.get(key);
+    if (!exts) byBase.set(key, (exts = new Map()));
+    if (!exts.has(split.ext)) exts.set(split.ext, f);
   }
   const found: Companion[] = [];
+  if (byBase.size === 0) return found;
   for (const of of files) {
+    const exts = byBase.get(nameKey(of.analysisId, of.fileName));
+    if (!exts) continue;
     for (const ext of COMPANION_EXTENSIONS) {
-      const file = byName.get(nameKey(of.analysisId, `${of.fileName}.${ext}`));
+      const file = exts.get(ext);
       if (file) found.push({ of, file, ext });
     }
   }

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { AccessDenied, BadRequest, InvalidInput, NotFound, ProtocolError, Unavailable } from '../src/errors.js';
 import type { CatalogFile, ObjectIdentity } from '../src/model.js';
 import { parseEntityPage, parseJson, parseListing, parseSpec } from '../src/score/wire.js';
+import type { ObjectInfo } from '../src/score/types.js';
 import { configureLogger } from '../src/util/log.js';
 import { describedCatalog } from './helpers/cache-backend.js';
 import { sampleData, SAMPLE } from './helpers/sample-data.js';
@@ -146,12 +147,26 @@ test('checkConnection: a URL that is not Score/SONG is InvalidInput, a dead port
   t.regex(err!.message, new RegExp(`cannot reach Score at http://127.0.0.1:${port}`));
 });
 
+/** Score's /listing as parsed from a body: JSON of `v`, or `v` itself when a string. */
+const listing = (v: unknown): ObjectInfo[] => [...parseListing(Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)))];
+
+test('a listing is read whole whatever its ids hold (commas, brackets, quotes, any script), however long', (t) => {
+  const ids = ['a,b', 'c]d', 'e}f', 'g\\"h', '[i{', 'ü,ñ', '😀]', 'x\\\\'];
+  const entries = Array.from({ length: 2500 }, (_, i) => ({ id: `${ids[i % ids.length]}${i}`, size: i, lastModified: 1_700_000_000_000 + i, extra: [{ a: ']' }] }));
+  const body = JSON.stringify(entries, null, 1); // whitespace between elements, too
+  t.deepEqual(listing(body), entries.map(({ id, size, lastModified }) => ({ id, size, lastModified })));
+  t.deepEqual(listing(' [ ] '), []);
+});
+
 test('a server that answers the wrong shapes gives ProtocolError, never a crash', (t) => {
   t.throws(() => parseJson(Buffer.from('<html>oops</html>'), 'Score /listing'), { instanceOf: ProtocolError });
-  t.throws(() => parseListing({ id: 'x' }), { instanceOf: ProtocolError });
-  t.throws(() => parseListing([{ id: 'x', size: -1, lastModified: 0 }]), { instanceOf: ProtocolError, message: /entry 0.*size/ });
-  t.throws(() => parseListing([{ id: 'x', size: '10', lastModified: 0 }]), { instanceOf: ProtocolError });
-  t.throws(() => parseListing([null]), { instanceOf: ProtocolError });
+  t.throws(() => listing({ id: 'x' }), { instanceOf: ProtocolError, message: /expected a JSON array/ });
+  t.throws(() => listing([{ id: 'x', size: -1, lastModified: 0 }]), { instanceOf: ProtocolError, message: /entry 0.*size/ });
+  t.throws(() => listing([{ id: 'x', size: '10', lastModified: 0 }]), { instanceOf: ProtocolError });
+  t.throws(() => listing([null]), { instanceOf: ProtocolError });
+  for (const bad of ['', '[', '[{"id":"a","size":1,"lastModified":0},]', '[{"id":"a"]', '[] []', '{"id":"a"}'.repeat(2)]) {
+    t.throws(() => listing(bad), { instanceOf: ProtocolError }, JSON.stringify(bad));
+  }
   t.throws(() => parseEntityPage({ content: [] }, 'page'), { instanceOf: ProtocolError, message: /last/ });
   t.throws(() => parseEntityPage({ content: [{ id: 'a', gnosId: 'g', projectCode: 'p' }], last: true }, 'page'), { instanceOf: ProtocolError, message: /fileName/ });
   t.throws(() => parseSpec({ objectId: 'a', objectSize: 1, parts: 'none' }, 'spec'), { instanceOf: ProtocolError });

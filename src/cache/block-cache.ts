@@ -4,7 +4,7 @@
 import { statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidInput, TransientError, Unavailable } from '../errors.js';
-import type { ByteReader, Catalog, ObjectIdentity, ReadOptions, ReadStreamHandle } from '../model.js';
+import type { ByteReader, Catalog, CatalogFile, ObjectIdentity, ReadOptions, ReadStreamHandle } from '../model.js';
 import { AccessLeases, leaseKey, tokenFingerprint } from './access-leases.js';
 import { BlockFiles } from './block-files.js';
 import { assertCacheExists, layoutRoot, makeCacheDirPrivate } from './cache-dir.js';
@@ -268,8 +268,9 @@ export class BlockCache implements ByteReader {
     return this.index.saveCatalog(c);
   }
 
-  loadCatalog(): Promise<Catalog | undefined> {
-    return this.index.loadCatalog();
+  /** The catalog snapshot; with `keep`, only the files it keeps (read chunk by chunk, never whole). */
+  loadCatalog(keep?: (f: CatalogFile) => boolean): Promise<Catalog | undefined> {
+    return this.index.loadCatalog(keep);
   }
 
   async objects(): Promise<CachedObject[]> {

@@ -50,12 +50,40 @@ interface CatalogHead {
   chunks: number;
 }
 
-type Value = BlockRecord | ObjectRecord | Usage | Catalog | CatalogHead | CatalogFile[] | LeaseRecord | '';
+/**
+ * A catalog file in a snapshot chunk: its fields in this order, without their names (which would be half
+ * of a 100,000-entry snapshot). Chunks of an earlier scorefs hold CatalogFile objects and are still read.
+ */
+type SnapshotRow = [
+  id: string,
+  size: number,
+  lastModified: number,
+  md5: string | null,
+  studyId: string,
+  analysisId: string,
+  fileName: string,
+  access: CatalogFile['access'],
+  parts?: CatalogFile['parts'],
+];
+
+const toRow = (f: CatalogFile): SnapshotRow => {
+  const row: SnapshotRow = [f.id, f.size, f.lastModified, f.md5, f.studyId, f.analysisId, f.fileName, f.access];
+  if (f.parts) row.push(f.parts);
+  return row;
+};
+
+const fromRow = (r: SnapshotRow | CatalogFile): CatalogFile => {
+  if (!Array.isArray(r)) return r;
+  const [id, size, lastModified, md5, studyId, analysisId, fileName, access, parts] = r;
+  return { id, size, lastModified, md5, studyId, analysisId, fileName, access, ...(parts ? { parts } : {}) };
+};
+
+type Value = BlockRecord | ObjectRecord | Usage | Catalog | CatalogHead | Array<SnapshotRow | CatalogFile> | LeaseRecord | '';
 type Op = { type: 'put'; key: string; value: Value } | { type: 'del'; key: string };
 
 const USAGE = 'm!usage';
 const CATALOG = 'm!catalog';
-/** Entries per key: leveldb holds a value whole in memory while it writes it, and 100,000 entries are 18 MB. */
+/** Entries per key: leveldb holds a value whole in memory while it writes it, and 100,000 entries are ~10 MB. */
 const CATALOG_CHUNK = 2000;
 const catalogChunkKey = (generation: number, chunk: number) => `${CATALOG}!${pad(generation, 14)}!${pad(chunk, 6)}`;
 const pad = (n: number, w: number) => String(n).padStart(w, '0');
@@ -273,7 +301,7 @@ export class CacheIndex {
       const before = (await this.db.get(CATALOG)) as CatalogHead | Catalog | undefined;
       const generation = Math.max(Date.now(), before && 'generation' in before ? before.generation + 1 : 0);
       const chunks = Math.ceil(c.files.length / CATALOG_CHUNK);
-      for (let i = 0; i < chunks; i++) await this.db.put(catalogChunkKey(generation, i), c.files.slice(i * CATALOG_CHUNK, (i + 1) * CATALOG_CHUNK));
+      for (let i = 0; i < chunks; i++) await this.db.put(catalogChunkKey(generation, i), c.files.slice(i * CATALOG_CHUNK, (i + 1) * CATALOG_CHUNK).map(toRow));
       const head: CatalogHead = { fetchedAt: c.fetchedAt, ...(c.server ? { server: c.server } : {}), generation, chunks };
       await this.db.put(CATALOG, head);
       const current = `${CATALOG}!${pad(generation, 14)}!`;
@@ -284,14 +312,19 @@ export class CacheIndex {
     return this.catalogSaves;
   }
 
-  async loadCatalog(): Promise<Catalog | undefined> {
+  /** The snapshot, or with `keep` only the files it keeps (the others are dropped chunk by chunk). */
+  async loadCatalog(keep: (f: CatalogFile) => boolean = () => true): Promise<Catalog | undefined> {
     const head = (await this.db.get(CATALOG)) as CatalogHead | Catalog | undefined;
-    if (!head || 'files' in head) return head;
+    if (!head) return undefined;
+    if ('files' in head) return { ...head, files: (head.files as Array<SnapshotRow | CatalogFile>).map(fromRow).filter(keep) };
     const files: CatalogFile[] = [];
     for (let i = 0; i < head.chunks; i++) {
-      const chunk = (await this.db.get(catalogChunkKey(head.generation, i))) as CatalogFile[] | undefined;
+      const chunk = (await this.db.get(catalogChunkKey(head.generation, i))) as Array<SnapshotRow | CatalogFile> | undefined;
       if (!chunk) return undefined; // not whole: no snapshot rather than part of one
-      for (const f of chunk) files.push(f);
+      for (const row of chunk) {
+        const f = fromRow(row);
+        if (keep(f)) files.push(f);
+      }
     }
     return { files, fetchedAt: head.fetchedAt, ...(head.server ? { server: head.server } : {}) };
   }

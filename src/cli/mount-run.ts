@@ -159,10 +159,10 @@ async function initialCatalog(
  * A listing of another server (the same cache dir used with another --storage-url) is no fallback.
  */
 async function cachedListing(cache: BlockCache, storageUrl: string): Promise<{ learned?: Catalog; otherServer?: string }> {
-  const saved = await cache.loadCatalog();
+  const saved = await cache.loadCatalog((f) => f.md5 !== null);
   if (!saved) return {};
   if ((saved.server ?? storageUrl) !== storageUrl) return saved.server ? { otherServer: saved.server } : {};
-  return { learned: { ...saved, files: saved.files.filter((f) => f.md5 !== null) } };
+  return { learned: saved };
 }
 
 function saveFailed(err: unknown): void {

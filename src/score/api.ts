@@ -7,7 +7,7 @@ import type { ClientConfig } from './config.js';
 import { header, type HttpClient, type HttpResponse } from './http.js';
 import { withRetry, type CallOptions } from './retry.js';
 import type { Analysis, LegacyEntity, ObjectInfo, ObjectSpecification, SongPage } from './types.js';
-import { parseAnalysis, parseEntity, parseEntityPage, parseJson, parseListing, parseSpec } from './wire.js';
+import { parseAnalysis, parseEntity, parseEntityPage, parseJson, parseListing, parseSpec, type Interner } from './wire.js';
 
 export type { CallOptions } from './retry.js';
 
@@ -34,19 +34,26 @@ export class ScoreApi {
     readonly config: Pick<ClientConfig, 'storageUrl' | 'metadataUrl' | 'token' | 'readDeadlineMs'>,
   ) {}
 
-  /** Score GET /listing: every object with its size and lastModified. */
-  async listing(opts: CallOptions = {}): Promise<ObjectInfo[]> {
-    return parseListing(parseJson(await this.get('storage', '/listing', 'Score /listing', opts), 'Score /listing'));
+  /** Score GET /listing: every object with its size and lastModified, parsed as it is iterated (a bad entry throws then). */
+  async listing(opts: CallOptions = {}): Promise<Iterable<ObjectInfo>> {
+    return parseListing(await this.get('storage', '/listing', 'Score /listing', opts));
   }
 
-  /** SONG GET /entities, one page (0-based); `fields` limits the keys SONG returns. */
-  async entitiesPage(page: number, size: number, opts: CallOptions & { fields?: readonly string[] } = {}): Promise<SongPage<LegacyEntity>> {
+  /**
+   * SONG GET /entities, one page (0-based); `fields` limits the keys SONG returns, `intern` gives the names
+   * entities share one copy as the page is parsed.
+   */
+  async entitiesPage(
+    page: number,
+    size: number,
+    opts: CallOptions & { fields?: readonly string[]; intern?: Interner } = {},
+  ): Promise<SongPage<LegacyEntity>> {
     const query = new URLSearchParams();
     for (const f of opts.fields ?? []) query.append('fields', f);
     query.set('size', String(size));
     query.set('page', String(page));
     const what = `SONG /entities page ${page}`;
-    return parseEntityPage(parseJson(await this.get('metadata', `/entities?${query}`, what, opts), what), what);
+    return parseEntityPage(parseJson(await this.get('metadata', `/entities?${query}`, what, opts), what), what, opts.intern);
   }
 
   /** SONG GET /entities/{id}. */

@@ -8,7 +8,7 @@ import type { Catalog, CatalogFile } from '../model.js';
 import { logger } from '../util/log.js';
 import type { ScoreApi } from './api.js';
 import type { CallOptions } from './retry.js';
-import type { LegacyEntity, ObjectInfo, SongPage } from './types.js';
+import type { LegacyEntity } from './types.js';
 
 const log = logger('score.catalog');
 
@@ -30,48 +30,45 @@ const MAX_PAGES = 1_000_000;
 export async function fetchCatalog(api: ScoreApi, opts: CatalogOptions = {}): Promise<Catalog> {
   const fetchedAt = Date.now();
   const [entities, listing] = await Promise.all([allEntities(api, opts), api.listing(opts)]);
-  const stored = new Map<string, ObjectInfo>(listing.map((o) => [o.id, o]));
-  // Every page parses its own copy of a study id or a common file name: keep one of each.
-  const names = new Map<string, string>();
-  const one = (name: string): string => names.get(name) ?? (names.set(name, name), name);
-  let files: CatalogFile[] = [];
-  for (const e of entities.values()) {
-    const info = stored.get(e.id);
-    if (!info) continue; // registered in SONG, never uploaded
-    files.push({
-      id: e.id,
-      size: info.size,
-      lastModified: info.lastModified,
-      md5: null,
-      studyId: one(e.projectCode),
-      analysisId: one(e.gnosId),
-      fileName: one(e.fileName),
-      access: e.access,
-    });
+  // Joined in place: each entity Score lists gets its size and time; one never uploaded stays unlisted.
+  let objects = 0;
+  for (const o of listing) {
+    objects++;
+    const f = entities.get(o.id);
+    if (!f) continue;
+    f.size = o.size;
+    f.lastModified = o.lastModified;
   }
+  let files: CatalogFile[] = [];
+  for (const f of entities.values()) if (f.size !== UNLISTED) files.push(f);
   if (opts.only) files = selectManifest(files, opts.only);
   files.sort((a, b) => compare(a.studyId, b.studyId) || compare(a.analysisId, b.analysisId) || compare(a.fileName, b.fileName));
   const known = new Map((opts.known?.files ?? []).filter((f) => f.md5 !== null).map((f) => [f.id, f]));
   for (const f of files) reuseChecksums(f, known.get(f.id));
-  log.info({ files: files.length, entities: entities.size, objects: listing.length, ms: Date.now() - fetchedAt }, 'catalog fetched');
+  log.info({ files: files.length, entities: entities.size, objects, ms: Date.now() - fetchedAt }, 'catalog fetched');
   return { files, fetchedAt, server: api.config.storageUrl };
 }
 
 /** SONG pages asked for at once after the first: a catalog of 100,000 entities is 50 pages of 2000. */
 export const PAGE_CONCURRENCY = 4;
 
+/** The size and time of a file before Score's listing is joined. */
+const UNLISTED = -1;
+
 /**
- * Every SONG entity (all studies, published or not), deduplicated by id across pages. Page 0 says how
- * many pages there are; the rest are fetched PAGE_CONCURRENCY at a time, then, should the catalog have
- * grown meanwhile, one after another until SONG says `last`.
+ * Every SONG entity (all studies, published or not) as a catalog file not yet listed, by id (the last
+ * page's wins). Page 0 says how many pages there are; the rest are fetched PAGE_CONCURRENCY at a time,
+ * then, should the catalog have grown meanwhile, one after another until SONG says `last`. Each page
+ * becomes catalog files as it arrives, its shared names one copy each, so no page is kept whole.
  */
-async function allEntities(api: ScoreApi, opts: CatalogOptions): Promise<Map<string, LegacyEntity>> {
-  const entities = new Map<string, LegacyEntity>();
+async function allEntities(api: ScoreApi, opts: CatalogOptions): Promise<Map<string, CatalogFile>> {
+  const names = new Map<string, string>();
+  const intern = (name: string): string => names.get(name) ?? (names.set(name, name), name);
   const size = opts.pageSize ?? 2000;
-  const fetchPage = async (page: number): Promise<SongPage<LegacyEntity>> => {
-    const p = await api.entitiesPage(page, size, { ...opts, fields: ENTITY_FIELDS });
+  const fetchPage = async (page: number): Promise<{ files: CatalogFile[]; last: boolean; totalPages: number }> => {
+    const p = await api.entitiesPage(page, size, { ...opts, fields: ENTITY_FIELDS, intern });
     if (!p.last && p.content.length === 0) throw new ProtocolError(`SONG /entities page ${page} is empty but not the last`);
-    return p;
+    return { files: p.content.map(unlisted), last: p.last, totalPages: p.totalPages };
   };
   const first = await fetchPage(0);
   const pages = [first];
@@ -80,8 +77,22 @@ async function allEntities(api: ScoreApi, opts: CatalogOptions): Promise<Map<str
     if (page >= MAX_PAGES) throw new ProtocolError(`SONG /entities did not end after ${MAX_PAGES} pages`);
     pages.push(await fetchPage(page));
   }
-  for (const p of pages) for (const e of p.content) entities.set(e.id, e);
+  const entities = new Map<string, CatalogFile>();
+  for (const p of pages) for (const f of p.files) entities.set(f.id, f);
   return entities;
+}
+
+function unlisted(e: LegacyEntity): CatalogFile {
+  return {
+    id: e.id,
+    size: UNLISTED,
+    lastModified: UNLISTED,
+    md5: null,
+    studyId: e.projectCode,
+    analysisId: e.gnosId,
+    fileName: e.fileName,
+    access: e.access,
+  };
 }
 
 /** fn(from) … fn(to - 1), at most `limit` at a time; the results in order. */

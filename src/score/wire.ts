@@ -48,28 +48,87 @@ function access(o: Json): FileAccess {
   return o.access === 'open' ? 'open' : 'controlled';
 }
 
-export function parseListing(v: unknown): ObjectInfo[] {
-  return array(v, 'Score /listing').map((e, i) => {
-    const what = `Score /listing entry ${i}`;
+/**
+ * Score's /listing, parsed entry by entry as it is iterated (again on each iteration): a listing of 100,000
+ * objects is ~10 MB of JSON, never held as one string nor as 100,000 parsed entries at once.
+ */
+export function* parseListing(body: Buffer): Generator<ObjectInfo> {
+  let i = 0;
+  for (const e of jsonArrayElements(body, 'Score /listing')) {
+    const what = `Score /listing entry ${i++}`;
     const o = object(e, what);
-    return { id: string(o, 'id', what), size: integer(o, 'size', what), lastModified: integer(o, 'lastModified', what) };
-  });
+    yield { id: string(o, 'id', what), size: integer(o, 'size', what), lastModified: integer(o, 'lastModified', what) };
+  }
 }
 
-export function parseEntity(v: unknown, what: string): LegacyEntity {
+const ELEMENTS_AT_ONCE = 1000;
+const [QUOTE, BACKSLASH, COMMA, OPEN_ARRAY, CLOSE_ARRAY, OPEN_OBJECT, CLOSE_OBJECT] = [...'"\\,[]{}'].map((c) => c.charCodeAt(0));
+
+/**
+ * The elements of the JSON array `body`, parsed ELEMENTS_AT_ONCE at a time: the bytes are cut at the
+ * commas between top-level elements (outside strings), which no byte of a multi-byte UTF-8 character
+ * can be mistaken for.
+ */
+function* jsonArrayElements(body: Buffer, what: string): Generator<unknown> {
+  const notJson = (): ProtocolError => new ProtocolError(`${what}: the response is not JSON`);
+  const text = (from: number, to: number): string => body.toString('utf8', from, to);
+  const parse = (from: number, to: number): unknown[] => {
+    try {
+      return JSON.parse(`[${text(from, to)}]`) as unknown[];
+    } catch {
+      throw notJson();
+    }
+  };
+  const start = text(0, Math.min(body.length, 64)).search(/\S/);
+  if (start < 0) throw notJson();
+  if (body[start] !== OPEN_ARRAY) {
+    parseJson(body, what); // not JSON at all, or JSON but not an array
+    throw new ProtocolError(`${what}: expected a JSON array`);
+  }
+  let from = start + 1;
+  let depth = 0;
+  let inString = false;
+  let elements = 0;
+  for (let i = from; i < body.length; i++) {
+    const c = body[i];
+    if (inString) {
+      if (c === BACKSLASH) i++;
+      else if (c === QUOTE) inString = false;
+    } else if (c === QUOTE) inString = true;
+    else if (c === OPEN_ARRAY || c === OPEN_OBJECT) depth++;
+    else if (c === CLOSE_OBJECT) depth--;
+    else if (c === CLOSE_ARRAY && depth > 0) depth--;
+    else if (c === CLOSE_ARRAY) {
+      if (text(i + 1, body.length).trim() !== '') throw notJson();
+      if (from < i || elements > 0) yield* parse(from, i); // `[]` has none; `[1,]` fails here
+      return;
+    } else if (c === COMMA && depth === 0 && ++elements % ELEMENTS_AT_ONCE === 0) {
+      yield* parse(from, i);
+      from = i + 1;
+    }
+  }
+  throw notJson();
+}
+
+/** Gives one copy of equal strings; the identity by default. */
+export type Interner = (s: string) => string;
+const asIs: Interner = (s) => s;
+
+/** `intern` is applied to the names many entities share (analysis, study, file name). */
+export function parseEntity(v: unknown, what: string, intern = asIs): LegacyEntity {
   const o = object(v, what);
   return {
     id: string(o, 'id', what),
-    gnosId: string(o, 'gnosId', what),
-    fileName: string(o, 'fileName', what),
-    projectCode: string(o, 'projectCode', what),
+    gnosId: intern(string(o, 'gnosId', what)),
+    fileName: intern(string(o, 'fileName', what)),
+    projectCode: intern(string(o, 'projectCode', what)),
     access: access(o),
   };
 }
 
-export function parseEntityPage(v: unknown, what: string): SongPage<LegacyEntity> {
+export function parseEntityPage(v: unknown, what: string, intern = asIs): SongPage<LegacyEntity> {
   const o = object(v, what);
-  const content = array(o.content, `${what} content`).map((e, i) => parseEntity(e, `${what} entity ${i}`));
+  const content = array(o.content, `${what} content`).map((e, i) => parseEntity(e, `${what} entity ${i}`, intern));
   if (typeof o.last !== 'boolean') throw new ProtocolError(`${what}: "last" is not a boolean`);
   const num = (key: string, fallback: number): number => (typeof o[key] === 'number' ? (o[key] as number) : fallback);
   return {

@@ -31,13 +31,13 @@ export function buildTree(catalog: Catalog, opts: TreeOptions): Dir {
   control.add('stats.json', new StatsFile(opts.stats));
 
   const pairs = pairIndexes(catalog.files);
-  const nodes = new Map<CatalogFile, ObjectFile>();
-  for (const f of catalog.files) {
-    const index = isAlignmentFile(f.fileName) ? pairs.get(f) : undefined;
-    nodes.set(f, new ObjectFile(f, opts.reader, index));
-  }
+  // The object-id layout also shows each file's companions by the object id of what they accompany.
+  const aliases = opts.layout === 'object-id' ? companions(catalog.files) : [];
+  const aliased = new Map<CatalogFile, ObjectFile | undefined>(aliases.map((c) => [c.file, undefined]));
 
-  for (const [f, node] of nodes) {
+  for (const f of catalog.files) {
+    const node = new ObjectFile(f, opts.reader, isAlignmentFile(f.fileName) ? pairs.get(f) : undefined);
+    if (aliased.has(f)) aliased.set(f, node);
     if (!safeName(f.fileName) || !safeName(f.analysisId) || !safeName(f.studyId) || !safeName(f.id)) {
       log.warn({ object: f.id }, 'skipping a catalog entry whose name cannot be a path component');
       continue;
@@ -55,11 +55,9 @@ export function buildTree(catalog: Catalog, opts: TreeOptions): Dir {
     root.touch(f.lastModified);
   }
 
-  if (opts.layout === 'object-id') {
-    for (const { of, file, ext } of companions(catalog.files)) {
-      const target = nodes.get(file);
-      if (target && safeName(of.id)) root.add(`${of.id}.${ext}`, target, { hidden: true });
-    }
+  for (const { of, file, ext } of aliases) {
+    const target = aliased.get(file);
+    if (target && safeName(of.id)) root.add(`${of.id}.${ext}`, target, { hidden: true });
   }
   return root;
 }

@@ -12,7 +12,6 @@ const HEADER_FIRST_READ = 4096;
 const EOF_MARKER_BYTES = 38;
 
 export class ObjectFile implements FileNode {
-  readonly kind = 'file';
   private fetchedAhead = false;
 
   /**
@@ -27,6 +26,10 @@ export class ObjectFile implements FileNode {
     private readonly reader: ByteReader,
     private readonly pairedIndex?: ObjectIdentity,
   ) {}
+
+  get kind(): 'file' {
+    return 'file';
+  }
 
   async stat(): Promise<NodeStat> {
     return { kind: 'file', size: this.file.size, mtimeMs: this.file.lastModified };

@@ -8,6 +8,8 @@
 #   CONC_MIB=N (default 64): size of each of the 16 files of group 2.
 #   RESULTS=DIR (default bench-results/ceiling-<UTC time>): raw.tsv (every figure), tables.md, meta.txt.
 #   CEILING_GROUPS (default "seq par regions"): which of the groups below to run.
+#   READ_AHEAD_KB (default 128, scorefs's default): the kernel readahead of every FUSE mount here
+#     (scorefs --read-ahead, null-fuse --read-ahead-kb; rclone and httpfs2 are left as they mount).
 # The origin is nginx serving a tmpfs copy of the objects (the 1.0 GiB BAM + its index, 16 random 64 MiB
 # files), so it is not slowed by disk; `scorefs serve --object-base-url` hands out URLs on it, as Score
 # hands out S3 URLs. Every sequential read is `dd bs=1M` to /dev/null; "cold" means the page cache was
@@ -54,6 +56,7 @@ bam_rel=AN-BENCH-BAM/sample.bam
 bam_local="$bench/$bam_rel"
 bam_size=$(stat -c %s "$bam_local")
 groups=" ${CEILING_GROUPS:-seq par regions} "
+read_ahead_kb=${READ_AHEAD_KB:-128}
 conc_n=16 conc_size=$((${CONC_MIB:-64} * 1024 * 1024))
 [[ $groups == *" par "* ]] || conc_n=0
 origin=$(mktemp -d /dev/shm/scorefs-ceiling.XXXXXX)
@@ -154,7 +157,7 @@ seq_read() {
 # null_fuse LAYER MNT SIZE FILES: starts scripts/null-fuse.mjs; sets $nf_pid.
 null_fuse() {
   mkdir -p "$2"
-  node "$repo/scripts/null-fuse.mjs" "$2" --layer "$1" --size "$3" --files "$4" > "$2.out" 2> "$2.err" &
+  node "$repo/scripts/null-fuse.mjs" "$2" --layer "$1" --size "$3" --files "$4" --read-ahead-kb "$read_ahead_kb" > "$2.out" 2> "$2.err" &
   nf_pid=$!
   pids+=("$nf_pid") fuse_mounts+=("$2")
   waits_for 30 grep -qs 'mounted' "$2.out" || { echo "null-fuse did not mount: $(cat "$2.err")" >&2; exit 1; }
@@ -213,13 +216,13 @@ seq_run() {
   b1=$(settled_origin_bytes)
   record "$r" seq curl origin_bytes "$((b1 - b0))"
 
-  mount_fresh "scorefs-$r"
+  mount_fresh "scorefs-$r" --read-ahead "${read_ahead_kb}K"
   drop_caches
   seq_read "$r" scorefs-cold "$mnt/$bam_rel" "$daemon_pid"
   cp "$mnt/.scorefs/stats.json" "$results/run$r-scorefs-cold-stats.json"
   seq_read "$r" scorefs-cold-again "$mnt/$bam_rel"
   unmount_at "$mnt"
-  mount_at "$mnt" "$cache"
+  mount_at "$mnt" "$cache" --read-ahead "${read_ahead_kb}K"
   drop_caches
   seq_read "$r" scorefs-warm "$mnt/$bam_rel" "$daemon_pid"
   cp "$mnt/.scorefs/stats.json" "$results/run$r-scorefs-warm-stats.json"
@@ -309,12 +312,12 @@ for k, v in {"agg_mbps": total / wall / 1e6, "reader_min": min(rates), "reader_m
 PY
   record "$r" par curl origin_bytes "$((b1 - b0))"
 
-  mount_fresh "scorefs-par-$r"
+  mount_fresh "scorefs-par-$r" --read-ahead "${read_ahead_kb}K"
   for i in $(seq -w 1 "$conc_n"); do files+=("$mnt/AN-CONC-$i/part.bin"); done
   drop_caches
   par_read "$r" scorefs-cold "$daemon_pid" "${files[@]}"
   unmount_at "$mnt"
-  mount_at "$mnt" "$cache"
+  mount_at "$mnt" "$cache" --read-ahead "${read_ahead_kb}K"
   drop_caches
   par_read "$r" scorefs-warm "$daemon_pid" "${files[@]}"
   unmount_at "$mnt"
@@ -348,7 +351,7 @@ regions_run() {
   local r=$1 mode m
   for mode in one each; do
     region_query "$r" local "$mode" "$bam_local" "$bam_local.bai"
-    mount_fresh "scorefs-reg-$r"
+    mount_fresh "scorefs-reg-$r" --read-ahead "${read_ahead_kb}K"
     region_query "$r" scorefs "$mode" "$mnt/$bam_rel" "$mnt/$bam_rel.bai"
     unmount_at "$mnt"
     rm -rf "$work/scorefs-reg-$r"

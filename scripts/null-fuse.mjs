@@ -3,6 +3,7 @@
 // whose reads are answered by copying from one preallocated buffer. What a scorefs mount could reach
 // on this machine if fetching, caching and checking cost nothing (scripts/bench-ceiling.sh).
 // Usage: npx tsc -p . && node scripts/null-fuse.mjs MNT [--layer raw|scorefs] [--size BYTES] [--files N]
+//   [--read-ahead-kb KB] (default 128: scorefs's default --read-ahead)
 //   MNT holds f00.bin … f<N-1>.bin, each BYTES long (default 1 GiB, 1 file).
 //   --layer raw (default): fuse-native alone, its options mirrored from src/fuse/fuse-mount.ts (below).
 //   --layer scorefs: scorefs's own FuseMount and VfsFuseOps from build/ over a tree of null files, so
@@ -26,8 +27,9 @@ const option = (name, fallback) => {
 const layer = option('--layer', 'raw');
 const size = Number(option('--size', String(1024 ** 3)));
 const files = Number(option('--files', '1'));
+const readAheadKb = Number(option('--read-ahead-kb', '128'));
 const mnt = args[0] && path.resolve(args[0]);
-if (!mnt || args.length !== 1 || !['raw', 'scorefs'].includes(layer) || !(size >= 0) || !(files >= 1)) {
+if (!mnt || args.length !== 1 || !['raw', 'scorefs'].includes(layer) || !(size >= 0) || !(files >= 1) || !(readAheadKb >= 0)) {
   process.stderr.write('usage: node scripts/null-fuse.mjs MNT [--layer raw|scorefs] [--size BYTES] [--files N]\n');
   process.exit(2);
 }
@@ -90,7 +92,7 @@ async function mountRaw() {
   };
   const fuse = new NullFuse(mnt, ops, fuseOpts);
   await new Promise((resolve, reject) => fuse.mount((err) => (err ? reject(err) : resolve())));
-  await raiseReadahead(mnt, 128); // FuseMount.mount's default (READAHEAD_KB)
+  await raiseReadahead(mnt, readAheadKb);
   return () => new Promise((resolve, reject) => fuse.unmount((err) => (err ? reject(err) : resolve())));
 }
 
@@ -116,6 +118,6 @@ async function mountScorefs() {
     list: async () => names,
     lookup: async (name) => (names.includes(name) ? nullFile : undefined),
   };
-  const mounted = await FuseMount.mount({ root }, { mountpoint: mnt });
+  const mounted = await FuseMount.mount({ root }, { mountpoint: mnt, readaheadKb: readAheadKb });
   return () => mounted.unmount();
 }

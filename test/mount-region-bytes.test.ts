@@ -3,12 +3,13 @@
 // at most REACH past the read, or a run of them that stops at a block's worth when the kernel's
 // readahead goes further; and samtools says what it says on the local file.
 import test from 'ava';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ALIGN, REACH } from '../src/cache/small-ranges.js';
 import { output } from './helpers/exec.js';
 import { mountScorefs } from './helpers/mount.js';
 import { repoRoot } from './helpers/paths.js';
+import { sampleData } from './helpers/sample-data.js';
 import { startServer, type RunningServer } from './helpers/server.js';
 import { sliceData } from './helpers/slice-data.js';
 import { waitFor } from './helpers/wait.js';
@@ -57,4 +58,19 @@ test('a cold region query of a BAM fetches its index and one small range per pla
   const next = (await settledBytes(server)) - before;
   t.true(next <= BLOCK, `the second region: ${next} ≤ ${BLOCK}`);
   t.true(next > 0, 'the second region was not cached yet');
+});
+
+/** The kernel's readahead of the mount at mnt, KiB, as its backing device says. */
+async function readAheadKb(mnt: string): Promise<number> {
+  const entry = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').find((l) => l.split(' ')[4] === mnt);
+  if (!entry) throw new Error(`${mnt} is not mounted`);
+  return Number((await readFile(`/sys/class/bdi/${entry.split(' ')[2]}/read_ahead_kb`, 'utf8')).trim());
+}
+
+test('the mount keeps the kernel readahead small by default, and --read-ahead sets it', async (t) => {
+  const server = await startServer(t, { data: sampleData() });
+  const small = await mountScorefs(t, { serverUrl: server.url });
+  t.is(await readAheadKb(small.mnt), 128);
+  const big = await mountScorefs(t, { serverUrl: server.url, extraArgs: ['--read-ahead', '1M'] });
+  t.is(await readAheadKb(big.mnt), 1024);
 });

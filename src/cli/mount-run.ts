@@ -73,7 +73,7 @@ export async function runMount(s: MountSettings): Promise<void> {
       metricsServer = await startMetricsServer(s.metricsPort, metrics);
       log.info({ metrics: metricsServer.url }, 'serving metrics');
     }
-    fuse = await FuseMount.mount(tree, { mountpoint, allowOther: s.allowOther, onRead: metrics.observeRead });
+    fuse = await FuseMount.mount(tree, { mountpoint, allowOther: s.allowOther, readaheadKb: s.readAheadKb, onRead: metrics.observeRead });
     await writeMountRecord({ pid: process.pid, mountpoint, logFile: s.logFile, startedAt: Date.now() });
     log.info({ mountpoint, files: tree.catalog.files.length, offline, layout: s.layout }, 'mount ready');
     await reportToParent({ ok: true, offline, files: tree.catalog.files.length, catalogFetchedAt: start.catalog.fetchedAt });

@@ -29,6 +29,8 @@ export interface MountSettings {
   cacheSizeBytes?: number;
   /** The memory tier's size (recently read blocks in the daemon). */
   memorySizeBytes?: number;
+  /** The kernel's readahead on the mount, KiB. */
+  readAheadKb: number;
   layout: Layout;
   manifest?: string;
   allowOther: boolean;
@@ -133,6 +135,7 @@ export async function resolveMountSettings(args: MountArgs, env: NodeJS.ProcessE
     cacheDir,
     ...optional('cache-size', 'cacheSizeBytes'),
     ...optional('memory-size', 'memorySizeBytes'),
+    readAheadKb: Math.ceil(options.get('read-ahead') / 1024),
     layout: options.get('layout'),
     ...optional('manifest', 'manifest'),
     allowOther: options.get('allow-other'),

@@ -17,7 +17,7 @@ export interface FuseMountOptions {
   /** Canonical path of an existing, empty directory. */
   mountpoint: string;
   allowOther?: boolean;
-  /** Kernel readahead for the mount, KiB; 0 leaves the default. */
+  /** Kernel readahead for the mount, KiB (0: none); default READAHEAD_KB. */
   readaheadKb?: number;
   debug?: boolean;
   /** How long mounting (fusermount + INIT) may take. */
@@ -27,7 +27,7 @@ export interface FuseMountOptions {
 }
 
 /**
- * Kernel readahead of the mount, KiB: the kernel's own default. A random read's readahead then grows
+ * Kernel readahead of the mount by default, KiB (`--read-ahead`): the kernel's own default. A random read's readahead then grows
  * by 128 KiB at a time (64 then 128 KiB after a 4 KiB read) and stays close to what a region query
  * reads, which the cache fetches as small ranges; at 4096 its windows grow 512 KiB, 2 MiB... and a
  * region costs whole blocks. Sequential reading is prefetched by the daemon itself.
@@ -104,7 +104,7 @@ export class FuseMount {
       `mounting ${opts.mountpoint} did not finish`,
     );
     const mounted = new FuseMount(opts.mountpoint, fuse, ops);
-    if (opts.readaheadKb !== 0) await raiseReadahead(opts.mountpoint, opts.readaheadKb ?? READAHEAD_KB);
+    await raiseReadahead(opts.mountpoint, opts.readaheadKb ?? READAHEAD_KB);
     log.info({ mountpoint: opts.mountpoint, autoUnmount }, 'mounted');
     return mounted;
   }

@@ -10,6 +10,7 @@ export const EXAMPLES: Record<Exclude<OptionName, 'access-token' | 'config'>, { 
   'cache-dir': { good: ['/a/cache', '/b/cache'] },
   'cache-size': { good: ['5G', '512M'], bad: 'lots' },
   'memory-size': { good: ['96M', '0'], bad: '-1M' },
+  'read-ahead': { good: ['1M', '512K'], bad: '-4K' },
   layout: { good: ['study', 'object-id'], bad: 'flat' },
   manifest: { good: ['/a/manifest.tsv', '/b/manifest.tsv'] },
   'allow-other': { good: ['true', 'false'], bad: 'yes' },

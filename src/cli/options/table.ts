@@ -64,6 +64,10 @@ export const OPTIONS = {
     kind: kind.size, env: ['SCOREFS_MEMORY_SIZE'], keys: ['memory-size'],
     defaultText: '64M', describe: 'recently read blocks kept in memory, e.g. 256M; 0 for none', commands: ['mount'],
   },
+  'read-ahead': {
+    kind: kind.size, env: ['SCOREFS_READ_AHEAD'], keys: ['read-ahead'], default: () => 128 * 1024,
+    defaultText: '128K', describe: 'the kernel\'s readahead on the mount, e.g. 1M: more speeds up sequential reads of cached files, and costs region queries bytes', commands: ['mount'],
+  },
   layout: {
     kind: kind.oneOf(LAYOUTS), env: ['SCOREFS_LAYOUT'], keys: ['layout'], default: () => 'bundle' as const,
     defaultText: 'bundle', describe: 'bundle: /<analysisId>/<file>; study: /<studyId>/<analysisId>/<file>; object-id: /<objectId>', commands: ['mount'],

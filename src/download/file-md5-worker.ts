@@ -2,11 +2,12 @@
 // whose chunks are all written, mostly still in the page cache) and hashes them, on its own thread so
 // that MD5 (~500 MB/s) does not take the event loop that receives the chunks.
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readSync } from 'node:fs';
+import { readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 
 export interface Md5WorkerData {
-  path: string;
+  /** The part file, opened for reading by the main thread (which closes it: a worker may be terminated). */
+  fd: number;
   length: number;
 }
 
@@ -19,16 +20,14 @@ export interface Md5WorkerRequest {
 export type Md5WorkerReply = { digest: string } | { shortAt: number } | { error: string };
 
 const READ_BYTES = 1024 * 1024;
-const { path, length } = workerData as Md5WorkerData;
+const { fd, length } = workerData as Md5WorkerData;
 const hash = createHash('md5');
 const buffer = Buffer.allocUnsafe(READ_BYTES);
-let fd: number | undefined;
 let hashed = 0;
 let over = false;
 
 function reply(r: Md5WorkerReply): void {
   over = true;
-  if (fd !== undefined) closeSync(fd);
   parentPort!.postMessage(r);
   parentPort!.close(); // nothing more to do: the thread ends
 }
@@ -36,7 +35,6 @@ function reply(r: Md5WorkerReply): void {
 parentPort!.on('message', ({ upTo }: Md5WorkerRequest) => {
   if (over) return;
   try {
-    fd ??= openSync(path, 'r');
     while (hashed < upTo) {
       const bytesRead = readSync(fd, buffer, 0, Math.min(READ_BYTES, upTo - hashed), hashed);
       if (bytesRead === 0) return reply({ shortAt: hashed });

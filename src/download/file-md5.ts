@@ -2,6 +2,7 @@
 // as soon as every chunk before them is in the file (read back from the page cache, by a worker
 // thread: see file-md5-worker.ts), so that the check at the end costs only what arrived last instead
 // of a second pass over the whole file, and the hashing runs beside the transfers, not between them.
+import { closeSync, openSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { Unavailable } from '../errors.js';
 import type { Md5WorkerData, Md5WorkerReply, Md5WorkerRequest } from './file-md5-worker.js';
@@ -11,6 +12,7 @@ export class RunningFileMd5 {
   /** Bytes the worker was asked to hash (from the file's start). */
   private asked = 0;
   private worker: Worker | undefined;
+  private fd: number | undefined;
   private readonly result: Promise<string>;
 
   constructor(
@@ -21,7 +23,8 @@ export class RunningFileMd5 {
     done: Iterable<number> = [],
   ) {
     for (const i of done) this.done.add(i);
-    const data: Md5WorkerData = { path, length };
+    this.fd = openSync(path, 'r');
+    const data: Md5WorkerData = { fd: this.fd, length };
     const worker = new Worker(new URL('./file-md5-worker.js', import.meta.url), { workerData: data });
     this.worker = worker;
     this.result = new Promise<string>((resolve, reject) => {
@@ -63,9 +66,11 @@ export class RunningFileMd5 {
   }
 
   async close(): Promise<void> {
-    const worker = this.worker;
+    const { worker, fd } = this;
     this.worker = undefined;
+    this.fd = undefined;
     await worker?.terminate();
+    if (fd !== undefined) closeSync(fd); // after the worker, which reads it
   }
 
   /** End of the bytes whose chunks are all written. */

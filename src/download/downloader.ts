@@ -6,6 +6,7 @@ import { AccessDenied, InvalidInput } from '../errors.js';
 import type { RangeSource } from '../model.js';
 import { ProgressBar } from '../util/progress.js';
 import { AdaptiveLimit } from '../util/adaptive-limit.js';
+import { ChunkBuffers } from './chunk-buffers.js';
 import { Limiter, TransferLimiter } from './limiter.js';
 import { ObjectDownload, type Validation } from './object-download.js';
 import { outputPath, type OutputLayout } from './output-layout.js';
@@ -71,6 +72,7 @@ export async function downloadTargets(source: RangeSource, targets: readonly Dow
   const noted = new Set<unknown>();
   const transfers = new TransferLimiter(new AdaptiveLimit({ max: opts.parallel }));
   const chunks = new Limiter(2 * opts.parallel); // fetched chunks waiting for their disk write count too
+  const buffers = new ChunkBuffers(chunkSize, 2 * opts.parallel);
   const objects = new Limiter(opts.parallel);
   await Promise.all(
     jobs.map((job) =>
@@ -85,6 +87,7 @@ export async function downloadTargets(source: RangeSource, targets: readonly Dow
             source,
             transfers,
             chunks,
+            buffers,
             chunkSize,
             chunkDeadlineMs: opts.chunkDeadlineMs,
             validate: opts.validate,

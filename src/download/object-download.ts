@@ -6,11 +6,18 @@ import { mkdir, open, rename, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { ProtocolError } from '../errors.js';
 import type { RangeSource } from '../model.js';
+import type { ChunkBuffers } from './chunk-buffers.js';
 import { RunningFileMd5 } from './file-md5.js';
 import { GroupSync } from './group-sync.js';
 import type { Limiter, TransferLimiter } from './limiter.js';
 import { ResumeFile, type ResumeState } from './resume-state.js';
 import type { DownloadTarget } from './targets.js';
+
+/**
+ * Pause between the part file's flushes: chunks written in it are recorded (for a resume) a second or
+ * so late, and the writes in between do not wait on a flush (which, back to back, bounded the download).
+ */
+const SYNC_PAUSE_MS = 1000;
 
 export interface ChunkOptions {
   source: RangeSource;
@@ -18,6 +25,8 @@ export interface ChunkOptions {
   transfers: TransferLimiter;
   /** Shared by every object: chunks fetched or being fetched and not yet written (bounds memory). */
   chunks: Limiter;
+  /** Shared by every object: where the chunks' bytes are received, reused once written. */
+  buffers: ChunkBuffers;
   chunkSize: number;
   /** How long one chunk may take, retries included. */
   chunkDeadlineMs: number;
@@ -109,7 +118,8 @@ export class ObjectDownload {
     const stop = new AbortController();
     const signal = opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal;
     const chunks = Array.from({ length: this.chunkCount }, (_, i) => i).filter((i) => !done.has(i));
-    const durable = new GroupSync(file);
+    const durable = new GroupSync(file, SYNC_PAUSE_MS);
+    let unwritten = chunks.length;
     const results = await Promise.allSettled(
       chunks.map(async (i) => {
         try {
@@ -117,18 +127,24 @@ export class ObjectDownload {
             signal.throwIfAborted();
             const at = i * this.state.chunkSize;
             const n = this.chunkLength(i);
-            const bytes = await opts.transfers.run(n, () => {
+            const [bytes = Buffer.alloc(0), ...more] = await opts.transfers.run(n, () => {
               signal.throwIfAborted();
               const onRetry = (): void => opts.transfers.link.failed();
-              return opts.source.fetchRange(this.target, this.range.offset + at, n, { deadline: Date.now() + opts.chunkDeadlineMs, signal, onRetry });
+              const allocate = (size: number): Buffer => opts.buffers.take(size);
+              return opts.source.fetchSegments(this.target, this.range.offset + at, n, n, { deadline: Date.now() + opts.chunkDeadlineMs, signal, onRetry, allocate });
             });
-            if (bytes.length !== n) throw new ProtocolError(`object ${this.target.id}: asked for ${n} bytes at ${this.range.offset + at}, got ${bytes.length}`);
-            await file.write(bytes, 0, n, at);
+            try {
+              if (bytes.length !== n || more.length > 0) throw new ProtocolError(`object ${this.target.id}: asked for ${n} bytes at ${this.range.offset + at}, got ${bytes.length}`);
+              await file.write(bytes, 0, n, at);
+            } finally {
+              opts.buffers.give(bytes);
+            }
             return n;
           });
           // The chunk's bytes are written (its memory and slot free); it is "done" only once they
           // would survive a crash, and flushes are shared by the chunks that wait at once.
           written(i);
+          if (--unwritten === 0) durable.hurry(); // the last flush need not wait
           await durable.sync();
           done.add(i);
           this.state = { ...this.state, done: [...done] };

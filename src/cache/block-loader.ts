@@ -109,14 +109,7 @@ export class BlockLoader {
         bytes: length,
         run: async () => {
           try {
-            if (this.abort.signal.aborted) throw new Unavailable('block cache closed');
-            if (Date.now() >= job.deadline) throw new Unavailable(`object ${obj.id}: read deadline passed before the fetch could start`);
-            this.counters.networkRequests++;
-            const [bytes] = await this.source.fetchSegments(obj, offset, length, length, {
-              deadline: job.deadline,
-              signal: this.abort.signal,
-              onRetry: () => this.scheduler.retried(),
-            });
+            const [bytes] = await this.fetchForJob(obj, job, offset, length, length);
             if (bytes?.length !== length) throw new ProtocolError(`object ${obj.id}: asked for ${length} bytes at ${offset}, got ${bytes?.length ?? 0}`);
             this.counters.networkBytes += length;
             resolve(bytes);
@@ -221,16 +214,7 @@ export class BlockLoader {
       run: async () => {
         let blocks: Buffer[];
         try {
-          if (this.abort.signal.aborted) throw new Unavailable('block cache closed');
-          if (Date.now() >= job.deadline) throw new Unavailable(`object ${obj.id}: read deadline passed before the fetch could start`);
-          this.counters.networkRequests++;
-          if (job.priority === 'prefetch') this.counters.prefetchRequests++;
-          blocks = await this.source.fetchSegments(obj, offset, length, blockSize, {
-            deadline: job.deadline,
-            signal: this.abort.signal,
-            allocate: (size) => this.pool.acquire(size),
-            onRetry: () => this.scheduler.retried(),
-          });
+          blocks = await this.fetchForJob(obj, job, offset, length, blockSize, (size) => this.pool.acquire(size));
           const wrong = blocks.length !== count || blocks.some((b, i) => b.length !== blockLength(obj.size, blockSize, first + i));
           if (wrong) throw new ProtocolError(`object ${obj.id}: asked for ${length} bytes at ${offset} in ${count} blocks, got ${blocks.map((b) => b.length).join('+')}`);
         } catch (err) {
@@ -252,6 +236,23 @@ export class BlockLoader {
     };
     for (const p of pendings) p.job = job;
     this.scheduler.submit(job);
+  }
+
+  /**
+   * A job's range GET of [offset, offset+length), in segments of `segment` bytes; refused once the cache
+   * is closed or the job's deadline has passed (it may have waited in the scheduler's queue).
+   */
+  private fetchForJob(obj: ObjectIdentity, job: FetchJob, offset: number, length: number, segment: number, allocate?: (size: number) => Buffer): Promise<Buffer[]> {
+    if (this.abort.signal.aborted) return Promise.reject(new Unavailable('block cache closed'));
+    if (Date.now() >= job.deadline) return Promise.reject(new Unavailable(`object ${obj.id}: read deadline passed before the fetch could start`));
+    this.counters.networkRequests++;
+    if (job.priority === 'prefetch') this.counters.prefetchRequests++;
+    return this.source.fetchSegments(obj, offset, length, segment, {
+      deadline: job.deadline,
+      signal: this.abort.signal,
+      ...(allocate ? { allocate } : {}),
+      onRetry: () => this.scheduler.retried(),
+    });
   }
 }
 

@@ -26,6 +26,15 @@ async function setup(t: Parameters<typeof tempDir>[0], extra: Partial<BlockCache
   return { backend, options, cache, obj: backend.objects[0]!.obj, bytes: backend.objects[0]!.bytes };
 }
 
+/** Block-aligned parts of the object's bytes (3 blocks each), part `wrong` (0-based) with a wrong MD5. */
+function alignedParts(bytes: Buffer, wrong: number): Array<{ offset: number; size: number; md5: string }> {
+  return [0, 3, 6, 9].map((b, i) => {
+    const offset = b * BS;
+    const size = Math.min(3 * BS, SIZE - offset);
+    return { offset, size, md5: i === wrong ? md5(Buffer.from('wrong')) : md5(bytes.subarray(offset, offset + size)) };
+  });
+}
+
 test('a re-read after restart sends no object byte over the network', async (t) => {
   const { backend, options, cache, obj, bytes } = await setup(t);
   t.true((await cache.read(obj, 0, SIZE)).equals(bytes));
@@ -84,12 +93,8 @@ test('parts fed to the object MD5 of a read that stops half-way get checks of th
 
 test('an object read in one pass whose MD5 does not match loses only the bad part', async (t) => {
   const { cache, obj: real, bytes, options } = await setup(t);
-  // Block-aligned parts (3 blocks each), the third with a wrong MD5, and the object's MD5 right.
-  const parts = [0, 3, 6, 9].map((b, i) => {
-    const offset = b * BS;
-    const size = Math.min(3 * BS, SIZE - offset);
-    return { offset, size, md5: i === 2 ? md5(Buffer.from('wrong')) : md5(bytes.subarray(offset, offset + size)) };
-  });
+  // The third part's MD5 is wrong, and the object's too.
+  const parts = alignedParts(bytes, 2);
   const obj: ObjectIdentity = { ...real, md5: md5(Buffer.from('also wrong')), parts };
   await cache.read(obj, 0, SIZE);
   await waitFor('the part checks after the object mismatch', () => cache.stats().md5Failures === 1 && cache.stats().partsVerified === 3);
@@ -124,12 +129,7 @@ test('bytes that do not match the catalog MD5 are dropped, counted and fetched a
 
 test('a part that fails its MD5 loses only its own blocks', async (t) => {
   const { cache, obj: real, bytes, options } = await setup(t);
-  // Block-aligned parts (3 blocks each), the second with a wrong MD5.
-  const parts = [0, 3, 6, 9].map((b, i) => {
-    const offset = b * BS;
-    const size = Math.min(3 * BS, SIZE - offset);
-    return { offset, size, md5: i === 1 ? md5(Buffer.from('wrong')) : md5(bytes.subarray(offset, offset + size)) };
-  });
+  const parts = alignedParts(bytes, 1); // the second part's MD5 is wrong
   const obj: ObjectIdentity = { ...real, md5: null, parts };
   await cache.read(obj, 0, SIZE);
   await waitFor('the part MD5 checks', () => cache.stats().md5Failures === 1 && cache.stats().partsVerified === 3);

@@ -203,6 +203,35 @@ test('the index, slices and slice indexes of a controlled BAM are refused to a t
 });
 
 
+test('the first open of an indexed BAM asks Score three things (its index needs no part MD5s), and the index\'s MD5 still catches wrong bytes', async (t) => {
+  const dir = await tempDir(t);
+  const data = path.join(dir, 'data');
+  const analysis = path.join(data, 'ST1', 'AN-B');
+  await mkdir(analysis, { recursive: true });
+  const source = path.join(sampleData(), SAMPLE.study, SAMPLE.bamAnalysis);
+  for (const name of ['ex1.bam', 'ex1.bam.bai']) await copyFile(path.join(source, name), path.join(analysis, name));
+  const index = path.join(analysis, 'ex1.bam.bai');
+  const server = await startServer(t, { data });
+  // Score hashes the index now; then one of its bytes changes, size and mtime kept (a silent corruption).
+  t.is((await getJson(`${server.url}/download/${objectIdFor('AN-B', 'ex1.bam.bai')}?offset=0&length=-1&exclude-urls=true`)).status, 200);
+  const original = path.join(dir, 'original.bai');
+  await copyFile(index, original);
+  await exec('touch', ['-r', index, original]);
+  const bytes = await readFile(index);
+  bytes[bytes.length - 1] ^= 0xff;
+  await writeFile(index, bytes);
+  await exec('touch', ['-r', original, index]);
+
+  const requests = apiRequestCounter(server);
+  const m = await mountScorefs(t, { serverUrl: server.url, env: CLEAN_ENV });
+  const before = await requests();
+  const header = await exec('samtools', ['view', '-H', path.join(m.mnt, 'AN-B', 'ex1.bam')]);
+  t.is(header.code, 0, header.stderr);
+  // The open pins the index whole: the URL's specification gives its MD5, which the cached copy fails.
+  await waitFor('the index\'s MD5 check', async () => (await stats(m)).cache.md5Failures === 1);
+  t.is((await requests()) - before, 3, "the BAM's specification and URL, and the index's URL");
+});
+
 async function generated(t: ExecutionContext, files: number): Promise<string> {
   const data = path.join(await tempDir(t), 'data');
   await mkdir(path.join(data, 'ST1', 'AN-G'), { recursive: true });

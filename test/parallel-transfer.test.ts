@@ -2,9 +2,11 @@
 // every object response): a sequential read through the mount, `scorefs download` and `scorefs cache
 // warm` keep several range GETs in flight at once (counted by the server), fetch the object about once,
 // and a random read pattern on the mount fetches nothing ahead. A prefetch window larger than the
-// memory tier costs no second fetch: what the tier drops is read back from the disk tier.
+// memory tier costs no second fetch: what the tier drops is read back from the disk tier. Opening a
+// file asks Score over connections of its own, not behind the range GETs.
 import test, { type ExecutionContext } from 'ava';
-import { mkdir, readFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdir, open, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { objectIdFor } from '../src/server/object-id.js';
 import { exec, output } from './helpers/exec.js';
@@ -32,6 +34,7 @@ async function setup(t: ExecutionContext): Promise<Setup> {
   const local = path.join(dir, 'big.bin');
   const made = await exec('bash', ['-c', `head -c ${SIZE} /dev/urandom > '${local}'`]);
   t.is(made.code, 0, made.stderr);
+  await writeFile(path.join(dir, 'small.txt'), 'small\n');
   const server = await startServer(t, { data: path.join(root, 'data') });
   await server.setFaults({ route: 'object', bytesPerSecond: CAP });
   return { server, local, id: objectIdFor('AN-BIG', 'big.bin'), rel: path.join('AN-BIG', 'big.bin') };
@@ -126,4 +129,19 @@ test('scorefs cache warm keeps several range GETs in flight and fetches the obje
   t.regex(w.stdout, /1 of 1 file\(s\) complete/);
   t.true((await peakInFlight(s.server)) > 1, 'more than one range GET at once');
   t.is(await settledBytes(s.server), SIZE, 'the object once');
+});
+
+test('opening a file does not wait behind range GETs that hold every object connection', async (t) => {
+  const s = await setup(t);
+  await s.server.setFaults({ route: 'object', bytesPerSecond: 64 * 1024 }); // a 1 MiB block: 16 s
+  const m = await mountScorefs(t, { serverUrl: s.server.url, extraArgs: ['--connections', '1'] });
+  const reader = spawn('cat', [path.join(m.mnt, s.rel)], { stdio: 'ignore' });
+  t.teardown(() => reader.kill());
+  await waitFor('a range GET in flight', async () => (await peakInFlight(s.server)) >= 1);
+  // The open waits for Score's word on the file (its specification): that request must not queue
+  // behind the one slow range GET the single object connection carries.
+  const other = await open(path.join(m.mnt, 'AN-BIG', 'small.txt'));
+  await other.close();
+  const sent = await s.server.objectBytesSent();
+  t.true(sent < MiB, `the open answered while the first block was still arriving (${sent} bytes of it sent)`);
 });

@@ -15,18 +15,27 @@ import { UrlCache } from './url-cache.js';
 /** How long checkConnection() tries before it says the server is unreachable. */
 const CHECK_DEADLINE_MS = 15_000;
 
+/**
+ * Keep-alive connections to Score and SONG, apart from the object store's: API calls are small and
+ * each open of a new object makes two, which must not queue behind range GETs when Score hands out
+ * URLs on its own origin (a proxy, an S3-compatible store under Score's host, `scorefs serve`).
+ */
+const API_CONNECTIONS = 16;
+
 export class ScoreClient {
   readonly api: ScoreApi;
   readonly urls: UrlCache;
   /** The RangeSource for src/cache/. */
   readonly source: ScoreRangeSource;
-  private readonly http: HttpClient;
+  private readonly apiHttp: HttpClient;
+  private readonly objectHttp: HttpClient;
 
   constructor(readonly config: ClientConfig) {
-    this.http = new HttpClient(config);
-    this.api = new ScoreApi(this.http, config);
+    this.apiHttp = new HttpClient({ ...config, connections: API_CONNECTIONS });
+    this.objectHttp = new HttpClient(config);
+    this.api = new ScoreApi(this.apiHttp, config);
     this.urls = new UrlCache(this.api, config.readDeadlineMs);
-    this.source = new ScoreRangeSource(this.http, this.urls, config.readDeadlineMs);
+    this.source = new ScoreRangeSource(this.objectHttp, this.urls, config.readDeadlineMs);
   }
 
   /** The catalog; `manifest` (a score-client download manifest file) restricts it to its objects. */
@@ -40,7 +49,7 @@ export class ScoreClient {
    * Whether this token may read the object, and its MD5s (one metadata-only specification); the
    * object's URL is fetched alongside for the read that follows. Throws AccessDenied when it may not.
    */
-  describe(file: Pick<ObjectIdentity, 'id' | 'size' | 'studyId'>, opts: CallOptions = {}): Promise<ObjectChecksums> {
+  describe(file: Pick<ObjectIdentity, 'id' | 'size' | 'studyId'>, opts: CallOptions & { whole?: boolean } = {}): Promise<ObjectChecksums> {
     return describeObject(this.api, this.urls, file, opts);
   }
 
@@ -81,6 +90,6 @@ export class ScoreClient {
   }
 
   async close(): Promise<void> {
-    await this.http.close();
+    await Promise.all([this.apiHttp.close(), this.objectHttp.close()]);
   }
 }

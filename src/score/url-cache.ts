@@ -12,6 +12,8 @@ const log = logger('score.url-cache');
 
 interface CachedUrl {
   url: string;
+  /** The object MD5 the same specification gave, if any. */
+  md5: string | null;
   expiresAt: number;
   refreshAt: number;
 }
@@ -51,6 +53,16 @@ export class UrlCache {
     return (await waitFor(this.fetch(subject), opts, subject.id)).url;
   }
 
+  /**
+   * The object MD5 of the specification that gave the object's URL (null when Score gave none), with
+   * a URL fetch if none is held: the same request answers both, and Score's access check with them.
+   */
+  async md5(subject: UrlSubject, opts: CallOptions = {}): Promise<string | null> {
+    const cached = this.urls.get(subject.id);
+    if (cached && Date.now() < cached.expiresAt) return cached.md5;
+    return (await waitFor(this.fetch(subject), opts, subject.id)).md5;
+  }
+
   /** The object store refused `url` (403): forget it unless a newer URL replaced it already. */
   invalidate(id: string, url: string): void {
     const cached = this.urls.get(id);
@@ -80,7 +92,7 @@ export class UrlCache {
     const expiresAt = urlExpiresAt(url, now);
     const refreshAt = now + Math.max(MIN_REFRESH_INTERVAL_MS, 0.8 * (expiresAt - now));
     log.debug({ object: subject.id, expiresInMs: expiresAt - now }, 'fetched object URL');
-    return { url, expiresAt: Math.max(expiresAt, now + MIN_REFRESH_INTERVAL_MS), refreshAt };
+    return { url, md5: spec.objectMd5, expiresAt: Math.max(expiresAt, now + MIN_REFRESH_INTERVAL_MS), refreshAt };
   }
 }
 

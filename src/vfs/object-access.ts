@@ -25,7 +25,8 @@ export interface LeaseBook {
 
 export interface ObjectAccessOptions {
   /** Score's word on an object: its MD5s, or AccessDenied / NotFound / Unavailable. */
-  describe: (obj: Pick<ObjectIdentity, 'id' | 'size' | 'studyId'>, opts: { deadline: number }) => Promise<Checksums>;
+  /** `whole`: the object is about to be read whole, so its part MD5s are not needed. */
+  describe: (obj: Pick<ObjectIdentity, 'id' | 'size' | 'studyId'>, opts: { deadline: number; whole: boolean }) => Promise<Checksums>;
   leases: LeaseBook;
   /** How long Score's yes to a controlled object stands before it is asked again. */
   leaseMs: number;
@@ -79,17 +80,17 @@ export class ObjectAccess implements ByteReader {
   }
 
   async pin(obj: ObjectIdentity, offset: number, length: number): Promise<void> {
-    await this.reader.pin(await this.identityOf(obj), offset, length);
+    await this.reader.pin(await this.identityOf(obj, undefined, offset === 0 && length >= obj.size), offset, length);
   }
 
-  /** The identity to read `obj` as, once it may be read; single-flight per object. */
-  private identityOf(obj: ObjectIdentity, deadline?: number): Promise<ObjectIdentity> {
+  /** The identity to read `obj` as, once it may be read; single-flight per object. `whole`: see describe. */
+  private identityOf(obj: ObjectIdentity, deadline?: number, whole = false): Promise<ObjectIdentity> {
     const version = versionOf(obj);
     const a = this.admitted.get(obj.id);
     if (a && a.version === version && Date.now() < a.until) return Promise.resolve(a.identity);
     let p = this.pending.get(obj.id);
     if (!p) {
-      p = this.decide(obj, version, deadline ?? Date.now() + this.opts.readDeadlineMs)
+      p = this.decide(obj, version, deadline ?? Date.now() + this.opts.readDeadlineMs, whole)
         .then((next) => {
           this.admitted.set(obj.id, next);
           return next;
@@ -100,7 +101,7 @@ export class ObjectAccess implements ByteReader {
     return p.then((next) => next.identity);
   }
 
-  private async decide(obj: ObjectIdentity, version: string, deadline: number): Promise<Admission> {
+  private async decide(obj: ObjectIdentity, version: string, deadline: number, whole: boolean): Promise<Admission> {
     const controlled = obj.access !== 'open';
     const now = Date.now();
     // Each admission reads as a copy: the cache keys an identity once, and learning MD5s changes the entry's.
@@ -108,7 +109,7 @@ export class ObjectAccess implements ByteReader {
     if (this.opts.offline()) return this.withoutScore(obj, controlled, version, undefined);
     let checksums: Checksums;
     try {
-      checksums = await this.opts.describe(obj, { deadline });
+      checksums = await this.opts.describe(obj, { deadline, whole });
     } catch (err) {
       if (err instanceof AccessDenied) {
         log.warn({ object: obj.id, study: obj.studyId, err: err.message }, `Score refused ${describeObject(obj)} to this token: its cached bytes are not served`);

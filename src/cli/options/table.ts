@@ -98,7 +98,7 @@ export const OPTIONS = {
   },
   connections: {
     kind: kind.number('connections', COUNT, '8'), env: ['SCOREFS_CONNECTIONS'], keys: ['connections'], default: () => CLIENT_DEFAULTS.connections,
-    defaultText: '16', describe: 'HTTP connections to Score\'s object store (keep-alive, per origin): the most range GETs in flight; a sequential read uses as many as raise its throughput', commands: CONNECTION,
+    defaultText: '16', describe: 'HTTP connections to Score\'s object store (keep-alive, per origin; Score\'s API has 16 of its own): the most range GETs in flight; a sequential read uses as many as raise its throughput', commands: CONNECTION,
   },
   'refresh-interval': {
     kind: kind.number('refresh-interval', SECONDS, '300'), env: ['SCOREFS_REFRESH_INTERVAL'], keys: ['refresh-interval'], default: () => 300,

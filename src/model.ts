@@ -98,8 +98,11 @@ export interface ByteReader {
   admit?(obj: ObjectIdentity): Promise<void>;
   /** Bytes [offset, offset+length) of the object, clamped to its size (short at EOF, never an error). */
   read(obj: ObjectIdentity, offset: number, length: number, opts?: ReadOptions): Promise<Buffer>;
-  /** The same bytes copied into `target` (length = target.length); resolves to how many there were. */
-  readInto(obj: ObjectIdentity, offset: number, target: Buffer, opts?: ReadOptions): Promise<number>;
+  /**
+   * The same bytes copied into `target` (length = target.length): how many there were, at once when
+   * they were in memory (no promise, no timer: a warm read is mostly these), else a promise of it.
+   */
+  readInto(obj: ObjectIdentity, offset: number, target: Buffer, opts?: ReadOptions): number | Promise<number>;
   /** A stream of reads of obj; prefetch never goes past `end` (default: the object's end). */
   openStream(obj: ObjectIdentity, opts?: { end?: number }): ReadStreamHandle;
   /** Keep these bytes cached as long as possible (indexes, headers); fetches them if missing. */

@@ -1,5 +1,6 @@
 // fuse-native's callbacks ↔ the vfs: path resolution, the table of open handles, attributes,
-// read-only refusals. Everything is async; no handler blocks the event loop.
+// read-only refusals. A read whose bytes are in memory is answered at once; everything else is async,
+// and no handler blocks the event loop.
 import type { FuseOps, FuseStat } from 'fuse-native';
 import { NotFound } from '../errors.js';
 import { logger } from '../util/log.js';
@@ -138,13 +139,22 @@ export class VfsFuseOps {
   }
 
   /** Runs one request: EIO once stopped, errno on failure (logged when it is not a plain ENOENT). */
-  private run<T>(path: string, op: 'lookup' | 'io', work: () => Promise<T>, ok: (value: T) => void, fail: (errno: number) => void): void {
+  /** Runs `work`, answering at once when it answers at once (a read from memory), else when it settles. */
+  private run<T>(path: string, op: 'lookup' | 'io', work: () => T | Promise<T>, ok: (value: T) => void, fail: (errno: number) => void): void {
     if (this.stopped) return fail(EIO);
-    const p = work().then(ok, (err: unknown) => {
+    const failed = (err: unknown): void => {
       const errno = errnoFor(err, op);
       this.logFailure(path, errno, err);
       fail(errno);
-    });
+    };
+    let result: T | Promise<T>;
+    try {
+      result = work();
+    } catch (err) {
+      return failed(err);
+    }
+    if (!(result instanceof Promise)) return ok(result);
+    const p = result.then(ok, failed);
     this.inFlight.add(p);
     void p.finally(() => this.inFlight.delete(p));
   }

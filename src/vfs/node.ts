@@ -11,8 +11,8 @@ export interface NodeStat {
 export interface FileHandle {
   /** Bytes [offset, offset+length), short only at EOF. */
   read(offset: number, length: number): Promise<Buffer>;
-  /** Where a file can copy straight into the caller's buffer: bytes [offset, offset+target.length). */
-  readInto?(offset: number, target: Buffer): Promise<number>;
+  /** Where a file can copy straight into the caller's buffer: bytes [offset, offset+target.length), at once when it can (see ByteReader.readInto). */
+  readInto?(offset: number, target: Buffer): number | Promise<number>;
   release(): void;
 }
 

@@ -67,9 +67,11 @@ export class ObjectAccess implements ByteReader {
     return this.reader.read(identity, offset, length, this.through(identity, opts));
   }
 
-  async readInto(obj: ObjectIdentity, offset: number, target: Buffer, opts: ReadOptions = {}): Promise<number> {
-    const identity = await this.identityOf(obj, opts.deadline);
-    return this.reader.readInto(identity, offset, target, this.through(identity, opts));
+  /** At once (see ByteReader.readInto) when the object is admitted already and the cache has the bytes in memory. */
+  readInto(obj: ObjectIdentity, offset: number, target: Buffer, opts: ReadOptions = {}): number | Promise<number> {
+    const identity = this.admittedNow(obj);
+    if (identity) return this.reader.readInto(identity, offset, target, this.through(identity, opts));
+    return this.identityOf(obj, opts.deadline).then((admitted) => this.reader.readInto(admitted, offset, target, this.through(admitted, opts)));
   }
 
   /** The cache's own stream opens with the first read, for the identity admitted then. */
@@ -85,11 +87,11 @@ export class ObjectAccess implements ByteReader {
 
   /** The identity to read `obj` as, once it may be read; single-flight per object. `whole`: see describe. */
   private identityOf(obj: ObjectIdentity, deadline?: number, whole = false): Promise<ObjectIdentity> {
-    const version = versionOf(obj);
-    const a = this.admitted.get(obj.id);
-    if (a && a.version === version && Date.now() < a.until) return Promise.resolve(a.identity);
+    const identity = this.admittedNow(obj);
+    if (identity) return Promise.resolve(identity);
     let p = this.pending.get(obj.id);
     if (!p) {
+      const version = versionOf(obj);
       p = this.decide(obj, version, deadline ?? Date.now() + this.opts.readDeadlineMs, whole)
         .then((next) => {
           this.admitted.set(obj.id, next);
@@ -99,6 +101,12 @@ export class ObjectAccess implements ByteReader {
       this.pending.set(obj.id, p);
     }
     return p.then((next) => next.identity);
+  }
+
+  /** The identity `obj` is admitted as, if its admission stands now. */
+  private admittedNow(obj: ObjectIdentity): ObjectIdentity | undefined {
+    const a = this.admitted.get(obj.id);
+    return a && a.version === versionOf(obj) && Date.now() < a.until ? a.identity : undefined;
   }
 
   private async decide(obj: ObjectIdentity, version: string, deadline: number, whole: boolean): Promise<Admission> {

@@ -70,6 +70,12 @@ export interface FetchOptions {
   signal?: AbortSignal;
   /** Called before each try after a transient failure (a sign of an overloaded link). */
   onRetry?: () => void;
+  /**
+   * Called as the bytes of a range fetched into one buffer arrive, once the response is known to be
+   * that range: the buffer they arrive in (the one the fetch resolves to, unless a retry starts over in
+   * another) and how many of its leading bytes are in.
+   */
+  onProgress?: (into: Buffer, received: number) => void;
 }
 
 /** The reads of one open file, grouped so the cache can detect sequential access and prefetch. */

@@ -1,6 +1,6 @@
 // Which range a random read gets: REACH past it on the 64 KiB grid (HEADER_REACH in the first block); a read that continues a range gets
 // the next one of its run, until the run would outgrow a block; small objects and sequential runs take
-// whole blocks; ranges never overlap.
+// whole blocks; ranges never overlap. A read waits for its own bytes of a range, not for the whole range.
 import test from 'ava';
 import { ALIGN, HEADER_REACH, REACH, SmallRanges } from '../src/cache/small-ranges.js';
 
@@ -10,7 +10,7 @@ const up = (n: number): number => Math.ceil(n / ALIGN) * ALIGN;
 const down = (n: number): number => Math.floor(n / ALIGN) * ALIGN;
 
 function keep(ranges: SmallRanges, plan: { start: number; end: number; runStart: number }): void {
-  ranges.add('k', plan, Promise.resolve(Buffer.alloc(plan.end - plan.start)));
+  ranges.add('k', plan, () => Promise.resolve(Buffer.alloc(plan.end - plan.start)));
 }
 
 test('a random read gets REACH past it on the 64 KiB grid, and the reads it covers find it', (t) => {
@@ -68,4 +68,34 @@ test('a range ahead cuts the new one short; a read reaching into it takes blocks
   const before = ranges.plan('k', SIZE, 20 * MiB, 20 * MiB + 4096)!;
   t.is(before.end, ahead.start);
   t.is(ranges.plan('k', SIZE, 20 * MiB, ahead.start + 1), undefined);
+});
+
+test('a read waits for its own bytes of a range as they arrive, not for the whole range; a failed fetch fails the reads still waiting', async (t) => {
+  const ranges = new SmallRanges(64 * MiB, MiB);
+  const plan = ranges.plan('k', SIZE, 10 * MiB, 10 * MiB + 4096)!;
+  const into = Buffer.alloc(plan.end - plan.start);
+  let progress: (into: Buffer, received: number) => void = () => undefined;
+  let finish: (b: Buffer) => void = () => undefined;
+  const range = ranges.add('k', plan, (onProgress) => {
+    progress = onProgress;
+    return new Promise<Buffer>((resolve) => (finish = resolve));
+  });
+  let done = false;
+  const first = SmallRanges.until(range, plan.start + 4096).then((b) => ((done = true), b));
+  progress(into, 1024);
+  await new Promise((r) => setImmediate(r));
+  t.false(done, 'not yet: 1 KiB of the 4 asked arrived');
+  progress(into, 64 * 1024);
+  t.is(await first, into, 'answered from the buffer the range arrives in');
+  t.is(SmallRanges.arrived(range, plan.start + 64 * 1024), into);
+  t.is(SmallRanges.arrived(range, plan.end), undefined, 'the rest has not arrived');
+  finish(into);
+  t.is(await SmallRanges.until(range, plan.end), into);
+
+  const other = ranges.plan('k', SIZE, 40 * MiB, 40 * MiB + 4096)!;
+  let fail: (e: Error) => void = () => undefined;
+  const failing = ranges.add('k', other, () => new Promise<Buffer>((_, reject) => (fail = reject)));
+  const waiting = SmallRanges.until(failing, other.end);
+  fail(new Error('connection reset'));
+  await t.throwsAsync(waiting, { message: 'connection reset' });
 });

@@ -2,7 +2,7 @@
 // readers want it, and each run of adjacent missing blocks fetched with one range GET (a prefetch
 // run in chunks of its own, so that several GETs share the work over several connections).
 import { ProtocolError, Unavailable } from '../errors.js';
-import type { ObjectIdentity, RangeSource } from '../model.js';
+import type { FetchOptions, ObjectIdentity, RangeSource } from '../model.js';
 import type { BlockBufferPool } from './buffer-pool.js';
 import type { DiskTier } from './disk-tier.js';
 import type { FetchJob, FetchScheduler, Priority } from './fetch-scheduler.js';
@@ -98,9 +98,10 @@ export class BlockLoader {
 
   /**
    * Bytes [offset, offset+length) in one range GET at demand priority, outside the blocks (a small
-   * range: see SmallRanges); counted as network bytes like a block fetch.
+   * range: see SmallRanges); counted as network bytes like a block fetch. `onProgress` hears of its
+   * bytes as they arrive.
    */
-  fetchRange(obj: ObjectIdentity, offset: number, length: number, deadline: number): Promise<Buffer> {
+  fetchRange(obj: ObjectIdentity, offset: number, length: number, deadline: number, onProgress?: FetchOptions['onProgress']): Promise<Buffer> {
     return new Promise<Buffer>((resolve, reject) => {
       const job: FetchJob = {
         priority: 'demand',
@@ -109,7 +110,7 @@ export class BlockLoader {
         bytes: length,
         run: async () => {
           try {
-            const [bytes] = await this.fetchForJob(obj, job, offset, length, length);
+            const [bytes] = await this.fetchForJob(obj, job, offset, length, length, undefined, onProgress);
             if (bytes?.length !== length) throw new ProtocolError(`object ${obj.id}: asked for ${length} bytes at ${offset}, got ${bytes?.length ?? 0}`);
             this.counters.networkBytes += length;
             resolve(bytes);
@@ -242,7 +243,15 @@ export class BlockLoader {
    * A job's range GET of [offset, offset+length), in segments of `segment` bytes; refused once the cache
    * is closed or the job's deadline has passed (it may have waited in the scheduler's queue).
    */
-  private fetchForJob(obj: ObjectIdentity, job: FetchJob, offset: number, length: number, segment: number, allocate?: (size: number) => Buffer): Promise<Buffer[]> {
+  private fetchForJob(
+    obj: ObjectIdentity,
+    job: FetchJob,
+    offset: number,
+    length: number,
+    segment: number,
+    allocate?: (size: number) => Buffer,
+    onProgress?: FetchOptions['onProgress'],
+  ): Promise<Buffer[]> {
     if (this.abort.signal.aborted) return Promise.reject(new Unavailable('block cache closed'));
     if (Date.now() >= job.deadline) return Promise.reject(new Unavailable(`object ${obj.id}: read deadline passed before the fetch could start`));
     this.counters.networkRequests++;
@@ -251,6 +260,7 @@ export class BlockLoader {
       deadline: job.deadline,
       signal: this.abort.signal,
       ...(allocate ? { allocate } : {}),
+      ...(onProgress ? { onProgress } : {}),
       onRetry: () => this.scheduler.retried(),
     });
   }

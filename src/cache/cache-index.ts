@@ -104,6 +104,8 @@ export class CacheIndex {
    * is indexed by this process, so a block missing here needs no lookup (a cold read's every block).
    */
   private readonly known = new Map<string, Set<number>>();
+  /** Objects whose record was looked for (see getBlock). */
+  private readonly probed = new Set<string>();
   private chain: Promise<unknown> = Promise.resolve();
   /** Catalog snapshots are written one at a time, apart from the block index's exclusive sections. */
   private catalogSaves: Promise<void> = Promise.resolve();
@@ -137,6 +139,12 @@ export class CacheIndex {
     const key = blockKey(okey, n);
     const hit = this.records.get(key);
     if (hit) return hit;
+    if (!this.known.has(okey) && !this.probed.has(okey)) {
+      // One look for the object's record spares a look per block of an object that has none (one read
+      // only in small ranges, such as a BAM queried by region): no record, no block.
+      this.probed.add(okey);
+      if ((await this.getObject(okey)) === undefined) this.newObject(okey);
+    }
     if (this.known.get(okey)?.has(n) === false) return undefined;
     const rec = (await this.db.get(key)) as BlockRecord | undefined;
     if (rec) this.records.set(key, rec);
@@ -264,6 +272,7 @@ export class CacheIndex {
   async deleteObject(okey: string): Promise<void> {
     await this.db.del(objKey(okey));
     this.known.delete(okey);
+    this.probed.delete(okey);
   }
 
   async *objects(): AsyncGenerator<[string, ObjectRecord]> {

@@ -5,8 +5,9 @@
 // trip. The range is kept in memory for the reads that follow. A read that goes past the end of such
 // a range gets the next range of a run; a run that would outgrow a block is sequential reading after
 // all, and goes to the blocks (whole, on disk, verified, prefetched).
-// Ranges live in memory only, within their own byte budget, least recently used out first; a
-// remount fetches them again.
+// A read is answered as soon as its own bytes of a range have arrived, not when the whole range has:
+// samtools decodes the region's first blocks while the rest come. Ranges live in memory only, within
+// their own byte budget, least recently used out first; a remount fetches them again.
 import { LRUCache } from 'lru-cache';
 
 const KiB = 1024;
@@ -33,9 +34,18 @@ export interface SmallRange {
   runStart: number;
   /** The bytes [start, end), once fetched; rejects when the fetch failed (the range is then dropped). */
   bytes: Promise<Buffer>;
-  /** Set once the bytes arrived. */
-  fetched: boolean;
+  /** The same bytes once they arrived, for reads served at once. */
+  value: Buffer | undefined;
+  /** Set once the fetch succeeded or failed. */
+  settled: boolean;
+  /** While the fetch runs: the buffer the range arrives in and how many of its leading bytes are in. */
+  partial: { into: Buffer; received: number } | undefined;
+  /** Reads waiting for bytes up to an offset of the object. */
+  waiting: Array<{ upTo: number; wake: () => void }>;
 }
+
+/** The fetch of a range's bytes, told of them as they arrive. */
+export type RangeFetch = (onProgress: (into: Buffer, received: number) => void) => Promise<Buffer>;
 
 /** A range to fetch. */
 export interface RangePlan {
@@ -74,6 +84,7 @@ export class SmallRanges {
 
   /** Ranges of okey that together hold all of [offset, end) (one, or a run's neighbours), fetched or on their way. */
   covering(okey: string, offset: number, end: number): SmallRange[] | undefined {
+    if (!this.byObject.has(okey)) return undefined;
     const out: SmallRange[] = [];
     for (let at = offset; at < end; ) {
       const r = this.find(okey, (x) => x.start <= at && at < x.end);
@@ -134,18 +145,53 @@ export class SmallRanges {
   }
 
   /** Keeps the range whose bytes `fetch` brings; a failed fetch drops it again. */
-  add(okey: string, plan: RangePlan, fetch: Promise<Buffer>): SmallRange {
-    const range: SmallRange = { ...plan, bytes: fetch, fetched: false };
+  add(okey: string, plan: RangePlan, fetch: RangeFetch): SmallRange {
+    // eslint-disable-next-line prefer-const -- the fetch's progress calls (always later) need the range
+    let range: SmallRange;
+    const bytes = fetch((into, received) => {
+      range.partial = { into, received };
+      const at = range.start + received;
+      range.waiting = range.waiting.filter((w) => (w.upTo <= at ? (w.wake(), false) : true));
+    });
+    range = { ...plan, bytes, value: undefined, settled: false, partial: undefined, waiting: [] };
     const key = keyOf(okey, range);
     let set = this.byObject.get(okey);
     if (!set) this.byObject.set(okey, (set = new Set()));
     set.add(range);
     this.lru!.set(key, range);
-    fetch.then(
-      () => (range.fetched = true),
-      () => this.lru?.delete(key),
+    const settled = (): void => {
+      range.settled = true;
+      range.partial = undefined;
+      for (const w of range.waiting.splice(0)) w.wake();
+    };
+    range.bytes.then(
+      (bytes) => {
+        range.value = bytes;
+        settled();
+      },
+      () => {
+        settled();
+        this.lru?.delete(key);
+      },
     );
     return range;
+  }
+
+  /** The buffer that holds the range's bytes up to object offset `upTo` now, if one does (its start is the range's). */
+  static arrived(range: SmallRange, upTo: number): Buffer | undefined {
+    if (range.value) return range.value;
+    const p = range.partial;
+    return p && range.start + p.received >= upTo ? p.into : undefined;
+  }
+
+  /** The buffer holding the range's bytes up to object offset `upTo`, once they arrived; rejects if the fetch failed first. */
+  static async until(range: SmallRange, upTo: number): Promise<Buffer> {
+    for (;;) {
+      const now = SmallRanges.arrived(range, upTo);
+      if (now) return now;
+      if (range.settled) return range.bytes; // it failed: its error
+      await new Promise<void>((wake) => range.waiting.push({ upTo, wake }));
+    }
   }
 
   /** Drops every range (a cache clear or close). */

@@ -29,6 +29,18 @@ export interface HttpGetOptions {
   maxErrorBytes?: number;
 }
 
+/**
+ * The bytes of a 2xx body as they arrive, while it is being received into one buffer of its final size
+ * (a known length within one segment): that buffer and how many of its leading bytes are in.
+ */
+export type BodyProgress = (status: number, headers: IncomingHttpHeaders, into: Buffer, received: number) => void;
+
+export interface SegmentedGetOptions extends HttpGetOptions {
+  segmentBytes: number;
+  allocate?: (size: number) => Buffer;
+  onProgress?: BodyProgress;
+}
+
 export class HttpClient {
   private readonly agent: Agent;
   private readonly tls = new TlsMismatchCheck();
@@ -58,7 +70,7 @@ export class HttpClient {
    * GET `url` with a 2xx body delivered in buffers of `segmentBytes` (the last one shorter), each
    * filled straight from the socket's chunks: no whole-body buffer, no second copy.
    */
-  async getSegmented(url: string, opts: HttpGetOptions & { segmentBytes: number; allocate?: (size: number) => Buffer }): Promise<SegmentedResponse> {
+  async getSegmented(url: string, opts: SegmentedGetOptions): Promise<SegmentedResponse> {
     const target = new URL(url);
     try {
       return await this.dispatch(target, opts);
@@ -67,7 +79,7 @@ export class HttpClient {
     }
   }
 
-  private dispatch(target: URL, opts: HttpGetOptions & { segmentBytes: number; allocate?: (size: number) => Buffer }): Promise<SegmentedResponse> {
+  private dispatch(target: URL, opts: SegmentedGetOptions): Promise<SegmentedResponse> {
     const where = target.origin;
     const { signal } = opts;
     if (signal?.aborted) return Promise.reject(asTransportError(signal.reason, where, signal));
@@ -105,7 +117,12 @@ export class HttpClient {
           },
           onResponseData: (c, chunk) => {
             if (!res || settled) return;
-            if (res.sink.length + chunk.length <= res.limit) return res.sink.push(chunk);
+            if (res.sink.length + chunk.length <= res.limit) {
+              res.sink.push(chunk);
+              const into = res.ok && opts.onProgress ? res.sink.filling() : undefined;
+              if (into) opts.onProgress!(res.status, res.headers, into, res.sink.length);
+              return;
+            }
             if (res.ok) return c.abort(new ProtocolError(`${where} sent a larger response than expected (over ${res.limit} bytes)`));
             res.sink.push(chunk.subarray(0, res.limit - res.sink.length)); // an error body is only informative: keep its head
             done();
@@ -181,6 +198,11 @@ class SegmentSink {
       at += take;
       if (this.filled === this.segmentBytes) this.close();
     }
+  }
+
+  /** The buffer of final size the body is being received into, while it is the first segment. */
+  filling(): Buffer | undefined {
+    return this.done.length === 0 && this.chunks.length === 0 ? this.current : undefined;
   }
 
   segments(): Buffer[] {

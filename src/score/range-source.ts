@@ -3,7 +3,8 @@
 import { AccessDenied, InvalidInput, NotFound, ProtocolError, TransientError, Unavailable } from '../errors.js';
 import type { FetchOptions, ObjectIdentity, RangeSource } from '../model.js';
 import { logger } from '../util/log.js';
-import { header, type HttpClient, type SegmentedResponse } from './http.js';
+import type { IncomingHttpHeaders } from 'node:http';
+import { header, type BodyProgress, type HttpClient, type SegmentedResponse } from './http.js';
 import { withRetry } from './retry.js';
 import type { UrlCache } from './url-cache.js';
 
@@ -56,7 +57,8 @@ export class ScoreRangeSource implements RangeSource {
     if (end <= offset) return [];
     const deadline = opts.deadline ?? Date.now() + this.readDeadlineMs;
     try {
-      return await withRetry((signal) => this.tryOnce(obj, offset, end, { segmentBytes, allocate: opts.allocate }, deadline, signal), {
+      const onProgress = opts.onProgress && segmentBytes >= end - offset ? rangeProgress(obj, offset, end, opts.onProgress) : undefined;
+      return await withRetry((signal) => this.tryOnce(obj, offset, end, { segmentBytes, allocate: opts.allocate, onProgress }, deadline, signal), {
         deadline,
         signal: opts.signal,
         what: `reading object ${obj.id}`,
@@ -78,7 +80,7 @@ export class ScoreRangeSource implements RangeSource {
     obj: ObjectIdentity,
     offset: number,
     end: number,
-    segments: { segmentBytes: number; allocate: ((size: number) => Buffer) | undefined },
+    segments: { segmentBytes: number; allocate: ((size: number) => Buffer) | undefined; onProgress: BodyProgress | undefined },
     deadline: number,
     signal: AbortSignal,
   ): Promise<Buffer[]> {
@@ -100,17 +102,33 @@ export class ScoreRangeSource implements RangeSource {
   }
 }
 
+/**
+ * Progress of a range's body, passed on only once its status and Content-Range say it is the bytes
+ * [offset, end) of this object (checked again, with its length, when it ends).
+ */
+function rangeProgress(obj: ObjectIdentity, offset: number, end: number, onProgress: (into: Buffer, received: number) => void): BodyProgress {
+  return (status, headers, into, received) => {
+    const r = status === 206 ? contentRange(headers) : undefined;
+    if (r && r.first === offset && r.last === end - 1 && r.total === String(obj.size)) onProgress(into, received);
+  };
+}
+
+/** A Content-Range header's first and last byte and total ("*" when unknown). */
+function contentRange(headers: IncomingHttpHeaders): { first: number; last: number; total: string } | undefined {
+  const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec((header(headers, 'content-range') ?? '').trim());
+  return m ? { first: Number(m[1]), last: Number(m[2]), total: m[3]! } : undefined;
+}
+
 /** The bytes [offset, end) from an object store's response, in segments, or an error if it is not exactly that. */
 export function checkRangeResponse(res: SegmentedResponse, obj: ObjectIdentity, offset: number, end: number, segmentBytes: number): Buffer[] {
   const what = `object ${obj.id} bytes ${offset}-${end - 1}`;
   const expected = end - offset;
   switch (res.status) {
     case 206: {
-      const range = header(res.headers, 'content-range') ?? '';
-      const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(range.trim());
-      if (!m) throw new ProtocolError(`${what}: 206 without a valid Content-Range`);
-      if (m[3] !== String(obj.size)) throw new ProtocolError(`${what}: the object store says the object has ${m[3]} bytes, Score said ${obj.size}`);
-      if (Number(m[1]) !== offset || Number(m[2]) !== end - 1) throw new ProtocolError(`${what}: the object store sent bytes ${m[1]}-${m[2]} instead`);
+      const r = contentRange(res.headers);
+      if (!r) throw new ProtocolError(`${what}: 206 without a valid Content-Range`);
+      if (r.total !== String(obj.size)) throw new ProtocolError(`${what}: the object store says the object has ${r.total} bytes, Score said ${obj.size}`);
+      if (r.first !== offset || r.last !== end - 1) throw new ProtocolError(`${what}: the object store sent bytes ${r.first}-${r.last} instead`);
       if (res.length !== expected) throw new TransientError(`${what}: body of ${res.length} bytes, expected ${expected}`);
       return res.segments;
     }

@@ -1,17 +1,20 @@
 // Region queries of a BAM through a cold mount cost small ranges, not whole 1 MiB blocks: the index,
 // then for each place samtools reads (the header, the EOF marker, the region) one range that reaches
 // at most REACH past the read, or a run of them that stops at a block's worth when the kernel's
-// readahead goes further; and samtools says what it says on the local file.
+// readahead goes further; and samtools says what it says on the local file. A read is answered once its
+// own bytes of a range have arrived, before the rest of the range.
 import test from 'ava';
-import { readFile, stat } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { ALIGN, REACH } from '../src/cache/small-ranges.js';
-import { output } from './helpers/exec.js';
+import { exec, output } from './helpers/exec.js';
 import { mountScorefs } from './helpers/mount.js';
 import { repoRoot } from './helpers/paths.js';
 import { sampleData } from './helpers/sample-data.js';
 import { startServer, type RunningServer } from './helpers/server.js';
 import { sliceData } from './helpers/slice-data.js';
+import { tempDir } from './helpers/tmp.js';
 import { waitFor } from './helpers/wait.js';
 
 const BENCH = path.join(repoRoot, '.tmp', 'slice-data-5M-long', 'BENCH');
@@ -73,4 +76,22 @@ test('the mount keeps the kernel readahead small by default, and --read-ahead se
   t.is(await readAheadKb(small.mnt), 128);
   const big = await mountScorefs(t, { serverUrl: server.url, extraArgs: ['--read-ahead', '1M'] });
   t.is(await readAheadKb(big.mnt), 1024);
+});
+
+test('a random read is answered once its own bytes have arrived, not after its whole small range', async (t) => {
+  const data = path.join(await tempDir(t), 'data');
+  await mkdir(path.join(data, 'ST1', 'AN-R'), { recursive: true });
+  const source = path.join(data, 'ST1', 'AN-R', 'random.bin');
+  await writeFile(source, randomBytes(8 * BLOCK));
+  const server = await startServer(t, { data });
+  // At 128 KiB/s the read's range (REACH past it, over 448 KiB) takes more than 3 s to arrive.
+  await server.setFaults({ route: 'object', bytesPerSecond: 128 * 1024 });
+  const m = await mountScorefs(t, { serverUrl: server.url });
+  const at = 5 * BLOCK + 12 * 4096;
+  const piece = path.join(await tempDir(t), 'piece');
+  const r = await exec('dd', [`if=${path.join(m.mnt, 'AN-R', 'random.bin')}`, `of=${piece}`, 'bs=4096', `skip=${at / 4096}`, 'count=1', 'status=none']);
+  t.is(r.code, 0, r.stderr);
+  const sent = await server.objectBytesSent();
+  t.true((await readFile(piece)).equals((await readFile(source)).subarray(at, at + 4096)), 'the bytes of the file');
+  t.true(sent < REACH, `answered after ${sent} bytes of the range had been sent, not all of its ${REACH} and more`);
 });

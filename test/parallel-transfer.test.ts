@@ -93,6 +93,20 @@ test('a prefetch window larger than the memory tier: the blocks the tier drops a
   t.true(sent <= SIZE * 1.05, `bytes fetched ${sent} ≤ 1.05 × ${SIZE}`);
 });
 
+test('a sequential read leaves its blocks behind in the memory tier: the blocks ahead fit, and are not read back from disk', async (t) => {
+  const s = await setup(t);
+  const m = await mountScorefs(t, { serverUrl: s.server.url, extraArgs: ['--memory-size', '12M'] });
+  t.is(await md5(path.join(m.mnt, s.rel)), await md5(s.local));
+  const stats = JSON.parse(await readFile(path.join(m.mnt, '.scorefs', 'stats.json'), 'utf8')) as {
+    cache: { bytesFromDisk: number; bytesFromMemory: number; memoryBytes: number };
+  };
+  t.log(`${stats.cache.bytesFromMemory} bytes from memory, ${stats.cache.bytesFromDisk} read back from disk; ${stats.cache.memoryBytes} in the tier at the end`);
+  // The tier holds 12 MiB of a 24 MiB file: kept behind the reader, the blocks it read would leave half
+  // of those it prefetched to be read back from disk.
+  t.true(stats.cache.bytesFromDisk <= 2 * MiB, `read back from disk: ${stats.cache.bytesFromDisk} bytes`);
+  t.true(stats.cache.memoryBytes <= 8 * MiB, `the blocks behind the reader left the tier (${stats.cache.memoryBytes} bytes in it)`);
+});
+
 test('random reads through the mount fetch nothing ahead', async (t) => {
   const s = await setup(t);
   const m = await mountScorefs(t, { serverUrl: s.server.url });

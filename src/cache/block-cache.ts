@@ -20,7 +20,7 @@ import { blockCount, objectKey } from './object-key.js';
 import { GiB, MiB, resolveOptions, type BlockCacheOptions, type ResolvedOptions } from './options.js';
 import { OrphanSweeper } from './orphan-sweeper.js';
 import { blockSpan } from './parts.js';
-import { CacheStream, PrefetchWindow } from './prefetch-window.js';
+import { BACKWARD_SLACK, CacheStream, PrefetchWindow } from './prefetch-window.js';
 import { SmallRanges } from './small-ranges.js';
 import { newCounters, type CacheStats, type Counters } from './stats.js';
 
@@ -30,6 +30,8 @@ export type { CacheStats } from './stats.js';
 const TOUCH_FLUSH_MS = 5000;
 const RETRY_PAUSE_MS = 200;
 const POOL_FREE_BYTES = 32 * MiB;
+/** What a stream's near window leaves of the memory tier: the blocks about its reader (see dropBehind). */
+const NEAR_MARGIN = 4 * MiB;
 /**
  * A block whose read ran out its deadline fails at once for this long: the kernel asks again for a
  * page its readahead could not get, and that reader should not wait a whole deadline a second time.
@@ -260,10 +262,11 @@ export class BlockCache implements ByteReader {
   openStream(obj: ObjectIdentity, opts: { end?: number } = {}): ReadStreamHandle {
     const end = Math.min(obj.size, opts.end ?? obj.size);
     const { prefetchMaxBytes, memoryBytes, transferChunkBytes } = this.opts;
-    // Blocks loaded ahead wait in the memory tier: loading more than half of it ahead would evict them
-    // before their reader comes (and a warm read would read them from disk twice). Beyond that, the
+    // Blocks loaded ahead wait in the memory tier, which a sequential reader's blocks leave once it is
+    // past them (dropBehind): all of the tier but the few blocks about the reader may be loaded ahead;
+    // more would evict them before their reader comes (and read them from disk twice). Beyond that, the
     // window only fetches what the cache lacks, so that a capped link has enough GETs in flight.
-    const near = memoryBytes > 0 ? Math.min(prefetchMaxBytes, Math.max(MiB, Math.floor(memoryBytes / 2))) : prefetchMaxBytes;
+    const near = memoryBytes > 0 ? Math.min(prefetchMaxBytes, Math.max(MiB, Math.floor(memoryBytes / 2), memoryBytes - NEAR_MARGIN)) : prefetchMaxBytes;
     const window = (max: number): PrefetchWindow => new PrefetchWindow(end, MiB, max, transferChunkBytes);
     const stream = new CacheStream(obj, window(near), near < prefetchMaxBytes ? window(prefetchMaxBytes) : undefined);
     this.streams.set(stream, stream);
@@ -512,9 +515,23 @@ export class BlockCache implements ByteReader {
   }
 
   private prefetch(stream: CacheStream, okey: string, offset: number, end: number): void {
+    this.dropBehind(stream, okey, offset);
     this.prefetchWindow(stream.obj, stream.window, okey, offset, end);
     // After the near window: its blocks are loading by then, and are not asked for twice.
     if (stream.beyond) this.prefetchWindow(stream.obj, stream.beyond, okey, offset, end, true);
+  }
+
+  /**
+   * A sequential reader's blocks leave the memory tier once it is past them by more than the kernel
+   * reorders its reads: the page cache holds what it read and the disk tier the block, so the tier's
+   * room goes to the blocks loaded ahead of it.
+   */
+  private dropBehind(stream: CacheStream, okey: string, offset: number): void {
+    if (!stream.window.enabled || !this.disk.enabled) return;
+    const below = Math.floor((offset - BACKWARD_SLACK) / this.opts.blockSize);
+    stream.droppedBelow ??= Math.max(0, below - 1);
+    for (let n = stream.droppedBelow; n < below; n++) this.memory.delete(okey, n);
+    stream.droppedBelow = Math.max(stream.droppedBelow, below);
   }
 
   /** `missingOnly`: fetch only what the cache lacks (see BlockLoader.prefetch; default: if no memory tier). */

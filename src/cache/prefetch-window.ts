@@ -3,7 +3,7 @@
 import type { ObjectIdentity, ReadStreamHandle } from '../model.js';
 
 /** A read this far behind or ahead of the stream's front still counts as sequential. */
-const BACKWARD_SLACK = 2 * 1024 * 1024;
+export const BACKWARD_SLACK = 2 * 1024 * 1024;
 const FORWARD_SLACK = 2 * 1024 * 1024;
 /**
  * Bytes a stream must have read in one sequential run before anything is prefetched: a region
@@ -72,6 +72,8 @@ export class PrefetchWindow {
 /** An open file's reads (the handle the vfs passes back in ReadOptions.stream). */
 export class CacheStream implements ReadStreamHandle {
   closed = false;
+  /** Blocks below this one left the memory tier behind the reader (see BlockCache); unset before the first. */
+  droppedBelow: number | undefined;
 
   constructor(
     readonly obj: ObjectIdentity,

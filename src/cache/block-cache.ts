@@ -30,7 +30,7 @@ export type { CacheStats } from './stats.js';
 const TOUCH_FLUSH_MS = 5000;
 const RETRY_PAUSE_MS = 200;
 const POOL_FREE_BYTES = 32 * MiB;
-/** What a stream's near window leaves of the memory tier: the blocks about its reader (see dropBehind). */
+/** What a lone sequential reader's near window leaves of the memory tier: the blocks about it (see nearWindow). */
 const NEAR_MARGIN = 4 * MiB;
 /**
  * A block whose read ran out its deadline fails at once for this long: the kernel asks again for a
@@ -63,6 +63,8 @@ export class BlockCache implements ByteReader {
   private readonly keys = new WeakMap<ObjectIdentity, string>();
   /** The streams this cache handed out (openStream), by the handle the reader holds. */
   private readonly streams = new WeakMap<ReadStreamHandle, CacheStream>();
+  /** Open streams reading sequentially (see nearWindow). */
+  private readonly sequential = new Set<CacheStream>();
   private readonly rechecked = new Set<string>();
   private readonly recentFailures = new Map<string, { until: number; err: Unavailable }>();
   private lastReadAt = 0;
@@ -261,14 +263,11 @@ export class BlockCache implements ByteReader {
 
   openStream(obj: ObjectIdentity, opts: { end?: number } = {}): ReadStreamHandle {
     const end = Math.min(obj.size, opts.end ?? obj.size);
-    const { prefetchMaxBytes, memoryBytes, transferChunkBytes } = this.opts;
-    // Blocks loaded ahead wait in the memory tier, which a sequential reader's blocks leave once it is
-    // past them (dropBehind): all of the tier but the few blocks about the reader may be loaded ahead;
-    // more would evict them before their reader comes (and read them from disk twice). Beyond that, the
-    // window only fetches what the cache lacks, so that a capped link has enough GETs in flight.
-    const near = memoryBytes > 0 ? Math.min(prefetchMaxBytes, Math.max(MiB, Math.floor(memoryBytes / 2), memoryBytes - NEAR_MARGIN)) : prefetchMaxBytes;
+    const { prefetchMaxBytes, transferChunkBytes } = this.opts;
+    // Beyond the near window (nearWindow), the window only fetches what the cache lacks, so that a
+    // capped link has enough GETs in flight.
     const window = (max: number): PrefetchWindow => new PrefetchWindow(end, MiB, max, transferChunkBytes);
-    const stream = new CacheStream(obj, window(near), near < prefetchMaxBytes ? window(prefetchMaxBytes) : undefined);
+    const stream = new CacheStream(obj, window(this.nearWindow()), this.nearWindow(2) < prefetchMaxBytes ? window(prefetchMaxBytes) : undefined);
     this.streams.set(stream, stream);
     return stream;
   }
@@ -515,10 +514,27 @@ export class BlockCache implements ByteReader {
   }
 
   private prefetch(stream: CacheStream, okey: string, offset: number, end: number): void {
+    if (stream.window.enabled) this.sequential.add(stream);
+    else this.sequential.delete(stream);
+    for (const s of this.sequential) if (s.closed) this.sequential.delete(s);
+    stream.window.limit(this.nearWindow());
     this.dropBehind(stream, okey, offset);
     this.prefetchWindow(stream.obj, stream.window, okey, offset, end);
     // After the near window: its blocks are loading by then, and are not asked for twice.
     if (stream.beyond) this.prefetchWindow(stream.obj, stream.beyond, okey, offset, end, true);
+  }
+
+  /**
+   * How far ahead of a reader blocks are loaded into the memory tier, with `readers` reading
+   * sequentially: more than the tier holds would evict them before their reader comes (and read them
+   * from disk twice). A lone reader's blocks leave the tier behind it (dropBehind), so it may take all
+   * of the tier but the few blocks about it; several share it, half of it each at most.
+   */
+  private nearWindow(readers = this.sequential.size): number {
+    const { prefetchMaxBytes, memoryBytes } = this.opts;
+    if (memoryBytes <= 0) return prefetchMaxBytes;
+    const half = Math.max(MiB, Math.floor(memoryBytes / 2));
+    return Math.min(prefetchMaxBytes, readers <= 1 ? Math.max(half, memoryBytes - NEAR_MARGIN) : half);
   }
 
   /**

@@ -31,7 +31,7 @@ export class PrefetchWindow {
     /** Prefetch stops here (the object's end, or a slice's last original byte). */
     private readonly size: number,
     private readonly minWindow: number,
-    private readonly maxWindow: number,
+    private maxWindow: number,
     /** Least worth asking for at once (a transfer chunk): the window is topped up in such steps. */
     private readonly step: number = minWindow,
   ) {}
@@ -57,6 +57,12 @@ export class PrefetchWindow {
     if (to <= from) return undefined;
     this.ahead = to;
     return { offset: from, end: to };
+  }
+
+  /** A new largest window (the memory it may take changed): a smaller one applies at once. */
+  limit(maxWindow: number): void {
+    this.maxWindow = Math.max(this.minWindow, maxWindow);
+    this.window = Math.min(this.window, this.maxWindow);
   }
 
   /** Only [.., end) of the last range was issued (budget): the rest is asked for again later. */

@@ -267,7 +267,8 @@ export class BlockCache implements ByteReader {
     // Beyond the near window (nearWindow), the window only fetches what the cache lacks, so that a
     // capped link has enough GETs in flight.
     const window = (max: number): PrefetchWindow => new PrefetchWindow(end, MiB, max, transferChunkBytes);
-    const stream = new CacheStream(obj, window(this.nearWindow()), this.nearWindow(2) < prefetchMaxBytes ? window(prefetchMaxBytes) : undefined);
+    const beyond = this.nearWindow(2) < prefetchMaxBytes ? window(prefetchMaxBytes) : undefined; // once several readers share the tier
+    const stream = new CacheStream(obj, window(this.nearWindow()), beyond, (closed) => this.sequential.delete(closed));
     this.streams.set(stream, stream);
     return stream;
   }
@@ -514,9 +515,8 @@ export class BlockCache implements ByteReader {
   }
 
   private prefetch(stream: CacheStream, okey: string, offset: number, end: number): void {
-    if (stream.window.enabled) this.sequential.add(stream);
+    if (stream.window.enabled && !stream.closed) this.sequential.add(stream); // a closed one left on close
     else this.sequential.delete(stream);
-    for (const s of this.sequential) if (s.closed) this.sequential.delete(s);
     stream.window.limit(this.nearWindow());
     this.dropBehind(stream, okey, offset);
     this.prefetchWindow(stream.obj, stream.window, okey, offset, end);

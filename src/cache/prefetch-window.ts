@@ -87,9 +87,11 @@ export class CacheStream implements ReadStreamHandle {
     readonly window: PrefetchWindow,
     /** Further ahead, what the cache lacks is fetched (and lands on disk); none when `window` reaches as far. */
     readonly beyond?: PrefetchWindow,
+    private readonly onClose?: (stream: CacheStream) => void,
   ) {}
 
   close(): void {
     this.closed = true;
+    this.onClose?.(this);
   }
 }

@@ -146,14 +146,19 @@ export class SmallRanges {
 
   /** Keeps the range whose bytes `fetch` brings; a failed fetch drops it again. */
   add(okey: string, plan: RangePlan, fetch: RangeFetch): SmallRange {
-    // eslint-disable-next-line prefer-const -- the fetch's progress calls (always later) need the range
-    let range: SmallRange;
-    const bytes = fetch((into, received) => {
-      range.partial = { into, received };
-      const at = range.start + received;
-      range.waiting = range.waiting.filter((w) => (w.upTo <= at ? (w.wake(), false) : true));
-    });
-    range = { ...plan, bytes, value: undefined, settled: false, partial: undefined, waiting: [] };
+    const range: SmallRange = {
+      ...plan,
+      // progress comes only once the GET is under way, after the range is made
+      bytes: fetch((into, received) => {
+        range.partial = { into, received };
+        const at = range.start + received;
+        range.waiting = range.waiting.filter((w) => (w.upTo <= at ? (w.wake(), false) : true));
+      }),
+      value: undefined,
+      settled: false,
+      partial: undefined,
+      waiting: [],
+    };
     const key = keyOf(okey, range);
     let set = this.byObject.get(okey);
     if (!set) this.byObject.set(okey, (set = new Set()));

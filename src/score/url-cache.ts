@@ -44,13 +44,7 @@ export class UrlCache {
 
   /** A URL of the object valid now. Waits for a fetch at most until the caller's deadline or abort. */
   async get(subject: UrlSubject, opts: CallOptions = {}): Promise<string> {
-    const now = Date.now();
-    const cached = this.urls.get(subject.id);
-    if (cached && now < cached.expiresAt) {
-      if (now >= cached.refreshAt) void this.fetch(subject).catch((err: unknown) => log.debug({ object: subject.id, err: describe(err) }, 'early URL refresh failed'));
-      return cached.url;
-    }
-    return (await waitFor(this.fetch(subject), opts, subject.id)).url;
+    return (await this.current(subject, opts)).url;
   }
 
   /**
@@ -58,15 +52,24 @@ export class UrlCache {
    * a URL fetch if none is held: the same request answers both, and Score's access check with them.
    */
   async md5(subject: UrlSubject, opts: CallOptions = {}): Promise<string | null> {
-    const cached = this.urls.get(subject.id);
-    if (cached && Date.now() < cached.expiresAt) return cached.md5;
-    return (await waitFor(this.fetch(subject), opts, subject.id)).md5;
+    return (await this.current(subject, opts)).md5;
   }
 
   /** The object store refused `url` (403): forget it unless a newer URL replaced it already. */
   invalidate(id: string, url: string): void {
     const cached = this.urls.get(id);
     if (cached?.url === url) this.urls.set(id, { ...cached, expiresAt: 0, refreshAt: 0 });
+  }
+
+  /** The entry valid now (refreshed in the background near its end), or the one a fetch brings. */
+  private current(subject: UrlSubject, opts: CallOptions): Promise<CachedUrl> {
+    const now = Date.now();
+    const cached = this.urls.get(subject.id);
+    if (cached && now < cached.expiresAt) {
+      if (now >= cached.refreshAt) void this.fetch(subject).catch((err: unknown) => log.debug({ object: subject.id, err: describe(err) }, 'early URL refresh failed'));
+      return Promise.resolve(cached);
+    }
+    return waitFor(this.fetch(subject), opts, subject.id);
   }
 
   private fetch(subject: UrlSubject): Promise<CachedUrl> {

@@ -69,9 +69,9 @@ export class ObjectAccess implements ByteReader {
 
   /** At once (see ByteReader.readInto) when the object is admitted already and the cache has the bytes in memory. */
   readInto(obj: ObjectIdentity, offset: number, target: Buffer, opts: ReadOptions = {}): number | Promise<number> {
+    const read = (identity: ObjectIdentity): number | Promise<number> => this.reader.readInto(identity, offset, target, this.through(identity, opts));
     const identity = this.admittedNow(obj);
-    if (identity) return this.reader.readInto(identity, offset, target, this.through(identity, opts));
-    return this.identityOf(obj, opts.deadline).then((admitted) => this.reader.readInto(admitted, offset, target, this.through(admitted, opts)));
+    return identity ? read(identity) : this.identityOf(obj, opts.deadline).then(read);
   }
 
   /** The cache's own stream opens with the first read, for the identity admitted then. */

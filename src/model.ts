@@ -99,9 +99,10 @@ export interface ByteReader {
   /**
    * Called on open: resolves once obj may be read (throws AccessDenied or Unavailable otherwise), so a
    * refusal shows at open, before the kernel's page cache could serve a byte. Only a reader that guards
-   * access implements it; reads check too.
+   * access implements it; reads check too. `whole`: the object will be read whole (a paired index), so
+   * what only a partial read needs of Score is not asked for.
    */
-  admit?(obj: ObjectIdentity): Promise<void>;
+  admit?(obj: ObjectIdentity, opts?: { whole?: boolean }): Promise<void>;
   /** Bytes [offset, offset+length) of the object, clamped to its size (short at EOF, never an error). */
   read(obj: ObjectIdentity, offset: number, length: number, opts?: ReadOptions): Promise<Buffer>;
   /**

@@ -15,7 +15,7 @@ import { sampleData } from './helpers/sample-data.js';
 import { startServer, type RunningServer } from './helpers/server.js';
 import { sliceData } from './helpers/slice-data.js';
 import { tempDir } from './helpers/tmp.js';
-import { waitFor } from './helpers/wait.js';
+import { settled } from './helpers/wait.js';
 
 const BENCH = path.join(repoRoot, '.tmp', 'slice-data-5M-long', 'BENCH');
 /** The most one small range holds: REACH past the read, plus the 64 KiB grid at either end. */
@@ -23,17 +23,9 @@ const RANGE_MAX = REACH + 2 * ALIGN;
 /** The most a run of small ranges holds: a block (1 MiB, the default block size). */
 const BLOCK = 1024 * 1024;
 
-/** Object bytes the server sent once the mount's background fetches (readahead, index) are over. */
-async function settledBytes(server: RunningServer): Promise<number> {
-  let last = await server.objectBytesSent();
-  let steady = 0;
-  await waitFor('object bytes to settle', async () => {
-    const now = await server.objectBytesSent();
-    steady = now === last ? steady + 1 : 0;
-    last = now;
-    return steady >= 25; // unchanged over ~25 scrapes (half a second or more)
-  }, 30_000);
-  return last;
+/** Object bytes the server has sent once the mount's background fetches (read-ahead, index) are over. */
+function settledBytes(server: RunningServer): Promise<number> {
+  return settled('object bytes to settle', () => server.objectBytesSent());
 }
 
 test('a cold region query of a BAM fetches its index and one small range per place samtools reads', async (t) => {

@@ -13,7 +13,7 @@ import { exec, output } from './helpers/exec.js';
 import { mountScorefs, runScorefs } from './helpers/mount.js';
 import { startServer, type RunningServer } from './helpers/server.js';
 import { tempDir } from './helpers/tmp.js';
-import { waitFor } from './helpers/wait.js';
+import { settled, waitFor } from './helpers/wait.js';
 
 const MiB = 1024 * 1024;
 const SIZE = 24 * MiB;
@@ -47,17 +47,9 @@ async function peakInFlight(server: RunningServer): Promise<number> {
   return Number(m[1]);
 }
 
-/** Object bytes the server has sent once the count has stopped moving (read-ahead settles). */
-async function settledBytes(server: RunningServer): Promise<number> {
-  let last = -1;
-  let now = await server.objectBytesSent();
-  await waitFor('object bytes to settle', async () => {
-    last = now;
-    await new Promise((r) => setTimeout(r, 500));
-    now = await server.objectBytesSent();
-    return now === last;
-  });
-  return now;
+/** Object bytes the server has sent once the mount's background fetches (read-ahead, index) are over. */
+function settledBytes(server: RunningServer): Promise<number> {
+  return settled('object bytes to settle', () => server.objectBytesSent());
 }
 
 async function md5(file: string): Promise<string> {

@@ -8,7 +8,8 @@
 import type { ByteReader, Catalog, CatalogFile } from '../model.js';
 import { logger } from '../util/log.js';
 import { Dir } from './dir.js';
-import { companions, isAlignmentFile, pairIndexes } from '../catalog-rules.js';
+import { companions, COMPANION_EXTENSIONS, isAlignmentFile, pairIndexes } from '../catalog-rules.js';
+import { CohortAhead, type CohortPlaces } from './cohort-ahead.js';
 import { ObjectFile } from './object-file.js';
 import { SliceDir } from './slice-dir.js';
 import type { SliceIndexKind } from '../genomics/slice-plan.js';
@@ -34,9 +35,13 @@ export function buildTree(catalog: Catalog, opts: TreeOptions): Dir {
   // The object-id layout also shows each file's companions by the object id of what they accompany.
   const aliases = opts.layout === 'object-id' ? companions(catalog.files) : [];
   const aliased = new Map<CatalogFile, ObjectFile | undefined>(aliases.map((c) => [c.file, undefined]));
+  // Indexes and other companions are described with the file they accompany, not as a cohort of their own.
+  const members: ObjectFile[] = [];
+  const cohort = new CohortAhead(members, cohortPlaces(opts.layout));
 
   for (const f of catalog.files) {
-    const node = new ObjectFile(f, opts.reader, isAlignmentFile(f.fileName) ? pairs.get(f) : undefined);
+    const companion = (COMPANION_EXTENSIONS as readonly string[]).includes(kindOf(f.fileName));
+    const node = new ObjectFile(f, opts.reader, isAlignmentFile(f.fileName) ? pairs.get(f) : undefined, companion ? undefined : cohort);
     if (aliased.has(f)) aliased.set(f, node);
     if (!safeName(f.fileName) || !safeName(f.analysisId) || !safeName(f.studyId) || !safeName(f.id)) {
       log.warn({ object: f.id }, 'skipping a catalog entry whose name cannot be a path component');
@@ -49,6 +54,7 @@ export function buildTree(catalog: Catalog, opts: TreeOptions): Dir {
           ? [root.subdir(f.studyId, f.lastModified).subdir(f.analysisId, f.lastModified), f.fileName]
           : [root, f.id];
     const added = parent.add(name, node);
+    if (added && !companion) members.push(node);
     const slices = added ? sliceDirFor(f, pairs.get(f), opts.reader) : undefined;
     if (slices) parent.add(`${name}.slices`, slices);
     if (!added) log.warn({ object: f.id, fileName: f.fileName }, 'duplicate path in the catalog; keeping the first');
@@ -60,6 +66,25 @@ export function buildTree(catalog: Catalog, opts: TreeOptions): Dir {
     if (target && safeName(of.id)) root.add(`${of.id}.${ext}`, target, { hidden: true });
   }
   return root;
+}
+
+/** A file's kind is its extension (two for a compressed one: vcf.gz); its place, its path in the layout. */
+function cohortPlaces(layout: Layout): CohortPlaces<ObjectFile> {
+  // NUL between path components sorts a directory before its longer-named siblings, as a listing does.
+  const orderKeyOf =
+    layout === 'bundle'
+      ? ({ file: f }: ObjectFile) => `${f.analysisId}\0${f.fileName}`
+      : layout === 'study'
+        ? ({ file: f }: ObjectFile) => `${f.studyId}\0${f.analysisId}\0${f.fileName}`
+        : ({ file: f }: ObjectFile) => f.id;
+  return { kindOf: ({ file }) => kindOf(file.fileName), orderKeyOf };
+}
+
+function kindOf(fileName: string): string {
+  const ext = extension(fileName);
+  if (ext !== 'gz' && ext !== 'bgz') return ext;
+  const stem = fileName.slice(0, fileName.lastIndexOf('.'));
+  return stem.includes('.') ? `${extension(stem)}.${ext}` : ext;
 }
 
 /** The slice directory of an indexed BAM or CRAM, or undefined for any other file. */

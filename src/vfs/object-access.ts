@@ -58,8 +58,8 @@ export class ObjectAccess implements ByteReader {
     private readonly opts: ObjectAccessOptions,
   ) {}
 
-  async admit(obj: ObjectIdentity): Promise<void> {
-    await this.identityOf(obj);
+  async admit(obj: ObjectIdentity, opts: { whole?: boolean } = {}): Promise<void> {
+    await this.identityOf(obj, undefined, opts.whole);
   }
 
   async read(obj: ObjectIdentity, offset: number, length: number, opts: ReadOptions = {}): Promise<Buffer> {

@@ -2,6 +2,7 @@
 // ReadStreamHandle per open so the cache can see sequential access and prefetch.
 import type { ByteReader, CatalogFile, ObjectIdentity } from '../model.js';
 import { logger } from '../util/log.js';
+import type { CohortAhead, CohortMember } from './cohort-ahead.js';
 import type { FileHandle, FileNode, NodeStat } from './node.js';
 
 const log = logger('vfs');
@@ -11,7 +12,7 @@ const HEADER_FIRST_READ = 4096;
 /** htslib checks the end-of-file marker of a BAM (28 bytes) or CRAM (38) on every open. */
 const EOF_MARKER_BYTES = 38;
 
-export class ObjectFile implements FileNode {
+export class ObjectFile implements FileNode, CohortMember {
   private fetchedAhead = false;
 
   /**
@@ -20,11 +21,13 @@ export class ObjectFile implements FileNode {
    * header and the EOF marker are asked for at once on that open, before the file's own admission is
    * answered: a region query then waits for their round trips side by side rather than one after
    * another as samtools reads them (the cache fetches the latter two as small ranges).
+   * @param cohort the files of its kind, told of every open so the next ones of a cohort are described ahead.
    */
   constructor(
     readonly file: CatalogFile,
     private readonly reader: ByteReader,
     private readonly pairedIndex?: ObjectIdentity,
+    private readonly cohort?: CohortAhead<ObjectFile>,
   ) {}
 
   get kind(): 'file' {
@@ -39,6 +42,7 @@ export class ObjectFile implements FileNode {
     const obj = this.file;
     const reader = this.reader;
     this.fetchAheadInBackground();
+    this.cohort?.opened(this);
     await reader.admit?.(obj);
     const stream = reader.openStream(obj);
     return {
@@ -46,6 +50,12 @@ export class ObjectFile implements FileNode {
       readInto: (offset, target) => reader.readInto(obj, offset, target, { stream }),
       release: () => stream.close(),
     };
+  }
+
+  /** Score's word on the file and its paired index, and their URLs, as its open will want them; no bytes. */
+  async describeAhead(): Promise<void> {
+    const { reader, pairedIndex } = this;
+    await Promise.all([reader.admit?.(this.file), pairedIndex && reader.admit?.(pairedIndex, { whole: true })]);
   }
 
   /** Never blocks the open. Every read here goes through the reader's access gate, as the open's own do. */

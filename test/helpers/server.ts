@@ -114,6 +114,15 @@ function routeSum(text: string, metric: string, route: 'api' | 'object'): number
 
 /** API requests the server answered, less this counter's own earlier scrapes (each is counted once answered). */
 export function apiRequestCounter(server: RunningServer): () => Promise<number> {
+  const traffic = trafficCounter(server);
+  return async () => (await traffic()).apiRequests;
+}
+
+/** API requests answered (less this counter's own earlier scrapes) and object bytes sent, from one scrape. */
+export function trafficCounter(server: RunningServer): () => Promise<{ apiRequests: number; objectBytes: number }> {
   let scrapes = 0;
-  return async () => (await server.apiRequestsAnswered()) - scrapes++;
+  return async () => {
+    const text = await server.metricsText();
+    return { apiRequests: routeSum(text, 'scorefs_server_requests_total', 'api') - scrapes++, objectBytes: routeSum(text, 'scorefs_server_bytes_sent_total', 'object') };
+  };
 }

@@ -8,3 +8,15 @@ export async function waitFor(what: string, cond: () => boolean | Promise<boolea
     await sleep(20);
   }
 }
+
+/** `read()`'s value once it has stopped moving: the same across `quietMs` (background fetches settle). */
+export async function settled<T>(what: string, read: () => Promise<T>, quietMs = 500, timeoutMs = 30_000): Promise<T> {
+  let now = await read();
+  await waitFor(what, async () => {
+    const last = JSON.stringify(now);
+    await sleep(quietMs);
+    now = await read();
+    return JSON.stringify(now) === last;
+  }, timeoutMs);
+  return now;
+}

@@ -59,7 +59,7 @@ export interface RangeSource {
     offset: number,
     length: number,
     segmentBytes: number,
-    opts?: FetchOptions & { allocate?: (size: number) => Buffer },
+    opts?: SegmentFetchOptions,
   ): Promise<Buffer[]>;
   /** The source's own counters, if it keeps any: the cache's stats carry them as `source`. */
   stats?(): unknown;
@@ -76,6 +76,16 @@ export interface FetchOptions {
    * another) and how many of its leading bytes are in.
    */
   onProgress?: (into: Buffer, received: number) => void;
+}
+
+export interface SegmentFetchOptions extends FetchOptions {
+  /** Where segments are allocated (the block cache's buffer pool); default fresh buffers. */
+  allocate?: (size: number) => Buffer;
+  /**
+   * Each whole segment (the `index`th of the range) as soon as it is in, once the response is known to
+   * be the range asked for. A retry starts over and may hand out a segment again, in another buffer.
+   */
+  onSegment?: (index: number, segment: Buffer) => void;
 }
 
 /** The reads of one open file, grouped so the cache can detect sequential access and prefetch. */

@@ -5,7 +5,7 @@ import test from 'ava';
 import path from 'node:path';
 import { BlockCache, type BlockCacheOptions } from '../src/cache/block-cache.js';
 import { PrefetchWindow, SEQUENTIAL_EVIDENCE } from '../src/cache/prefetch-window.js';
-import { fileBackend } from './helpers/cache-backend.js';
+import { fileBackend, httpBackend } from './helpers/cache-backend.js';
 import { tempDir } from './helpers/tmp.js';
 import { waitFor } from './helpers/wait.js';
 
@@ -52,6 +52,22 @@ test('sequential reads through a stream prefetch ahead, even delivered out of or
   // before the reader asked for them. (Whether they had *arrived* by then depends on the machine's speed.)
   const afterEvidence = 16 * MiB - SEQUENTIAL_EVIDENCE;
   t.true(s.prefetchBytes >= afterEvidence * 0.75, `prefetch asked for most bytes ahead of the reader (${s.prefetchBytes} of ${afterEvidence})`);
+});
+
+test('a block of a GET of several is handed to its reader once it has arrived, before the GET ends', async (t) => {
+  const root = await tempDir(t);
+  const backend = await httpBackend(t, path.join(root, 'data'), [4 * MiB]);
+  const { obj, bytes } = backend.objects[0]!;
+  await backend.server.setFaults({ route: 'object', bytesPerSecond: MiB }); // the four blocks take 4 s
+  const cache = await BlockCache.open({ dir: path.join(root, 'cache'), source: backend.source, minFreeBytes: 0 });
+  t.teardown(() => cache.close());
+  const ahead = cache.fetchAhead(obj, 0, 4 * MiB);
+  const first = await cache.read(obj, 0, 4096);
+  const sent = await backend.server.objectBytesSent();
+  t.true(first.equals(bytes.subarray(0, 4096)), 'the bytes of the object');
+  t.true(sent < 3 * MiB, `block 0 was handed over after ${sent} bytes had been sent, not after all ${4 * MiB}`);
+  await ahead;
+  t.is(cache.stats().networkRequests, 1, 'the four blocks came in one GET');
 });
 
 test('random reads through a stream do not prefetch', async (t) => {

@@ -2,7 +2,7 @@
 // readers want it, and each run of adjacent missing blocks fetched with one range GET (a prefetch
 // run in chunks of its own, so that several GETs share the work over several connections).
 import { ProtocolError, Unavailable } from '../errors.js';
-import type { FetchOptions, ObjectIdentity, RangeSource } from '../model.js';
+import type { FetchOptions, ObjectIdentity, RangeSource, SegmentFetchOptions } from '../model.js';
 import type { BlockBufferPool } from './buffer-pool.js';
 import type { DiskTier } from './disk-tier.js';
 import type { FetchJob, FetchScheduler, Priority } from './fetch-scheduler.js';
@@ -110,7 +110,7 @@ export class BlockLoader {
         bytes: length,
         run: async () => {
           try {
-            const [bytes] = await this.fetchForJob(obj, job, offset, length, length, undefined, onProgress);
+            const [bytes] = await this.fetchForJob(obj, job, offset, length, { segmentBytes: length, ...(onProgress ? { onProgress } : {}) });
             if (bytes?.length !== length) throw new ProtocolError(`object ${obj.id}: asked for ${length} bytes at ${offset}, got ${bytes?.length ?? 0}`);
             this.counters.networkBytes += length;
             resolve(bytes);
@@ -213,26 +213,31 @@ export class BlockLoader {
       started: false,
       bytes: length,
       run: async () => {
-        let blocks: Buffer[];
-        try {
-          blocks = await this.fetchForJob(obj, job, offset, length, blockSize, (size) => this.pool.acquire(size));
-          const wrong = blocks.length !== count || blocks.some((b, i) => b.length !== blockLength(obj.size, blockSize, first + i));
-          if (wrong) throw new ProtocolError(`object ${obj.id}: asked for ${length} bytes at ${offset} in ${count} blocks, got ${blocks.map((b) => b.length).join('+')}`);
-        } catch (err) {
-          for (const p of pendings) p.reject(err);
-          throw err; // for the scheduler's measure of the link
-        }
-        this.counters.networkBytes += length;
-        if (job.priority === 'prefetch') this.counters.prefetchBytes += length;
-        for (let i = 0; i < count; i++) {
+        // Each block goes to its keepers as soon as it is in: a reader of the GET's first block does not
+        // wait for its last, and a block does not sit in the GET's buffers until then.
+        const given: boolean[] = [];
+        const give = (i: number, block: Buffer): void => {
           const n = first + i;
-          const block = blocks[i]!;
+          if (given[i] || i >= count || block.length !== blockLength(obj.size, blockSize, n)) return; // again after a retry; or wrong
+          given[i] = true;
           this.handOut(block, () => {
             this.memory.set(okey, n, block);
             pendings[i]!.resolve({ bytes: block, from: 'network' });
             void this.disk.write(obj, okey, n, block);
           });
+        };
+        let blocks: Buffer[];
+        try {
+          blocks = await this.fetchForJob(obj, job, offset, length, { segmentBytes: blockSize, allocate: (size) => this.pool.acquire(size), onSegment: give });
+          const wrong = blocks.length !== count || blocks.some((b, i) => b.length !== blockLength(obj.size, blockSize, first + i));
+          if (wrong) throw new ProtocolError(`object ${obj.id}: asked for ${length} bytes at ${offset} in ${count} blocks, got ${blocks.map((b) => b.length).join('+')}`);
+        } catch (err) {
+          pendings.forEach((p, i) => given[i] || p.reject(err));
+          throw err; // for the scheduler's measure of the link
         }
+        this.counters.networkBytes += length;
+        if (job.priority === 'prefetch') this.counters.prefetchBytes += length;
+        blocks.forEach((block, i) => give(i, block));
       },
     };
     for (const p of pendings) p.job = job;
@@ -240,7 +245,7 @@ export class BlockLoader {
   }
 
   /**
-   * A job's range GET of [offset, offset+length), in segments of `segment` bytes; refused once the cache
+   * A job's range GET of [offset, offset+length), in segments of `segmentBytes`; refused once the cache
    * is closed or the job's deadline has passed (it may have waited in the scheduler's queue).
    */
   private fetchForJob(
@@ -248,19 +253,16 @@ export class BlockLoader {
     job: FetchJob,
     offset: number,
     length: number,
-    segment: number,
-    allocate?: (size: number) => Buffer,
-    onProgress?: FetchOptions['onProgress'],
+    { segmentBytes, ...delivery }: Pick<SegmentFetchOptions, 'allocate' | 'onProgress' | 'onSegment'> & { segmentBytes: number },
   ): Promise<Buffer[]> {
     if (this.abort.signal.aborted) return Promise.reject(new Unavailable('block cache closed'));
     if (Date.now() >= job.deadline) return Promise.reject(new Unavailable(`object ${obj.id}: read deadline passed before the fetch could start`));
     this.counters.networkRequests++;
     if (job.priority === 'prefetch') this.counters.prefetchRequests++;
-    return this.source.fetchSegments(obj, offset, length, segment, {
+    return this.source.fetchSegments(obj, offset, length, segmentBytes, {
       deadline: job.deadline,
       signal: this.abort.signal,
-      ...(allocate ? { allocate } : {}),
-      ...(onProgress ? { onProgress } : {}),
+      ...delivery,
       onRetry: () => this.scheduler.retried(),
     });
   }

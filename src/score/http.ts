@@ -35,10 +35,14 @@ export interface HttpGetOptions {
  */
 export type BodyProgress = (status: number, headers: IncomingHttpHeaders, into: Buffer, received: number) => void;
 
+/** A whole segment of a 2xx body, as soon as it is in (the `index`th; the last one, if short, only at the end). */
+export type SegmentDone = (status: number, headers: IncomingHttpHeaders, index: number, segment: Buffer) => void;
+
 export interface SegmentedGetOptions extends HttpGetOptions {
   segmentBytes: number;
   allocate?: (size: number) => Buffer;
   onProgress?: BodyProgress;
+  onSegment?: SegmentDone;
 }
 
 export class HttpClient {
@@ -88,7 +92,7 @@ export class HttpClient {
     return new Promise<SegmentedResponse>((resolve, reject) => {
       let controller: Dispatcher.DispatchController | undefined;
       let settled = false;
-      let res: { status: number; headers: IncomingHttpHeaders; ok: boolean; limit: number; sink: SegmentSink } | undefined;
+      let res: { status: number; headers: IncomingHttpHeaders; ok: boolean; limit: number; sink: SegmentSink; reported: number } | undefined;
       const onAbort = (): void => controller?.abort(signal!.reason as Error);
       const settle = (err: unknown, value?: SegmentedResponse): void => {
         if (settled) return;
@@ -113,7 +117,7 @@ export class HttpClient {
             const limit = ok ? opts.maxBytes : (opts.maxErrorBytes ?? 64 * 1024);
             const declared = Number(header(headers, 'content-length'));
             const expected = Number.isSafeInteger(declared) && declared >= 0 && declared <= limit ? declared : undefined;
-            res = { status, headers, ok, limit, sink: new SegmentSink(ok ? opts.segmentBytes : limit, expected, ok ? opts.allocate : undefined) };
+            res = { status, headers, ok, limit, sink: new SegmentSink(ok ? opts.segmentBytes : limit, expected, ok ? opts.allocate : undefined), reported: 0 };
           },
           onResponseData: (c, chunk) => {
             if (!res || settled) return;
@@ -121,6 +125,10 @@ export class HttpClient {
               res.sink.push(chunk);
               const into = res.ok && opts.onProgress ? res.sink.filling() : undefined;
               if (into) opts.onProgress!(res.status, res.headers, into, res.sink.length);
+              if (res.ok && opts.onSegment) {
+                const full = res.sink.completed();
+                while (res.reported < full.length) opts.onSegment(res.status, res.headers, res.reported, full[res.reported++]!);
+              }
               return;
             }
             if (res.ok) return c.abort(new ProtocolError(`${where} sent a larger response than expected (over ${res.limit} bytes)`));
@@ -198,6 +206,11 @@ class SegmentSink {
       at += take;
       if (this.filled === this.segmentBytes) this.close();
     }
+  }
+
+  /** The segments filled so far. */
+  completed(): readonly Buffer[] {
+    return this.done;
   }
 
   /** The buffer of final size the body is being received into, while it is the first segment. */

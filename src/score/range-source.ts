@@ -1,10 +1,10 @@
 // Object bytes for the block cache: ranged GETs on the object's external presigned URL, each response
 // checked against the request before a byte is returned, retried with backoff until the read deadline.
 import { AccessDenied, InvalidInput, NotFound, ProtocolError, TransientError, Unavailable } from '../errors.js';
-import type { FetchOptions, ObjectIdentity, RangeSource } from '../model.js';
+import type { FetchOptions, ObjectIdentity, RangeSource, SegmentFetchOptions } from '../model.js';
 import { logger } from '../util/log.js';
 import type { IncomingHttpHeaders } from 'node:http';
-import { header, type BodyProgress, type HttpClient, type SegmentedResponse } from './http.js';
+import { header, type BodyProgress, type HttpClient, type SegmentDone, type SegmentedResponse } from './http.js';
 import { withRetry } from './retry.js';
 import type { UrlCache } from './url-cache.js';
 
@@ -25,11 +25,6 @@ export interface RangeSourceStats {
 
 /** Objects up to this size may come back whole (a 200 to a ranged GET) and are sliced. */
 const MAX_WHOLE_BODY = 64 * 1024 * 1024;
-
-export interface SegmentFetchOptions extends FetchOptions {
-  /** Where segments are allocated (the block cache's buffer pool); default fresh buffers. */
-  allocate?: (size: number) => Buffer;
-}
 
 export class ScoreRangeSource implements RangeSource {
   private readonly counters = { requests: 0, retries: 0, bytesFetched: 0, errors: 0 };
@@ -58,7 +53,8 @@ export class ScoreRangeSource implements RangeSource {
     const deadline = opts.deadline ?? Date.now() + this.readDeadlineMs;
     try {
       const onProgress = opts.onProgress && segmentBytes >= end - offset ? rangeProgress(obj, offset, end, opts.onProgress) : undefined;
-      return await withRetry((signal) => this.tryOnce(obj, offset, end, { segmentBytes, allocate: opts.allocate, onProgress }, deadline, signal), {
+      const onSegment = opts.onSegment && rangeSegments(obj, offset, end, opts.onSegment);
+      return await withRetry((signal) => this.tryOnce(obj, offset, end, { segmentBytes, allocate: opts.allocate, onProgress, onSegment }, deadline, signal), {
         deadline,
         signal: opts.signal,
         what: `reading object ${obj.id}`,
@@ -80,7 +76,7 @@ export class ScoreRangeSource implements RangeSource {
     obj: ObjectIdentity,
     offset: number,
     end: number,
-    segments: { segmentBytes: number; allocate: ((size: number) => Buffer) | undefined; onProgress: BodyProgress | undefined },
+    segments: { segmentBytes: number; allocate: ((size: number) => Buffer) | undefined; onProgress: BodyProgress | undefined; onSegment: SegmentDone | undefined },
     deadline: number,
     signal: AbortSignal,
   ): Promise<Buffer[]> {
@@ -108,9 +104,21 @@ export class ScoreRangeSource implements RangeSource {
  */
 function rangeProgress(obj: ObjectIdentity, offset: number, end: number, onProgress: (into: Buffer, received: number) => void): BodyProgress {
   return (status, headers, into, received) => {
-    const r = status === 206 ? contentRange(headers) : undefined;
-    if (r && r.first === offset && r.last === end - 1 && r.total === String(obj.size)) onProgress(into, received);
+    if (isRange(status, headers, obj, offset, end)) onProgress(into, received);
   };
+}
+
+/** Whole segments of a range's body, passed on only once its status and Content-Range say it is [offset, end) (as rangeProgress). */
+function rangeSegments(obj: ObjectIdentity, offset: number, end: number, onSegment: (index: number, segment: Buffer) => void): SegmentDone {
+  return (status, headers, index, segment) => {
+    if (isRange(status, headers, obj, offset, end)) onSegment(index, segment);
+  };
+}
+
+/** Whether a response says it is the bytes [offset, end) of this object. */
+function isRange(status: number, headers: IncomingHttpHeaders, obj: ObjectIdentity, offset: number, end: number): boolean {
+  const r = status === 206 ? contentRange(headers) : undefined;
+  return r !== undefined && r.first === offset && r.last === end - 1 && r.total === String(obj.size);
 }
 
 /** A Content-Range header's first and last byte and total ("*" when unknown). */

@@ -12,6 +12,7 @@
 set -euo pipefail
 [ $# -eq 2 ] || { sed -n '2,11p' "$0" >&2; exit 2; }
 repo=$(cd "$(dirname "$0")/.." && pwd)
+source "$repo/scripts/bench-lib.sh" # build_revision
 [ -d "$repo/build/src" ] || { echo "bench-ab.sh serves with this checkout's build: run npx tsc -p . first" >&2; exit 1; }
 rounds=${ROUNDS:-4}
 work=$(mktemp -d "${TMPDIR:-/tmp}/scorefs-bench-ab-XXXXXX")
@@ -21,23 +22,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# build REV DIR: the revision's compiled engine in DIR/build.
-build() {
-  local rev=$1 dir=$2
-  if [ "$rev" = WORKTREE ]; then
-    mkdir -p "$dir"
-    ln -s "$repo/node_modules" "$dir/node_modules"
-    (cd "$repo" && npx tsc -p . --outDir "$dir/build") >&2
-  else
-    git -C "$repo" worktree add --detach -q "$dir" "$rev"
-    ln -s "$repo/node_modules" "$dir/node_modules"
-    (cd "$dir" && npx tsc -p .) >&2
-  fi
-}
-
 echo "building $1 and $2" >&2
-build "$1" "$work/a"
-build "$2" "$work/b"
+build_revision "$1" "$work/a"
+build_revision "$2" "$work/b"
 head -c "${SIZE:-512M}" /dev/urandom > "$work/object.bin"
 
 # run DIR: one bench-engine.mjs run on DIR's build, as one line of figures; its log is shown if it fails.

@@ -44,6 +44,24 @@ bench_init() {
   [ "$(id -u)" = 0 ] || { echo "needs root (drop_caches, FUSE)" >&2; exit 1; }
 }
 
+# build_revision REV DIR: the revision's compiled tree in DIR/build, with DIR/bin/scorefs to run it
+# (REV WORKTREE: this checkout's files as they are). DIR shares this checkout's node_modules; a
+# revision's worktree is removed by `git worktree prune` once DIR is gone.
+build_revision() {
+  local rev=$1 dir=$2
+  if [ "$rev" = WORKTREE ]; then
+    mkdir -p "$dir"
+    ln -s "$repo/node_modules" "$dir/node_modules"
+    cp -r "$repo/bin" "$dir/bin" # a copy: node resolves ../build from the launcher's real path
+    ln -s "$repo/package.json" "$dir/package.json"
+    (cd "$repo" && npx tsc -p . --outDir "$dir/build") >&2
+  else
+    git -C "$repo" worktree add --detach -q "$dir" "$rev"
+    ln -s "$repo/node_modules" "$dir/node_modules"
+    (cd "$dir" && npx tsc -p .) >&2
+  fi
+}
+
 # waits_for SECONDS CMD...: polls CMD every 0.1 s until it succeeds; fails after SECONDS.
 waits_for() {
   local deadline=$(( $(date +%s) + $1 )); shift

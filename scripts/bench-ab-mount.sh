@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# A/B of two git revisions through a real mount, interleaved (A B, then B A, ...): `dd` of a random
+# object from `scorefs serve` on loopback, cold (empty cache, page cache dropped), then again after a
+# remount (from the disk cache, page cache dropped), with the daemon's CPU seconds per GiB (all its
+# threads: during the cold read, until it went idle afterwards (MD5 checks included), during the warm
+# read) and its peak RSS. bench-ab.sh measures the engine alone; this adds the binding and the kernel.
+# Usage: scripts/bench-ab-mount.sh REV_A REV_B   (a revision may be WORKTREE: the current files)
+# Env: ROUNDS (default 4), SIZE (default 1G), MOUNT_ARGS (more mount options, for both).
+# Needs root (FUSE, drop_caches) and this checkout built (`npx tsc -p .`): it runs the server.
+set -euo pipefail
+[ $# -eq 2 ] || { sed -n '2,9p' "$0" >&2; exit 2; }
+source "$(dirname "$0")/bench-lib.sh"
+[ -d "$repo/build/src" ] || { echo "bench-ab-mount.sh serves with this checkout's build: run npx tsc -p . first" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || { echo "needs root (drop_caches, FUSE)" >&2; exit 1; }
+bench_workdir
+trap 'bench_cleanup; git -C "$repo" worktree prune 2>/dev/null || true' EXIT
+
+echo "building $1 and $2" >&2
+build_revision "$1" "$work/a"
+build_revision "$2" "$work/b"
+mkdir -p "$work/data/ST-AB/AN-AB"
+head -c "${SIZE:-1G}" /dev/urandom > "$work/data/ST-AB/AN-AB/object.bin"
+gib=$(calc "$(stat -c %s "$work/data/ST-AB/AN-AB/object.bin") / 2**30")
+serve_up --data "$work/data"
+prehash
+
+cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat"; }
+# cpu_when_idle PID: its CPU seconds once they have not moved for a second.
+cpu_when_idle() {
+  local before after
+  after=$(cpu_of "$1")
+  while :; do
+    before=$after; sleep 1; after=$(cpu_of "$1")
+    [ "$after" = "$before" ] && break
+  done
+  echo "$after"
+}
+# read_rate: MB/s of a dd of the object through $mnt, page cache dropped first.
+read_rate() {
+  drop_caches
+  local t0 t1
+  t0=$(now)
+  dd if="$mnt/AN-AB/object.bin" of=/dev/null bs=1M status=none
+  t1=$(now)
+  calc "$gib * 2**30 / ($t1 - $t0) / 1e6"
+}
+
+# run SIDE: one cold and one warm read with SIDE's scorefs, as one line of figures.
+run() {
+  local scorefs="$work/$1/bin/scorefs" c0 c1 c2 cold warm rss
+  # shellcheck disable=SC2086 # MOUNT_ARGS is a list of options
+  mount_fresh "ab-$1" ${MOUNT_ARGS:-}
+  c0=$(cpu_of "$daemon_pid")
+  cold=$(read_rate)
+  c1=$(cpu_of "$daemon_pid"); c2=$(cpu_when_idle "$daemon_pid")
+  rss=$(awk '/^VmHWM/ { print $2 / 1024 }' "/proc/$daemon_pid/status")
+  unmount_at "$mnt"
+  # shellcheck disable=SC2086
+  mount_at "$mnt" "$cache" ${MOUNT_ARGS:-}
+  c0=$(cpu_of "$daemon_pid") warm=$(read_rate)
+  echo "$cold $(calc "($c1 - $c0) / $gib") $(calc "($c2 - $c0) / $gib") $warm $(calc "($(cpu_of "$daemon_pid") - $c0) / $gib") $rss"
+  unmount_at "$mnt"
+}
+
+: > "$work/runs.txt"
+for round in $(seq "${ROUNDS:-4}"); do
+  order="a b"
+  [ $((round % 2)) -eq 0 ] && order="b a"
+  for side in $order; do
+    line="$side $(run "$side")"
+    echo "round $round: $line" >&2
+    echo "$line" >> "$work/runs.txt"
+  done
+done
+
+python3 - "$repo/scripts" "$work/runs.txt" "$1" "$2" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[1])
+from stats import runs
+rows = [l.split() for l in open(sys.argv[2]).read().splitlines()]
+names = {"a": sys.argv[3], "b": sys.argv[4]}
+cols = ["cold MB/s", "cold CPU s/GiB", "cold CPU s/GiB until idle", "warm MB/s", "warm CPU s/GiB", "cold peak RSS MiB"]
+print("| revision | " + " | ".join(f"{c}: median (runs)" for c in cols) + " |")
+print("|---" * (len(cols) + 1) + "|")
+for side in ("a", "b"):
+    mine = [r[1:] for r in rows if r[0] == side]
+    print(f"| {names[side]} | " + " | ".join(runs([r[i] for r in mine], "{:.3g}") for i in range(len(cols))) + " |")
+PY

@@ -63,15 +63,7 @@ run() {
 }
 
 : > "$work/runs.txt"
-for round in $(seq "${ROUNDS:-4}"); do
-  order="a b"
-  [ $((round % 2)) -eq 0 ] && order="b a"
-  for side in $order; do
-    line="$side $(run "$side")"
-    echo "round $round: $line" >&2
-    echo "$line" >> "$work/runs.txt"
-  done
-done
+interleaved "${ROUNDS:-4}" "$work/runs.txt" run
 
 python3 - "$repo/scripts" "$work/runs.txt" "$1" "$2" <<'PY'
 import sys

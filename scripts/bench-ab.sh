@@ -27,23 +27,15 @@ build_revision "$1" "$work/a"
 build_revision "$2" "$work/b"
 head -c "${SIZE:-512M}" /dev/urandom > "$work/object.bin"
 
-# run DIR: one bench-engine.mjs run on DIR's build, as one line of figures; its log is shown if it fails.
+# run SIDE: one bench-engine.mjs run on SIDE's build, as one line of figures; its log is shown if it fails.
 run() {
-  SCOREFS_BUILD="$1/build" RUNS=1 RANDOM_READS="${RANDOM_READS:-200}" node "$repo/scripts/bench-engine.mjs" "$work/object.bin" \
+  SCOREFS_BUILD="$work/$1/build" RUNS=1 RANDOM_READS="${RANDOM_READS:-200}" node "$repo/scripts/bench-engine.mjs" "$work/object.bin" \
     > "$work/engine.json" 2> "$work/engine.log" || { echo "bench-engine.mjs failed:" >&2; tail -5 "$work/engine.log" >&2; return 1; }
   python3 -c 'import json, sys; j = json.load(sys.stdin); print(j["coldEngine"][0], j["coldEngineCpuSecPerGiB"][0], j["coldIdleCpuSecPerGiB"][0], j["warmEngine"][0], j["warmEngineCpuSecPerGiB"][0], max(j["peakRssMiB"].values()), j["randomWarm"]["readsPerSec"])' < "$work/engine.json"
 }
 
 echo "label cold_MBps cold_CPUs_per_GiB cold_CPUs_per_GiB_until_idle warm_MBps warm_CPUs_per_GiB peak_RSS_MiB random_warm_reads_per_s" > "$work/runs.txt"
-for round in $(seq "$rounds"); do
-  order="a b"
-  [ $((round % 2)) -eq 0 ] && order="b a"
-  for side in $order; do
-    line="$side $(run "$work/$side")"
-    echo "round $round: $line" >&2
-    echo "$line" >> "$work/runs.txt"
-  done
-done
+interleaved "$rounds" "$work/runs.txt" run
 
 python3 - "$repo/scripts" "$work/runs.txt" "$1" "$2" <<'PY'
 import sys

@@ -62,6 +62,22 @@ build_revision() {
   fi
 }
 
+# interleaved ROUNDS OUT CMD...: runs `CMD... a` and `CMD... b` ROUNDS times, alternating which goes
+# first (A B, then B A, ...) so that both meet the same moods of the machine; appends "SIDE OUTPUT" lines to OUT.
+interleaved() {
+  local rounds=$1 out=$2 round side line order
+  shift 2
+  for round in $(seq "$rounds"); do
+    order="a b"
+    [ $((round % 2)) -eq 0 ] && order="b a"
+    for side in $order; do
+      line="$side $("$@" "$side")"
+      echo "round $round: $line" >&2
+      echo "$line" >> "$out"
+    done
+  done
+}
+
 # waits_for SECONDS CMD...: polls CMD every 0.1 s until it succeeds; fails after SECONDS.
 waits_for() {
   local deadline=$(( $(date +%s) + $1 )); shift

@@ -28,8 +28,8 @@ const RECENT_MS = 60_000;
 const IN_FLIGHT = 8;
 
 export class CohortAhead<M extends CohortMember> {
-  /** Built at the first open: a mount that opens one file, or none, never sorts its catalog. */
-  private cohorts: Map<M, Cohort> | undefined;
+  /** Each member's cohort and place in it; built at the first open: a mount that opens no file never sorts its catalog. */
+  private placed: Map<M, { cohort: Cohort; pos: number }> | undefined;
 
   constructor(
     private readonly members: readonly M[],
@@ -37,11 +37,12 @@ export class CohortAhead<M extends CohortMember> {
   ) {}
 
   opened(member: M): void {
-    this.cohorts ??= this.group();
-    this.cohorts.get(member)?.opened(member);
+    this.placed ??= this.group();
+    const place = this.placed.get(member);
+    place?.cohort.opened(place.pos);
   }
 
-  private group(): Map<M, Cohort> {
+  private group(): Map<M, { cohort: Cohort; pos: number }> {
     const byKind = new Map<string, Array<{ member: M; key: string }>>();
     for (const member of this.members) {
       const kind = this.places.kindOf(member);
@@ -50,19 +51,18 @@ export class CohortAhead<M extends CohortMember> {
       if (list) list.push(entry);
       else byKind.set(kind, [entry]);
     }
-    const cohorts = new Map<M, Cohort>();
+    const places = new Map<M, { cohort: Cohort; pos: number }>();
     for (const list of byKind.values()) {
       if (list.length < 3) continue; // two files are both opened before anything could be ahead
       list.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
       const cohort = new Cohort(list.map((e) => e.member));
-      for (const { member } of list) cohorts.set(member, cohort);
+      list.forEach(({ member }, pos) => places.set(member, { cohort, pos }));
     }
-    return cohorts;
+    return places;
   }
 }
 
 class Cohort {
-  private readonly position = new Map<CohortMember, number>();
   /** The last few opens: position and when. */
   private readonly recent: Array<{ at: number; pos: number }> = [];
   /** Described (or being described) up to here, exclusive. */
@@ -71,12 +71,10 @@ class Cohort {
   private until = 0;
   private inFlight = 0;
 
-  constructor(private readonly order: readonly CohortMember[]) {
-    order.forEach((m, i) => this.position.set(m, i));
-  }
+  constructor(private readonly order: readonly CohortMember[]) {}
 
-  opened(member: CohortMember): void {
-    const pos = this.position.get(member)!;
+  /** The member at `pos` in the order was opened. */
+  opened(pos: number): void {
     const now = Date.now();
     const neighbour = this.recent.some((r) => r.pos !== pos && Math.abs(r.pos - pos) <= NEAR && now - r.at <= RECENT_MS);
     this.recent.push({ at: now, pos });

@@ -31,7 +31,7 @@ async function setup(t: import('ava').ExecutionContext, file: SliceDataFile) {
     slicers: new AsyncLru<Slicer>(1 << 28, (s) => s.memoryBytes),
     plans: new AsyncLru<SlicePlan>(1 << 26, planBytes),
   };
-  return { dir, source, cache, data, index, slices: new SliceDir(data, index, file.indexKind, cache, caches) };
+  return { dir, source, cache, data, index, slices: new SliceDir(data, index, file.indexKind, cache, { caches }) };
 }
 
 async function readWhole(node: FileNode): Promise<Buffer> {

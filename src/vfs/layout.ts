@@ -55,7 +55,7 @@ export function buildTree(catalog: Catalog, opts: TreeOptions): Dir {
           : [root, f.id];
     const added = parent.add(name, node);
     if (added && !companion) members.push(node);
-    const slices = added ? sliceDirFor(f, pairs.get(f), opts.reader) : undefined;
+    const slices = added ? sliceDirFor(f, pairs.get(f), opts.reader, () => cohort.opened(node)) : undefined;
     if (slices) parent.add(`${name}.slices`, slices);
     if (!added) log.warn({ object: f.id, fileName: f.fileName }, 'duplicate path in the catalog; keeping the first');
     root.touch(f.lastModified);
@@ -88,12 +88,12 @@ function kindOf(fileName: string): string {
 }
 
 /** The slice directory of an indexed BAM or CRAM, or undefined for any other file. */
-function sliceDirFor(data: CatalogFile, index: CatalogFile | undefined, reader: ByteReader): SliceDir | undefined {
+function sliceDirFor(data: CatalogFile, index: CatalogFile | undefined, reader: ByteReader, onUse: () => void): SliceDir | undefined {
   if (!index) return undefined;
   const dataExt = extension(data.fileName);
   const kind = extension(index.fileName) as SliceIndexKind;
   const fits = (dataExt === 'bam' && (kind === 'bai' || kind === 'csi')) || (dataExt === 'cram' && kind === 'crai');
-  return fits ? new SliceDir(data, index, kind, reader) : undefined;
+  return fits ? new SliceDir(data, index, kind, reader, { onUse }) : undefined;
 }
 
 function extension(fileName: string): string {

@@ -14,11 +14,18 @@ export interface SliceDirCaches {
   plans: AsyncLru<SlicePlan>;
 }
 
+export interface SliceDirOptions {
+  caches?: SliceDirCaches;
+  /** Called when a slice is looked up: the original is about to be read (a cohort of slices is one of originals). */
+  onUse?: () => void;
+}
+
 export class SliceDir implements DirNode {
   readonly kind = 'dir';
   private readonly format: 'bam' | 'cram';
   /** Slices and their indexes share the newer of the two mtimes: htslib warns about an index older than its data. */
   private readonly mtimeMs: number;
+  private readonly caches: SliceDirCaches;
 
   /**
    * @param data the BAM or CRAM object
@@ -30,9 +37,10 @@ export class SliceDir implements DirNode {
     private readonly index: ObjectIdentity,
     private readonly indexKind: SliceIndexKind,
     private readonly reader: ByteReader,
-    private readonly caches: SliceDirCaches = { slicers: sharedSlicers, plans: sharedPlans },
+    private readonly opts: SliceDirOptions = {},
   ) {
     this.format = indexKind === 'crai' ? 'cram' : 'bam';
+    this.caches = opts.caches ?? { slicers: sharedSlicers, plans: sharedPlans };
     this.mtimeMs = Math.max(data.lastModified, index.lastModified);
   }
 
@@ -57,6 +65,7 @@ export class SliceDir implements DirNode {
     if (!parsed) return undefined;
     const isIndex = parsed.ext !== this.format;
     if (isIndex && !this.indexExts().includes(parsed.ext)) return undefined;
+    this.opts.onUse?.();
     const slicer = await this.slicer();
     let region: ResolvedRegion;
     try {

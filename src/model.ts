@@ -99,6 +99,11 @@ export interface ReadOptions {
   stream?: ReadStreamHandle;
   /** Epoch millis after which the read fails with Unavailable. Default: the cache's read deadline. */
   deadline?: number;
+  /**
+   * A one-off read of the object's start that is its header (a slice being made reads 256 KiB there):
+   * a range of what it asks, not the whole blocks a sequential reader's big first read takes.
+   */
+  header?: boolean;
 }
 
 /**

@@ -70,6 +70,18 @@ test('a block of a GET of several is handed to its reader once it has arrived, b
   t.is(cache.stats().networkRequests, 1, 'the four blocks came in one GET');
 });
 
+test('a one-off read of an object\'s start that is its header takes a range of what it asks, not the blocks a first big read takes', async (t) => {
+  const root = await tempDir(t);
+  const backend = await fileBackend(path.join(root, 'data'), [16 * MiB, 16 * MiB]);
+  const cache = await BlockCache.open({ dir: path.join(root, 'cache'), source: backend.source, minFreeBytes: 0 });
+  t.teardown(() => cache.close());
+  const [header, other] = backend.objects;
+  t.true((await cache.read(header!.obj, 0, 256 * 1024, { header: true })).equals(header!.bytes.subarray(0, 256 * 1024)));
+  t.is(cache.stats().networkBytes, 256 * 1024, 'the header: 256 KiB');
+  t.true((await cache.read(other!.obj, 0, 256 * 1024)).equals(other!.bytes.subarray(0, 256 * 1024)));
+  t.is(cache.stats().networkBytes, 256 * 1024 + MiB, 'any other big first read: its block, 1 MiB');
+});
+
 test('random reads through a stream do not prefetch', async (t) => {
   const { cache, obj } = await setup(t);
   const stream = cache.openStream(obj);

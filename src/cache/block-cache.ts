@@ -222,7 +222,7 @@ export class BlockCache implements ByteReader {
     }
     const own = opts.stream && this.streams.get(opts.stream);
     const stream = own && !own.closed ? own : undefined;
-    if (await this.readSmall(obj, okey, offset, end, target, deadline)) {
+    if (await this.readSmall(obj, okey, offset, end, target, deadline, opts.header === true)) {
       if (stream) this.prefetch(stream, okey, offset, end);
       this.counters.bytesRead += end - offset;
       return end - offset;
@@ -406,12 +406,12 @@ export class BlockCache implements ByteReader {
   /**
    * Serves the read from a small range (see SmallRanges): one that holds it already, or a new one when
    * the read is random and its blocks are nowhere in the cache. False: take the blocks (also when the
-   * range's fetch failed: the block path retries until the deadline).
+   * range's fetch failed: the block path retries until the deadline). `header`: see ReadOptions.
    */
-  private async readSmall(obj: ObjectIdentity, okey: string, offset: number, end: number, target: Buffer, deadline: number): Promise<boolean> {
+  private async readSmall(obj: ObjectIdentity, okey: string, offset: number, end: number, target: Buffer, deadline: number, header: boolean): Promise<boolean> {
     let parts = this.ranges.covering(okey, offset, end);
     if (!parts) {
-      if (!this.ranges.plan(okey, obj.size, offset, end)) {
+      if (!this.ranges.plan(okey, obj.size, offset, end, header)) {
         this.completeRun(obj, okey, offset, end);
         return false;
       }
@@ -419,7 +419,7 @@ export class BlockCache implements ByteReader {
       // Planned again now: a concurrent read (the kernel's next readahead) may have added a range meanwhile.
       parts = this.ranges.covering(okey, offset, end);
       if (!parts) {
-        const want = this.ranges.plan(okey, obj.size, offset, end);
+        const want = this.ranges.plan(okey, obj.size, offset, end, header);
         if (!want) return false;
         this.ranges.add(okey, want, (onProgress) => this.loader.fetchRange(obj, want.start, want.end - want.start, deadline, onProgress));
         parts = this.ranges.covering(okey, offset, end);

@@ -102,13 +102,14 @@ export class SmallRanges {
    * continues nothing, the range would not be a quarter smaller than the blocks, or the read continues a run
    * of ranges that would outgrow a block or that began at the object's start (sequential reading).
    * A read that continues a range (the kernel's readahead, a region longer than REACH) gets the next
-   * range of the run: from where that one ends to the read's end, on the grid.
+   * range of the run: from where that one ends to the read's end, on the grid. `header`: a big read at
+   * the object's start is its header (the making of a slice), not a sequential reader's first read.
    */
-  plan(okey: string, size: number, offset: number, end: number): RangePlan | undefined {
+  plan(okey: string, size: number, offset: number, end: number, header = false): RangePlan | undefined {
     if (!this.lru) return undefined;
     const prev = this.continued(okey, offset, end);
     // A big first read is a sequential reader's (cat, dd: 128 KiB): blocks at once.
-    if (!prev && end - offset > ALIGN) return undefined;
+    if (!prev && end - offset > ALIGN && !(header && offset === 0)) return undefined;
     // A run's next range is what the read asks for (the kernel's readahead grows by itself).
     const reach = prev ? 0 : offset < this.blockSize ? HEADER_REACH : REACH;
     const to = Math.min(size, Math.ceil(Math.max(end, offset + reach) / ALIGN) * ALIGN);

@@ -85,7 +85,8 @@ export class SliceDir implements DirNode {
     return this.caches.slicers.get(this.key(), () => {
       const access = (obj: ObjectIdentity) => ({
         size: obj.size,
-        read: (offset: number, length: number) => this.reader.read(obj, offset, length),
+        // The original's start is its header: a range of it, not block 0 whole. The index is read whole, as blocks.
+        read: (offset: number, length: number) => this.reader.read(obj, offset, length, { header: obj === this.data && offset === 0 }),
       });
       return openSlicer(
         this.format === 'cram'

@@ -65,7 +65,7 @@ test('a cohort: after two samples opened in a row, the next samples\' opens ask 
 test('a cohort of slices: after two samples\' slices of a region, the next samples\' slices ask Score nothing', async (t) => {
   const { query } = await cohort(t, (mnt, i) => path.join(mnt, name(i), 'ex1.bam.slices', `${REGION}.bam`));
   const first = await query(1);
-  t.true(first.api > 0, 'a slice of a sample asks Score about its BAM and index');
+  t.is(first.api, 3, 'a slice of one sample asks what an open of its BAM does: the BAM\'s specification and URL, the index\'s URL');
   const second = await query(2);
   t.is(second.api, first.api + 3 * AHEAD, `two in a row: their own, and 3 for each of the next ${AHEAD} samples`);
   t.is(second.bytes, first.bytes, 'and no byte of those samples');

@@ -81,7 +81,11 @@ export class SliceDir implements DirNode {
     return isIndex ? new SliceIndexFile(plan, this.data, this.reader, this.mtimeMs) : new SliceFile(plan, this.data, this.reader, this.mtimeMs);
   }
 
-  private slicer(): Promise<Slicer> {
+  private async slicer(): Promise<Slicer> {
+    // Both are admitted first: the MD5s Score gives then are in the key from the first lookup on, which
+    // would otherwise change under the making of the first slicer and make a second. The index is read
+    // whole, so its URL's answer is all it needs.
+    await Promise.all([this.reader.admit?.(this.data), this.reader.admit?.(this.index, { whole: true })]);
     return this.caches.slicers.get(this.key(), () => {
       const access = (obj: ObjectIdentity) => ({
         size: obj.size,

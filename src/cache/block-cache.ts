@@ -185,11 +185,8 @@ export class BlockCache implements ByteReader {
     const [first, last] = blockSpan(offset, end - offset, blockSize);
     for (let n = first; n <= last; n++) if (!this.memory.get(okey, n, { touch: false })) return false;
     for (let n = first; n <= last; n++) {
-      const bytes = this.memory.get(okey, n)!;
       this.disk.touch(okey, n);
-      const blockStart = n * blockSize;
-      const s = Math.max(offset, blockStart);
-      bytes.copy(target, s - offset, s - blockStart, Math.min(end, blockStart + bytes.length) - blockStart);
+      copyOverlap(this.memory.get(okey, n)!, n * blockSize, target, offset, end);
     }
     return true;
   }
@@ -199,10 +196,7 @@ export class BlockCache implements ByteReader {
     const parts = this.ranges.covering(okey, offset, end);
     const held = parts?.map((r) => SmallRanges.arrived(r, Math.min(end, r.end)));
     if (!parts || !held!.every((b) => b)) return false;
-    parts.forEach((r, i) => {
-      const s = Math.max(offset, r.start);
-      held![i]!.copy(target, s - offset, s - r.start, Math.min(end, r.end) - r.start);
-    });
+    parts.forEach((r, i) => copyOverlap(held![i]!, r.start, target, offset, end));
     return true;
   }
 
@@ -242,13 +236,10 @@ export class BlockCache implements ByteReader {
     let usedDisk = false;
     for (let i = 0; i < blocks.length; i++) {
       const { bytes, from } = blocks[i]!;
-      const blockStart = (first + i) * this.opts.blockSize;
-      const s = Math.max(offset, blockStart);
-      const e = Math.min(end, blockStart + bytes.length);
-      bytes.copy(target, s - offset, s - blockStart, e - blockStart);
-      if (from === 'memory') this.counters.bytesFromMemory += e - s;
-      else if (from === 'disk') this.counters.bytesFromDisk += e - s;
-      else this.counters.bytesFromNetwork += e - s;
+      const copied = copyOverlap(bytes, (first + i) * this.opts.blockSize, target, offset, end);
+      if (from === 'memory') this.counters.bytesFromMemory += copied;
+      else if (from === 'disk') this.counters.bytesFromDisk += copied;
+      else this.counters.bytesFromNetwork += copied;
       usedDisk ||= from === 'disk';
     }
     this.releaseClaim(claim);
@@ -428,17 +419,17 @@ export class BlockCache implements ByteReader {
     }
     for (const range of parts) {
       const fetched = range.value !== undefined;
-      const s = Math.max(offset, range.start);
-      const e = Math.min(end, range.end);
+      const upTo = Math.min(end, range.end);
       let bytes: Buffer;
       try {
-        bytes = SmallRanges.arrived(range, e) ?? (await withDeadline(SmallRanges.until(range, e), deadline, `reading object ${obj.id}`));
+        bytes = SmallRanges.arrived(range, upTo) ?? (await withDeadline(SmallRanges.until(range, upTo), deadline, `reading object ${obj.id}`));
       } catch {
         return false;
       }
-      bytes.copy(target, s - offset, s - range.start, e - range.start);
-      if (fetched) this.counters.bytesFromMemory += e - s;
-      else this.counters.bytesFromNetwork += e - s;
+      // Up to upTo only: of a range still arriving, that much is in.
+      const copied = copyOverlap(bytes, range.start, target, offset, upTo);
+      if (fetched) this.counters.bytesFromMemory += copied;
+      else this.counters.bytesFromNetwork += copied;
     }
     return true;
   }
@@ -570,4 +561,16 @@ export class BlockCache implements ByteReader {
       .catch(() => undefined) // a prefetch has no reader to tell; the demand read that needs the bytes retries
       .finally(() => (this.prefetchInFlight -= bytes));
   }
+}
+
+/**
+ * Copies what `piece` (the object's bytes from `pieceStart` on) holds of [offset, end) into `target`
+ * (the object's bytes from `offset` on); returns how many bytes that was.
+ */
+function copyOverlap(piece: Buffer, pieceStart: number, target: Buffer, offset: number, end: number): number {
+  const s = Math.max(offset, pieceStart);
+  const e = Math.min(end, pieceStart + piece.length);
+  if (e <= s) return 0;
+  piece.copy(target, s - offset, s - pieceStart, e - pieceStart);
+  return e - s;
 }

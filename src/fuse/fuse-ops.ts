@@ -138,8 +138,10 @@ export class VfsFuseOps {
     };
   }
 
-  /** Runs one request: EIO once stopped, errno on failure (logged when it is not a plain ENOENT). */
-  /** Runs `work`, answering at once when it answers at once (a read from memory), else when it settles. */
+  /**
+   * Runs one request: EIO once stopped, errno on failure (logged when it is not a plain ENOENT); answered
+   * at once when `work` answers at once (a read from memory), else when it settles.
+   */
   private run<T>(path: string, op: 'lookup' | 'io', work: () => T | Promise<T>, ok: (value: T) => void, fail: (errno: number) => void): void {
     if (this.stopped) return fail(EIO);
     const failed = (err: unknown): void => {

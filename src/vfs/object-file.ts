@@ -53,9 +53,8 @@ export class ObjectFile implements FileNode, CohortMember {
   }
 
   /** Score's word on the file and its paired index, and their URLs, as its open will want them; no bytes. */
-  async describeAhead(): Promise<void> {
-    const { reader, pairedIndex } = this;
-    await Promise.all([reader.admit?.(this.file), pairedIndex && reader.admit?.(pairedIndex, { whole: true })]);
+  describeAhead(): Promise<void> {
+    return admitWithIndex(this.reader, this.file, this.pairedIndex);
   }
 
   /** Never blocks the open. Every read here goes through the reader's access gate, as the open's own do. */
@@ -73,4 +72,12 @@ export class ObjectFile implements FileNode, CohortMember {
       log.debug({ object: this.file.id, err: String(err) }, 'fetching the index, header and EOF marker ahead failed');
     });
   }
+}
+
+/**
+ * Admits an alignment file and its index (see ByteReader.admit): the index is read whole, so the answer
+ * that gives its URL is all it needs of Score.
+ */
+export async function admitWithIndex(reader: ByteReader, data: ObjectIdentity, index: ObjectIdentity | undefined): Promise<void> {
+  await Promise.all([reader.admit?.(data), index && reader.admit?.(index, { whole: true })]);
 }

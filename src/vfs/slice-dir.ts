@@ -7,6 +7,7 @@ import { sharedPlans, sharedSlicers, type AsyncLru } from '../genomics/slice-cac
 import type { SliceIndexKind, SlicePlan } from '../genomics/slice-plan.js';
 import { openSlicer, type Slicer } from '../genomics/slicer.js';
 import type { DirNode, NodeStat, VfsNode } from './node.js';
+import { admitWithIndex } from './object-file.js';
 import { SliceFile, SliceIndexFile } from './slice-file.js';
 
 export interface SliceDirCaches {
@@ -83,9 +84,8 @@ export class SliceDir implements DirNode {
 
   private async slicer(): Promise<Slicer> {
     // Both are admitted first: the MD5s Score gives then are in the key from the first lookup on, which
-    // would otherwise change under the making of the first slicer and make a second. The index is read
-    // whole, so its URL's answer is all it needs.
-    await Promise.all([this.reader.admit?.(this.data), this.reader.admit?.(this.index, { whole: true })]);
+    // would otherwise change under the making of the first slicer and make a second.
+    await admitWithIndex(this.reader, this.data, this.index);
     return this.caches.slicers.get(this.key(), () => {
       const access = (obj: ObjectIdentity) => ({
         size: obj.size,

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { ALIGN, REACH } from '../src/cache/small-ranges.js';
 import { exec, output } from './helpers/exec.js';
-import { mountScorefs } from './helpers/mount.js';
+import { mountScorefs, mountWorkDir } from './helpers/mount.js';
 import { repoRoot } from './helpers/paths.js';
 import { sampleData } from './helpers/sample-data.js';
 import { startServer, type RunningServer } from './helpers/server.js';
@@ -53,6 +53,27 @@ test('a cold region query of a BAM fetches its index and one small range per pla
   const next = (await settledBytes(server)) - before;
   t.true(next <= BLOCK, `the second region: ${next} ≤ ${BLOCK}`);
   t.true(next > 0, 'the second region was not cached yet');
+});
+
+test('a region query after a remount sends no object byte: its small ranges were kept on disk', async (t) => {
+  await sliceData();
+  const server = await startServer(t, { data: path.join(BENCH, '..') });
+  const cacheDir = path.join(await mountWorkDir(t), 'cache');
+  const local = path.join(BENCH, 'AN-BENCH-BAM', 'sample.bam');
+  const regions = ['chr2:1-1000', 'chr3:36000-36999'];
+  const query = (bam: string, region: string): Promise<string> => output('samtools', ['view', bam, region]);
+
+  const first = await mountScorefs(t, { serverUrl: server.url, cacheDir });
+  for (const r of regions) t.is(await query(path.join(first.mnt, 'AN-BENCH-BAM', 'sample.bam'), r), await query(local, r), r);
+  const sent = await settledBytes(server);
+  await first.stop();
+
+  const second = await mountScorefs(t, { serverUrl: server.url, cacheDir });
+  const bam = path.join(second.mnt, 'AN-BENCH-BAM', 'sample.bam');
+  for (const r of regions) t.is(await query(bam, r), await query(local, r), `${r} after the remount`);
+  t.is(await settledBytes(server), sent, 'no object byte sent after the remount');
+  const stats = JSON.parse(await readFile(path.join(second.mnt, '.scorefs', 'stats.json'), 'utf8')) as { bytesFromDisk: number };
+  t.true(stats.bytesFromDisk > 0, 'read from the disk cache');
 });
 
 /** The kernel's readahead of the mount at mnt, KiB, as its backing device says. */

@@ -21,7 +21,9 @@ import { GiB, MiB, resolveOptions, type BlockCacheOptions, type ResolvedOptions 
 import { OrphanSweeper } from './orphan-sweeper.js';
 import { blockSpan } from './parts.js';
 import { BACKWARD_SLACK, CacheStream, PrefetchWindow } from './prefetch-window.js';
-import { SmallRanges } from './small-ranges.js';
+import { isRangeUnit, rangeUnit } from './range-units.js';
+import { SmallRanges, type SmallRange } from './small-ranges.js';
+import { StoredRanges } from './stored-ranges.js';
 import { newCounters, type CacheStats, type Counters } from './stats.js';
 
 export type { BlockCacheOptions } from './options.js';
@@ -76,6 +78,7 @@ export class BlockCache implements ByteReader {
   private readonly files: BlockFiles;
   private readonly loader: BlockLoader;
   private readonly ranges: SmallRanges;
+  private readonly storedRanges: StoredRanges;
   private readonly scheduler: FetchScheduler;
   private readonly integrity: IntegrityChecker;
   private readonly sweeper: OrphanSweeper;
@@ -110,6 +113,7 @@ export class BlockCache implements ByteReader {
     // Twice the block memory: the header, EOF marker and region of each of a cohort of a hundred BAMs or
     // more (about 800 KiB each), for when they are read again.
     this.ranges = new SmallRanges(2 * opts.memoryBytes, opts.blockSize);
+    this.storedRanges = new StoredRanges(index);
     this.sweeper = new OrphanSweeper(index, this.files, this.counters);
     this.flushTimer = setInterval(() => void this.index.exclusive(() => this.index.flushTouches()).catch(() => undefined), TOUCH_FLUSH_MS);
     this.flushTimer.unref();
@@ -326,11 +330,11 @@ export class BlockCache implements ByteReader {
     for await (const [okey, rec] of this.index.objects()) {
       let blocks = 0;
       let cachedBytes = 0;
-      for await (const [, b] of this.index.blocksOf(okey)) {
-        blocks++;
+      for await (const [n, b] of this.index.blocksOf(okey)) {
+        if (!isRangeUnit(n)) blocks++;
         cachedBytes += b.s;
       }
-      if (blocks > 0) out.push({ obj: rec.obj, cachedBytes, blocks, complete: blocks === blockCount(rec.obj.size, rec.blockSize) });
+      if (cachedBytes > 0) out.push({ obj: rec.obj, cachedBytes, blocks, complete: blocks === blockCount(rec.obj.size, rec.blockSize) });
     }
     return out;
   }
@@ -370,7 +374,8 @@ export class BlockCache implements ByteReader {
       this.rechecked.delete(okey);
     }
     this.memory.deleteObjects((okey) => dropped.has(okey));
-    this.ranges.clear(); // memory only: which objects they belong to is not worth keeping
+    this.ranges.clear(); // which objects they belong to is not worth keeping
+    this.storedRanges.clear();
   }
 
   /** Stops background work, waits for block writes, flushes the index and releases its lock. */
@@ -401,18 +406,25 @@ export class BlockCache implements ByteReader {
    */
   private async readSmall(obj: ObjectIdentity, okey: string, offset: number, end: number, target: Buffer, deadline: number, header: boolean): Promise<boolean> {
     let parts = this.ranges.covering(okey, offset, end);
+    let fromDisk: Set<SmallRange> | undefined;
     if (!parts) {
       if (!this.ranges.plan(okey, obj.size, offset, end, header)) {
         this.completeRun(obj, okey, offset, end);
         return false;
       }
+      // Kept on disk by an earlier mount (or left memory since): no fetch.
+      fromDisk = await this.adoptStoredRanges(okey, offset, end);
+      parts = fromDisk && this.ranges.covering(okey, offset, end);
+    }
+    if (!parts) {
       if (!(await this.blocksAbsent(okey, offset, end))) return false;
       // Planned again now: a concurrent read (the kernel's next readahead) may have added a range meanwhile.
       parts = this.ranges.covering(okey, offset, end);
       if (!parts) {
         const want = this.ranges.plan(okey, obj.size, offset, end, header);
         if (!want) return false;
-        this.ranges.add(okey, want, (onProgress) => this.loader.fetchRange(obj, want.start, want.end - want.start, deadline, onProgress));
+        const range = this.ranges.add(okey, want, (onProgress) => this.loader.fetchRange(obj, want.start, want.end - want.start, deadline, onProgress));
+        this.storeRange(obj, okey, range);
         parts = this.ranges.covering(okey, offset, end);
         if (!parts) return false;
       }
@@ -428,10 +440,44 @@ export class BlockCache implements ByteReader {
       }
       // Up to upTo only: of a range still arriving, that much is in.
       const copied = copyOverlap(bytes, range.start, target, offset, upTo);
-      if (fetched) this.counters.bytesFromMemory += copied;
+      if (fromDisk?.has(range)) this.counters.bytesFromDisk += copied;
+      else if (fetched) this.counters.bytesFromMemory += copied;
       else this.counters.bytesFromNetwork += copied;
     }
     return true;
+  }
+
+  /**
+   * Brings back from disk the small ranges that hold [offset, end) (kept by an earlier mount, or
+   * evicted from memory since), checked as blocks are; the ranges adopted, or undefined when the disk
+   * does not hold all of the read.
+   */
+  private async adoptStoredRanges(okey: string, offset: number, end: number): Promise<Set<SmallRange> | undefined> {
+    if (!this.ranges.enabled || !this.disk.enabled) return undefined;
+    const stored = await this.storedRanges.covering(okey, offset, end);
+    if (!stored) return undefined;
+    const adopted = new Set<SmallRange>();
+    for (const { start } of stored) {
+      const bytes = await this.disk.read(okey, rangeUnit(start)!);
+      if (!bytes) {
+        this.storedRanges.dropped(okey, start);
+        return undefined;
+      }
+      adopted.add(this.ranges.adopt(okey, start, bytes));
+    }
+    return adopted;
+  }
+
+  /** Keeps a small range on disk once its bytes are in, so that it outlives the mount. */
+  private storeRange(obj: ObjectIdentity, okey: string, range: SmallRange): void {
+    const unit = rangeUnit(range.start);
+    if (!this.disk.enabled || unit === undefined) return;
+    range.bytes.then(
+      async (bytes) => {
+        if (await this.disk.write(obj, okey, unit, bytes)) this.storedRanges.added(okey, { start: range.start, end: range.end });
+      },
+      () => undefined, // a failed fetch keeps nothing
+    );
   }
 
   /**

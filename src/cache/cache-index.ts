@@ -1,11 +1,13 @@
 // The disk tier's index in LevelDB: which blocks exist (size, crc32, last use, pinned), the objects
-// they belong to, running totals, and the catalog snapshot. Totals are written in the same batch as
+// they belong to, running totals, and the catalog snapshot. Small ranges kept on disk are blocks here,
+// numbered apart (range-units.ts). Totals are written in the same batch as
 // the blocks they count, so they survive kill -9 consistent with the records; opening reads them
 // instead of scanning. Last-use times are collected in memory and written in batches.
 import { Level } from 'level';
 import { LRUCache } from 'lru-cache';
 import { Unavailable } from '../errors.js';
 import type { Catalog, CatalogFile, ObjectIdentity } from '../model.js';
+import { isRangeUnit, RANGE_UNIT_BASE, rangeStart } from './range-units.js';
 
 export interface BlockRecord {
   /** size in bytes */ s: number;
@@ -284,6 +286,18 @@ export class CacheIndex {
     for await (const [key, value] of this.db.iterator({ gt: `b!${okey}!`, lt: `b!${okey}!~` })) {
       yield [Number(key.slice(key.lastIndexOf('!') + 1)), value as BlockRecord];
     }
+  }
+
+  /** The small ranges of okey on disk (see range-units.ts), in order of their start. */
+  async rangesOf(okey: string): Promise<Array<{ start: number; size: number }>> {
+    const known = this.known.get(okey);
+    if (known ? ![...known].some(isRangeUnit) : (await this.getObject(okey)) === undefined) return [];
+    const out = [];
+    for await (const [key, value] of this.db.iterator({ gte: blockKey(okey, RANGE_UNIT_BASE), lt: `b!${okey}!~` })) {
+      const n = Number(key.slice(key.lastIndexOf('!') + 1));
+      if (isRangeUnit(n)) out.push({ start: rangeStart(n), size: (value as BlockRecord).s });
+    }
+    return out;
   }
 
   async hasBlock(okey: string, n: number): Promise<boolean> {

@@ -9,6 +9,7 @@ import type { BlockBufferPool } from './buffer-pool.js';
 import { blockChecksum, blockIntact } from './checksum.js';
 import type { BlockRef, CacheIndex, ObjectRecord } from './cache-index.js';
 import { partsOverlapping } from './parts.js';
+import { isRangeUnit, rangeStart } from './range-units.js';
 import type { Counters } from './stats.js';
 
 const log = logger('cache');
@@ -31,6 +32,9 @@ const WRITE_SLOTS = 4;
 const READ_SLOTS = 8;
 const EVICT_BATCH = 64;
 const MAX_PINNED_SHARE = 0.5;
+
+/** How a log names unit n: a block by its number, a small range by its offset. */
+const unitOf = (n: number): { block: number } | { rangeAt: number } => (isRangeUnit(n) ? { rangeAt: rangeStart(n) } : { block: n });
 
 interface PendingCommit {
   obj: ObjectIdentity;
@@ -94,7 +98,7 @@ export class DiskTier {
     try {
       bytes = await this.readSlots.run(() => this.files.read(okey, n, rec.s, (size) => this.pool.acquire(size)));
     } catch (err) {
-      log.warn({ err, okey, block: n }, 'cache block unreadable; fetching it again');
+      log.warn({ err, okey, ...unitOf(n) }, 'cache block unreadable; fetching it again');
     }
     if (!bytes) {
       if (!(await this.index.hasBlock(okey, n))) return undefined; // evicted meanwhile
@@ -104,7 +108,7 @@ export class DiskTier {
     }
     if (!blockIntact(bytes, { size: rec.s, crc: rec.c })) {
       this.counters.checksumFailures++;
-      log.warn({ okey, block: n }, 'cache block failed its checksum; fetching it again');
+      log.warn({ okey, ...unitOf(n) }, 'cache block failed its checksum; fetching it again');
       await this.drop([{ okey, n }]);
       return undefined;
     }
@@ -122,7 +126,10 @@ export class DiskTier {
     if (this.enabled) this.index.touch({ okey, n });
   }
 
-  /** Stores a block in the background; resolves true once it is indexed, false when skipped or failed. */
+  /**
+   * Stores a block (or a small range, numbered as range-units.ts says) in the background; resolves true
+   * once it is indexed, false when skipped or failed.
+   */
   write(obj: ObjectIdentity, okey: string, n: number, bytes: Buffer): Promise<boolean> {
     if (!this.enabled || this.closing) return Promise.resolve(false);
     const key = `${okey}:${n}`;
@@ -247,7 +254,7 @@ export class DiskTier {
       this.toCommit.push({ obj, okey, n, tmp, size, crc, resolve });
       this.committing ??= this.commitAll().finally(() => (this.committing = undefined));
     });
-    if (stored) this.onStored(obj, okey, n);
+    if (stored && !isRangeUnit(n)) this.onStored(obj, okey, n); // a range completes no part
     return stored;
   }
 
@@ -332,7 +339,7 @@ export class DiskTier {
       this.index.newObject(okey);
       rec = { obj, blockSize: this.opts.blockSize, verifiedParts: [], verified: false };
       changed = true;
-    } else {
+    } else if (!isRangeUnit(n)) {
       const touched = new Set(partsOverlapping(obj, n * this.opts.blockSize, this.opts.blockSize));
       const kept = rec.verifiedParts.filter((p) => !touched.has(p));
       if (kept.length !== rec.verifiedParts.length || rec.verified) {

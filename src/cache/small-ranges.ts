@@ -6,8 +6,9 @@
 // a range gets the next range of a run; a run that would outgrow a block is sequential reading after
 // all, and goes to the blocks (whole, on disk, verified, prefetched).
 // A read is answered as soon as its own bytes of a range have arrived, not when the whole range has:
-// samtools decodes the region's first blocks while the rest come. Ranges live in memory only, within
-// their own byte budget, least recently used out first; a remount fetches them again.
+// samtools decodes the region's first blocks while the rest come. Ranges live in memory within their own
+// byte budget, least recently used out first; the block cache also keeps each on disk (range-units.ts)
+// and adopts it back from there after a remount.
 import { LRUCache } from 'lru-cache';
 
 const KiB = 1024;
@@ -75,6 +76,11 @@ export class SmallRanges {
             dispose: (r, key) => this.forget(key.slice(0, key.indexOf(':')), r),
           })
         : undefined;
+  }
+
+  /** Whether reads take small ranges at all (there is memory for them). */
+  get enabled(): boolean {
+    return this.lru !== undefined;
   }
 
   /** Bytes held (or on their way). */
@@ -160,11 +166,7 @@ export class SmallRanges {
       partial: undefined,
       waiting: [],
     };
-    const key = keyOf(okey, range);
-    let set = this.byObject.get(okey);
-    if (!set) this.byObject.set(okey, (set = new Set()));
-    set.add(range);
-    this.lru!.set(key, range);
+    const key = this.keep(okey, range);
     const settled = (): void => {
       range.settled = true;
       range.partial = undefined;
@@ -180,6 +182,27 @@ export class SmallRanges {
         this.lru?.delete(key);
       },
     );
+    return range;
+  }
+
+  /**
+   * Keeps bytes that are here already (a range read back from disk) as the range from `start`; a range
+   * kept from there already stays.
+   */
+  adopt(okey: string, start: number, bytes: Buffer): SmallRange {
+    const kept = this.find(okey, (r) => r.start === start);
+    if (kept) return kept;
+    const range: SmallRange = {
+      start,
+      end: start + bytes.length,
+      runStart: start,
+      bytes: Promise.resolve(bytes),
+      value: bytes,
+      settled: true,
+      partial: undefined,
+      waiting: [],
+    };
+    this.keep(okey, range);
     return range;
   }
 
@@ -203,6 +226,16 @@ export class SmallRanges {
   /** Drops every range (a cache clear or close). */
   clear(): void {
     this.lru?.clear();
+  }
+
+  /** Files the range under okey and in the LRU; returns its LRU key. */
+  private keep(okey: string, range: SmallRange): string {
+    const key = keyOf(okey, range);
+    let set = this.byObject.get(okey);
+    if (!set) this.byObject.set(okey, (set = new Set()));
+    set.add(range);
+    this.lru!.set(key, range);
+    return key;
   }
 
   private find(okey: string, match: (r: SmallRange) => boolean): SmallRange | undefined {

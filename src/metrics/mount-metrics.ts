@@ -51,7 +51,7 @@ const CACHE_METRICS: { readonly [K in keyof Omit<CacheStats, 'source'>]: Declare
   readErrors: counter('scorefs_cache_read_errors_total', 'Reads through the block cache that failed.'),
   buffersReused: counter('scorefs_cache_buffers_reused_total', 'Block buffers reused from the pool instead of allocated.'),
   diskBytes: gauge('scorefs_cache_disk_bytes', 'Bytes in the disk cache.'),
-  diskBlocks: gauge('scorefs_cache_disk_blocks', 'Blocks in the disk cache.'),
+  diskBlocks: gauge('scorefs_cache_disk_blocks', 'Blocks (and small ranges) in the disk cache.'),
   pinnedBytes: gauge('scorefs_cache_pinned_bytes', 'Bytes of disk cache held by open readers (not evictable).'),
   memoryBytes: gauge('scorefs_cache_memory_bytes', 'Bytes in the memory cache.'),
   smallRangeBytes: gauge('scorefs_cache_small_range_bytes', 'Bytes of small ranges fetched for random reads, held in memory.'),

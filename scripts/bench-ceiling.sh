@@ -23,7 +23,8 @@
 #   2. 16 concurrent readers of 16 different 64 MiB files (scripts/parallel-read.mjs: 1 MiB reads, each
 #      timed): null-fuse, local files (cold), 16 curls, scorefs cold and after a remount.
 #   3. 50 random 1 kb BAM regions (seed 20261126, as bench-mount.sh), `samtools view -c` in one call and
-#      one call per region, cold: scorefs (empty cache), httpfs2, the local file; counts must agree.
+#      one call per region, cold: scorefs (empty cache, then the same after a remount: cached, origin
+#      bytes should be 0), httpfs2, the local file; counts must agree.
 set -euo pipefail
 for tool in nginx rclone httpfs2 samtools curl python3 bc fincore; do
   command -v "$tool" > /dev/null || { echo "bench-ceiling.sh needs $tool: bash scripts/setup.sh --bench" >&2; exit 1; }
@@ -354,6 +355,9 @@ regions_run() {
     mount_fresh "scorefs-reg-$r" --read-ahead "${read_ahead_kb}K"
     region_query "$r" scorefs "$mode" "$mnt/$bam_rel" "$mnt/$bam_rel.bai"
     unmount_at "$mnt"
+    mount_at "$mnt" "$cache" --read-ahead "${read_ahead_kb}K"
+    region_query "$r" scorefs-remount "$mode" "$mnt/$bam_rel" "$mnt/$bam_rel.bai"
+    unmount_at "$mnt"
     rm -rf "$work/scorefs-reg-$r"
     m="$work/httpfs2-reg-$r"
     httpfs2_mount "$m/bam" "http://127.0.0.1:$hport/BENCH/$bam_rel"
@@ -362,7 +366,7 @@ regions_run() {
     region_query "$r" httpfs2 "$mode" "$m/bam/sample.bam" "$m/bai/sample.bam.bai"
     fuse_unmount "$m/bam"; fuse_unmount "$m/bai"; stop_pid "$bam_pid"; stop_pid "$hf_pid"
     local s
-    for s in scorefs httpfs2; do
+    for s in scorefs scorefs-remount httpfs2; do
       cmp -s "$work/counts-$mode-$r-$s" "$work/counts-$mode-$r-local" ||
         { echo "region counts differ: $s vs local ($mode)" >&2; paste "$work/counts-$mode-$r-$s" "$work/counts-$mode-$r-local" >&2; exit 1; }
     done

@@ -116,6 +116,7 @@ table(
 REG = [
     ("local", "local file (page cache dropped)"),
     ("scorefs", "scorefs, empty cache"),
+    ("scorefs-remount", "scorefs after a remount (cached)"),
     ("httpfs2", "httpfs2"),
 ]
 MODES = [("one", "one call, 50 regions"), ("each", "50 calls, one region each")]

@@ -295,7 +295,9 @@ export class CacheIndex {
     const out = [];
     for await (const [key, value] of this.db.iterator({ gte: blockKey(okey, RANGE_UNIT_BASE), lt: `b!${okey}!~` })) {
       const n = Number(key.slice(key.lastIndexOf('!') + 1));
-      if (isRangeUnit(n)) out.push({ start: rangeStart(n), size: (value as BlockRecord).s });
+      if (!isRangeUnit(n)) continue;
+      out.push({ start: rangeStart(n), size: (value as BlockRecord).s });
+      this.records.set(key, value as BlockRecord); // read next: no lookup of its own
     }
     return out;
   }

@@ -23,8 +23,9 @@
 #   2. 16 concurrent readers of 16 different 64 MiB files (scripts/parallel-read.mjs: 1 MiB reads, each
 #      timed): null-fuse, local files (cold), 16 curls, scorefs cold and after a remount.
 #   3. 50 random 1 kb BAM regions (seed 20261126, as bench-mount.sh), `samtools view -c` in one call and
-#      one call per region, cold: scorefs (empty cache, then the same after a remount: cached, origin
-#      bytes should be 0), httpfs2, the local file; counts must agree.
+#      one call per region, cold: the local file, and through null-fuse answering from it (the binding and
+#      the disk together: the limit for random reads), scorefs (empty cache, then the same after a
+#      remount: cached, origin bytes should be 0), httpfs2; counts must agree.
 set -euo pipefail
 for tool in nginx rclone httpfs2 samtools curl python3 bc fincore; do
   command -v "$tool" > /dev/null || { echo "bench-ceiling.sh needs $tool: bash scripts/setup.sh --bench" >&2; exit 1; }
@@ -155,10 +156,10 @@ seq_read() {
   echo "run $run: $subject $(calc "round($size / ($t1 - $t0) / 1e6)") MB/s, origin $((b1 - b0)) B" >&2
 }
 
-# null_fuse LAYER MNT SIZE FILES: starts scripts/null-fuse.mjs; sets $nf_pid.
+# null_fuse LAYER MNT SIZE FILES [OPTION...]: starts scripts/null-fuse.mjs; sets $nf_pid.
 null_fuse() {
   mkdir -p "$2"
-  node "$repo/scripts/null-fuse.mjs" "$2" --layer "$1" --size "$3" --files "$4" --read-ahead-kb "$read_ahead_kb" > "$2.out" 2> "$2.err" &
+  node "$repo/scripts/null-fuse.mjs" "$2" --layer "$1" --size "$3" --files "$4" --read-ahead-kb "$read_ahead_kb" "${@:5}" > "$2.out" 2> "$2.err" &
   nf_pid=$!
   pids+=("$nf_pid") fuse_mounts+=("$2")
   waits_for 30 grep -qs 'mounted' "$2.out" || { echo "null-fuse did not mount: $(cat "$2.err")" >&2; exit 1; }
@@ -352,6 +353,10 @@ regions_run() {
   local r=$1 mode m
   for mode in one each; do
     region_query "$r" local "$mode" "$bam_local" "$bam_local.bai"
+    m="$work/null-reg-$r"
+    null_fuse raw "$m" 0 1 --file "$bam_local"
+    region_query "$r" null-fuse "$mode" "$m/sample.bam" "$bam_local.bai"
+    fuse_unmount "$m"; stop_pid "$nf_pid"
     mount_fresh "scorefs-reg-$r" --read-ahead "${read_ahead_kb}K"
     region_query "$r" scorefs "$mode" "$mnt/$bam_rel" "$mnt/$bam_rel.bai"
     unmount_at "$mnt"
@@ -366,7 +371,7 @@ regions_run() {
     region_query "$r" httpfs2 "$mode" "$m/bam/sample.bam" "$m/bai/sample.bam.bai"
     fuse_unmount "$m/bam"; fuse_unmount "$m/bai"; stop_pid "$bam_pid"; stop_pid "$hf_pid"
     local s
-    for s in scorefs scorefs-remount httpfs2; do
+    for s in null-fuse scorefs scorefs-remount httpfs2; do
       cmp -s "$work/counts-$mode-$r-$s" "$work/counts-$mode-$r-local" ||
         { echo "region counts differ: $s vs local ($mode)" >&2; paste "$work/counts-$mode-$r-$s" "$work/counts-$mode-$r-local" >&2; exit 1; }
     done

@@ -115,6 +115,7 @@ table(
 
 REG = [
     ("local", "local file (page cache dropped)"),
+    ("null-fuse", "**limit**: null-fuse answering from the local file"),
     ("scorefs", "scorefs, empty cache"),
     ("scorefs-remount", "scorefs after a remount (cached)"),
     ("httpfs2", "httpfs2"),

@@ -3,12 +3,16 @@
 // whose reads are answered by copying from one preallocated buffer. What a scorefs mount could reach
 // on this machine if fetching, caching and checking cost nothing (scripts/bench-ceiling.sh).
 // Usage: npx tsc -p . && node scripts/null-fuse.mjs MNT [--layer raw|scorefs] [--size BYTES] [--files N]
-//   [--read-ahead-kb KB] (default 128: scorefs's default --read-ahead)
+//   [--read-ahead-kb KB] (default 128: scorefs's default --read-ahead) [--file PATH]
 //   MNT holds f00.bin … f<N-1>.bin, each BYTES long (default 1 GiB, 1 file).
+//   --file PATH (raw layer only): MNT holds one file named as PATH, whose reads are answered from PATH
+//     (a pread each), so real readers such as samtools work on it: what the binding and the local
+//     disk allow together, for random reads (region queries).
 //   --layer raw (default): fuse-native alone, its options mirrored from src/fuse/fuse-mount.ts (below).
 //   --layer scorefs: scorefs's own FuseMount and VfsFuseOps from build/ over a tree of null files, so
 //     the options are scorefs's exactly and the path/handle layer is counted too.
 // Prints "null-fuse: mounted MNT … pid N" once mounted; SIGTERM/SIGINT unmount and exit.
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,21 +32,25 @@ const layer = option('--layer', 'raw');
 const size = Number(option('--size', String(1024 ** 3)));
 const files = Number(option('--files', '1'));
 const readAheadKb = Number(option('--read-ahead-kb', '128'));
+const passthrough = option('--file', undefined);
 const mnt = args[0] && path.resolve(args[0]);
-if (!mnt || args.length !== 1 || !['raw', 'scorefs'].includes(layer) || !(size >= 0) || !(files >= 1) || !(readAheadKb >= 0)) {
-  process.stderr.write('usage: node scripts/null-fuse.mjs MNT [--layer raw|scorefs] [--size BYTES] [--files N]\n');
+if (!mnt || args.length !== 1 || !['raw', 'scorefs'].includes(layer) || !(size >= 0) || !(files >= 1) || !(readAheadKb >= 0) || (passthrough && layer !== 'raw')) {
+  process.stderr.write('usage: node scripts/null-fuse.mjs MNT [--layer raw|scorefs] [--size BYTES] [--files N] [--read-ahead-kb KB] [--file PATH]\n');
   process.exit(2);
 }
 
 const MiB = 1024 * 1024;
 // Every read copies from here: offset pos % 1 MiB, and FUSE reads are at most 128 KiB.
 const source = Buffer.alloc(2 * MiB, 0x5a);
-const names = Array.from({ length: files }, (_, i) => `f${String(i).padStart(2, '0')}.bin`);
+const passFd = passthrough ? fs.openSync(passthrough, 'r') : undefined;
+const fileSize = passthrough ? fs.fstatSync(passFd).size : size;
+const names = passthrough ? [path.basename(passthrough)] : Array.from({ length: files }, (_, i) => `f${String(i).padStart(2, '0')}.bin`);
 const mtime = new Date();
 
-/** Copies bytes [pos, pos+target.length) of a null file into target; returns the count (short at EOF). */
+/** Copies bytes [pos, pos+target.length) of a file into target; returns the count (short at EOF). */
 function fill(target, pos) {
-  const n = Math.max(0, Math.min(target.length, size - pos));
+  const n = Math.max(0, Math.min(target.length, fileSize - pos));
+  if (passFd !== undefined) return fs.readSync(passFd, target, 0, n, pos);
   source.copy(target, 0, pos % MiB, (pos % MiB) + n);
   return n;
 }
@@ -82,7 +90,7 @@ async function mountRaw() {
   const ops = {
     getattr: (p, cb) => {
       if (p === '/') return cb(0, stat(0o040555, 4096));
-      if (names.includes(p.slice(1))) return cb(0, stat(0o100444, size));
+      if (names.includes(p.slice(1))) return cb(0, stat(0o100444, fileSize));
       cb(Fuse.ENOENT);
     },
     readdir: (p, cb) => (p === '/' ? cb(0, names) : cb(Fuse.ENOENT)),

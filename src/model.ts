@@ -94,6 +94,16 @@ export interface ReadStreamHandle {
   close(): void;
 }
 
+export interface AdmitOptions {
+  /** The object will be read whole (a paired index): what only a partial read needs of Score is not asked for. */
+  whole?: boolean;
+  /**
+   * Asked ahead of any open (a cohort described ahead): a refusal is the open's to report, so it is not
+   * logged as a warning here (nor cached: the open asks again).
+   */
+  ahead?: boolean;
+}
+
 export interface ReadOptions {
   /** The open file this read belongs to (drives prefetch); omit for one-off reads. */
   stream?: ReadStreamHandle;
@@ -114,10 +124,9 @@ export interface ByteReader {
   /**
    * Called on open: resolves once obj may be read (throws AccessDenied or Unavailable otherwise), so a
    * refusal shows at open, before the kernel's page cache could serve a byte. Only a reader that guards
-   * access implements it; reads check too. `whole`: the object will be read whole (a paired index), so
-   * what only a partial read needs of Score is not asked for.
+   * access implements it; reads check too.
    */
-  admit?(obj: ObjectIdentity, opts?: { whole?: boolean }): Promise<void>;
+  admit?(obj: ObjectIdentity, opts?: AdmitOptions): Promise<void>;
   /** Bytes [offset, offset+length) of the object, clamped to its size (short at EOF, never an error). */
   read(obj: ObjectIdentity, offset: number, length: number, opts?: ReadOptions): Promise<Buffer>;
   /**

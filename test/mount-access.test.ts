@@ -14,7 +14,7 @@ import { getJson } from './helpers/raw-http.js';
 import { sampleData, SAMPLE } from './helpers/sample-data.js';
 import { apiRequestCounter, startServer, type RunningServer } from './helpers/server.js';
 import { tempDir } from './helpers/tmp.js';
-import { waitFor } from './helpers/wait.js';
+import { settled, waitFor } from './helpers/wait.js';
 
 const TOKEN_A = 'tok-study-st1';
 const TOKEN_B = 'tok-study-st2';
@@ -275,4 +275,36 @@ test('MD5s learned on first open still catch bytes that are not the object Score
   t.is((await exec('cat', [path.join(m.mnt, 'AN-G', 'f0.txt')])).stdout, 'file X\n');
   await waitFor('the MD5 mismatch', async () => (await stats(m)).cache.md5Failures === 1);
   t.is((await stats(m)).cache.objectsVerified, 0);
+});
+
+test('a controlled file described ahead of its open (a cohort) logs no refusal; its own open still does, and is refused', async (t) => {
+  const dir = await tempDir(t);
+  const data = path.join(dir, 'data');
+  const source = path.join(sampleData(), SAMPLE.study, SAMPLE.bamAnalysis);
+  // AN-01..AN-05 in listing order, of which AN-04 is controlled in a study token A may not read.
+  for (const [study, analysis] of [['ST1', 'AN-01'], ['ST1', 'AN-02'], ['ST1', 'AN-03'], ['ST2', 'AN-04'], ['ST1', 'AN-05']] as const) {
+    await mkdir(path.join(data, study, analysis), { recursive: true });
+    for (const f of ['ex1.bam', 'ex1.bam.bai']) await copyFile(path.join(source, f), path.join(data, study, analysis, f));
+  }
+  await writeFile(path.join(data, 'ST2', 'AN-04', '.analysis.json'), JSON.stringify({ files: { 'ex1.bam': { fileAccess: 'controlled' }, 'ex1.bam.bai': { fileAccess: 'controlled' } } }));
+  const tokens = path.join(dir, 'tokens.json');
+  await writeFile(tokens, JSON.stringify({ [TOKEN_A]: ['PROGRAMDATA-ST1.READ'] }));
+  const tokenFile = path.join(dir, 'token-a');
+  await writeFile(tokenFile, `${TOKEN_A}\n`, { mode: 0o600 });
+  const server = await startServer(t, { data, tokens });
+  const m = await mountWith(t, server, tokenFile, path.join(await mountWorkDir(t), 'cache'));
+  const refusals = async (): Promise<string[]> => (await readFile(m.logFile, 'utf8')).split('\n').filter((l) => /"level":"warn".*refused/.test(l));
+  const count = (analysis: string): Promise<{ code: number | null; stderr: string }> => exec('samtools', ['view', '-c', path.join(m.mnt, analysis, 'ex1.bam')]);
+
+  const requests = apiRequestCounter(server);
+  const before = await requests();
+  for (const analysis of ['AN-01', 'AN-02']) t.is((await count(analysis)).code, 0, analysis);
+  t.true((await settled('the requests ahead to settle', requests)) - before > 2 * 3, 'the files after them were described ahead');
+  t.deepEqual(await refusals(), [], 'no refusal logged for a file nobody opened');
+
+  const refused = await count('AN-04');
+  t.not(refused.code, 0, 'its open is refused');
+  t.regex(refused.stderr, /Permission denied/);
+  await waitFor('the refusal of the open to be logged', async () => (await refusals()).length > 0);
+  t.true((await refusals()).some((l) => l.includes(objectIdFor('AN-04', 'ex1.bam'))), 'the open of AN-04 logs its refusal');
 });

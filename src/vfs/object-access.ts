@@ -8,10 +8,11 @@
 // Open objects whose MD5s are known already need no request. Every read, stream, pin and prefetch of
 // the vfs (files, slices, paired indexes) comes through here.
 import { AccessDenied, BadRequest, NotFound, Unavailable } from '../errors.js';
-import type { ByteReader, ObjectIdentity, ReadOptions, ReadStreamHandle } from '../model.js';
-import { logger } from '../util/log.js';
+import type { AdmitOptions, ByteReader, ObjectIdentity, ReadOptions, ReadStreamHandle } from '../model.js';
+import { logger, type Logger } from '../util/log.js';
 
 const log = logger('vfs.access');
+type LogFn = Logger['warn'];
 
 /** An object's MD5s as Score describes them. */
 export type Checksums = Pick<ObjectIdentity, 'md5' | 'parts'>;
@@ -58,8 +59,8 @@ export class ObjectAccess implements ByteReader {
     private readonly opts: ObjectAccessOptions,
   ) {}
 
-  async admit(obj: ObjectIdentity, opts: { whole?: boolean } = {}): Promise<void> {
-    await this.identityOf(obj, undefined, opts.whole);
+  async admit(obj: ObjectIdentity, opts: AdmitOptions = {}): Promise<void> {
+    await this.identityOf(obj, undefined, opts);
   }
 
   async read(obj: ObjectIdentity, offset: number, length: number, opts: ReadOptions = {}): Promise<Buffer> {
@@ -82,17 +83,17 @@ export class ObjectAccess implements ByteReader {
   }
 
   async pin(obj: ObjectIdentity, offset: number, length: number): Promise<void> {
-    await this.reader.pin(await this.identityOf(obj, undefined, offset === 0 && length >= obj.size), offset, length);
+    await this.reader.pin(await this.identityOf(obj, undefined, { whole: offset === 0 && length >= obj.size }), offset, length);
   }
 
-  /** The identity to read `obj` as, once it may be read; single-flight per object. `whole`: see describe. */
-  private identityOf(obj: ObjectIdentity, deadline?: number, whole = false): Promise<ObjectIdentity> {
+  /** The identity to read `obj` as, once it may be read; single-flight per object. */
+  private identityOf(obj: ObjectIdentity, deadline?: number, opts: AdmitOptions = {}): Promise<ObjectIdentity> {
     const identity = this.admittedNow(obj);
     if (identity) return Promise.resolve(identity);
     let p = this.pending.get(obj.id);
     if (!p) {
       const version = versionOf(obj);
-      p = this.decide(obj, version, deadline ?? Date.now() + this.opts.readDeadlineMs, whole)
+      p = this.decide(obj, version, deadline ?? Date.now() + this.opts.readDeadlineMs, opts)
         .then((next) => {
           this.admitted.set(obj.id, next);
           return next;
@@ -109,22 +110,24 @@ export class ObjectAccess implements ByteReader {
     return a && a.version === versionOf(obj) && Date.now() < a.until ? a.identity : undefined;
   }
 
-  private async decide(obj: ObjectIdentity, version: string, deadline: number, whole: boolean): Promise<Admission> {
+  private async decide(obj: ObjectIdentity, version: string, deadline: number, opts: AdmitOptions): Promise<Admission> {
     const controlled = obj.access !== 'open';
     const now = Date.now();
+    // A refusal met ahead of any open is no news: the open, if it comes, meets it and says so.
+    const warn = opts.ahead ? log.debug.bind(log) : log.warn.bind(log);
     // Each admission reads as a copy: the cache keys an identity once, and learning MD5s changes the entry's.
     if (!controlled && obj.md5 !== null) return { identity: { ...obj }, until: Infinity, version };
-    if (this.opts.offline()) return this.withoutScore(obj, controlled, version, undefined);
+    if (this.opts.offline()) return this.withoutScore(obj, controlled, version, undefined, warn);
     let checksums: Checksums;
     try {
-      checksums = await this.opts.describe(obj, { deadline, whole });
+      checksums = await this.opts.describe(obj, { deadline, whole: opts.whole === true });
     } catch (err) {
       if (err instanceof AccessDenied) {
-        log.warn({ object: obj.id, study: obj.studyId, err: err.message }, `Score refused ${describeObject(obj)} to this token: its cached bytes are not served`);
+        warn({ object: obj.id, study: obj.studyId, err: err.message }, `Score refused ${describeObject(obj)} to this token: its cached bytes are not served`);
         if (controlled) await this.opts.leases.revoke(obj.id).catch(() => undefined);
         throw err;
       }
-      if (err instanceof Unavailable) return this.withoutScore(obj, controlled, version, err);
+      if (err instanceof Unavailable) return this.withoutScore(obj, controlled, version, err, warn);
       if (!controlled && (err instanceof NotFound || err instanceof BadRequest)) {
         log.debug({ object: obj.id, err: err.message }, 'no checksums for object'); // its reads will say why
         return { identity: { ...obj }, until: Infinity, version };
@@ -145,12 +148,12 @@ export class ObjectAccess implements ByteReader {
    * Score cannot be asked: an open object is read as the catalog knows it; a controlled one only within
    * a lease granted earlier to this token, else Unavailable (EIO: unknown is not refused).
    */
-  private async withoutScore(obj: ObjectIdentity, controlled: boolean, version: string, why: Unavailable | undefined): Promise<Admission> {
+  private async withoutScore(obj: ObjectIdentity, controlled: boolean, version: string, why: Unavailable | undefined, warn: LogFn): Promise<Admission> {
     if (!controlled) return { identity: { ...obj }, until: Date.now() + UNREACHABLE_RETRY_MS, version };
     const until = await this.opts.leases.validUntil(obj.id);
     if (until !== undefined) return { identity: { ...obj }, until, version };
     const what = describeObject(obj);
-    log.warn({ object: obj.id, study: obj.studyId }, `${what} is controlled and Score cannot confirm this token may read it: its cached bytes are not served`);
+    warn({ object: obj.id, study: obj.studyId }, `${what} is controlled and Score cannot confirm this token may read it: its cached bytes are not served`);
     throw new Unavailable(`${what} is controlled, Score cannot be reached to check this token's access${why ? ` (${why.message})` : ''}, and no access lease of this token is valid`);
   }
 

@@ -1,6 +1,6 @@
 // A Score object as a file: every read goes through the ByteReader (the block cache), one
 // ReadStreamHandle per open so the cache can see sequential access and prefetch.
-import type { ByteReader, CatalogFile, ObjectIdentity } from '../model.js';
+import type { AdmitOptions, ByteReader, CatalogFile, ObjectIdentity } from '../model.js';
 import { logger } from '../util/log.js';
 import type { CohortAhead, CohortMember } from './cohort-ahead.js';
 import type { FileHandle, FileNode, NodeStat } from './node.js';
@@ -54,7 +54,7 @@ export class ObjectFile implements FileNode, CohortMember {
 
   /** Score's word on the file and its paired index, and their URLs, as its open will want them; no bytes. */
   describeAhead(): Promise<void> {
-    return admitWithIndex(this.reader, this.file, this.pairedIndex);
+    return admitWithIndex(this.reader, this.file, this.pairedIndex, { ahead: true });
   }
 
   /** Never blocks the open. Every read here goes through the reader's access gate, as the open's own do. */
@@ -78,6 +78,6 @@ export class ObjectFile implements FileNode, CohortMember {
  * Admits an alignment file and its index (see ByteReader.admit): the index is read whole, so the answer
  * that gives its URL is all it needs of Score.
  */
-export async function admitWithIndex(reader: ByteReader, data: ObjectIdentity, index: ObjectIdentity | undefined): Promise<void> {
-  await Promise.all([reader.admit?.(data), index && reader.admit?.(index, { whole: true })]);
+export async function admitWithIndex(reader: ByteReader, data: ObjectIdentity, index: ObjectIdentity | undefined, opts: AdmitOptions = {}): Promise<void> {
+  await Promise.all([reader.admit?.(data, opts), index && reader.admit?.(index, { ...opts, whole: true })]);
 }

@@ -5,6 +5,7 @@ import { statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidInput, TransientError, Unavailable } from '../errors.js';
 import type { ByteReader, Catalog, CatalogFile, ObjectIdentity, ReadOptions, ReadStreamHandle } from '../model.js';
+import { logger } from '../util/log.js';
 import { AccessLeases, leaseKey, tokenFingerprint } from './access-leases.js';
 import { BlockFiles } from './block-files.js';
 import { assertCacheExists, layoutRoot, makeCacheDirPrivate } from './cache-dir.js';
@@ -29,6 +30,7 @@ import { newCounters, type CacheStats, type Counters } from './stats.js';
 export type { BlockCacheOptions } from './options.js';
 export type { CacheStats } from './stats.js';
 
+const log = logger('cache');
 const TOUCH_FLUSH_MS = 5000;
 const RETRY_PAUSE_MS = 200;
 const POOL_FREE_BYTES = 32 * MiB;
@@ -144,6 +146,8 @@ export class BlockCache implements ByteReader {
     });
     const cache = new BlockCache(opts, index, key, root, minFree);
     cache.sweeper.start(openedAt);
+    // Ended leases are dead weight in the index (one per controlled object read, per token).
+    index.exclusive(() => index.dropEndedLeases(openedAt)).catch((err: unknown) => log.warn({ err }, 'dropping ended access leases failed'));
     return cache;
   }
 

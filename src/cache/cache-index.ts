@@ -320,6 +320,14 @@ export class CacheIndex {
     await this.db.del(leaseKey(fingerprint, objectId));
   }
 
+  /** Call inside exclusive(). Drops every token's leases that ended by `now` (they let nothing be read); how many. */
+  async dropEndedLeases(now: number): Promise<number> {
+    const ops: Op[] = [];
+    for await (const [key, value] of this.db.iterator({ gt: 'a!', lt: 'a!~' })) if ((value as LeaseRecord).until <= now) ops.push({ type: 'del', key });
+    if (ops.length > 0) await this.db.batch(ops);
+    return ops.length;
+  }
+
   /** Writes the new snapshot's chunks, then its head (the switch), then drops every other snapshot's chunks. */
   saveCatalog(c: Catalog): Promise<void> {
     const save = async (): Promise<void> => {

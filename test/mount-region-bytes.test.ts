@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { ALIGN, REACH } from '../src/cache/small-ranges.js';
 import { exec, output } from './helpers/exec.js';
-import { mountScorefs, mountWorkDir } from './helpers/mount.js';
+import { mountScorefs, mountWorkDir, runScorefs } from './helpers/mount.js';
 import { repoRoot } from './helpers/paths.js';
 import { sampleData } from './helpers/sample-data.js';
 import { startServer, type RunningServer } from './helpers/server.js';
@@ -74,6 +74,12 @@ test('a region query after a remount sends no object byte: its small ranges were
   t.is(await settledBytes(server), sent, 'no object byte sent after the remount');
   const stats = JSON.parse(await readFile(path.join(second.mnt, '.scorefs', 'stats.json'), 'utf8')) as { bytesFromDisk: number };
   t.true(stats.bytesFromDisk > 0, 'read from the disk cache');
+  await second.stop();
+
+  const listed = await runScorefs(['cache', 'stats', '--json', '--cache-dir', cacheDir]);
+  const bamEntry = (JSON.parse(listed.stdout) as { objects: Array<{ file: string; blocks: number; ranges: number; complete: boolean }> }).objects.find((o) => o.file === 'AN-BENCH-BAM/sample.bam');
+  t.like(bamEntry, { complete: false }, '`cache stats` lists the BAM, in part');
+  t.true(bamEntry!.ranges >= regions.length, `one range or more per region: ${bamEntry!.ranges}`);
 });
 
 /** The kernel's readahead of the mount at mnt, KiB, as its backing device says. */

@@ -46,6 +46,8 @@ export interface CachedObject {
   obj: ObjectIdentity;
   cachedBytes: number;
   blocks: number;
+  /** Small ranges of it kept on disk (random reads of blocks it does not have). */
+  ranges: number;
   complete: boolean;
 }
 
@@ -333,12 +335,14 @@ export class BlockCache implements ByteReader {
     const out: CachedObject[] = [];
     for await (const [okey, rec] of this.index.objects()) {
       let blocks = 0;
+      let ranges = 0;
       let cachedBytes = 0;
       for await (const [n, b] of this.index.blocksOf(okey)) {
-        if (!isRangeUnit(n)) blocks++;
+        if (isRangeUnit(n)) ranges++;
+        else blocks++;
         cachedBytes += b.s;
       }
-      if (cachedBytes > 0) out.push({ obj: rec.obj, cachedBytes, blocks, complete: blocks === blockCount(rec.obj.size, rec.blockSize) });
+      if (cachedBytes > 0) out.push({ obj: rec.obj, cachedBytes, blocks, ranges, complete: blocks === blockCount(rec.obj.size, rec.blockSize) });
     }
     return out;
   }

@@ -45,6 +45,7 @@ const statsCommand: CommandModule<object, StatsArgs> = {
         size: o.obj.size,
         cachedBytes: o.cachedBytes,
         blocks: o.blocks,
+        ranges: o.ranges,
         complete: o.complete,
       }));
       objects.sort((a, b) => (a.file ?? '~').localeCompare(b.file ?? '~') || a.id.localeCompare(b.id));
@@ -53,6 +54,7 @@ const statsCommand: CommandModule<object, StatsArgs> = {
         complete: objects.filter((o) => o.complete).length,
         cachedBytes: objects.reduce((s, o) => s + o.cachedBytes, 0),
         blocks: objects.reduce((s, o) => s + o.blocks, 0),
+        ranges: objects.reduce((s, o) => s + o.ranges, 0),
       };
       if (args.json) {
         process.stdout.write(`${JSON.stringify({ cacheDir: dir, objects, total }, null, 2)}\n`);
@@ -62,9 +64,10 @@ const statsCommand: CommandModule<object, StatsArgs> = {
         process.stdout.write(`the cache ${dir} holds no object bytes\n`);
         return;
       }
-      const rows = objects.map((o) => [o.id, o.file ?? '-', formatBytes(o.cachedBytes), formatBytes(o.size), String(o.blocks), o.complete ? 'yes' : 'no']);
-      process.stdout.write(table(['OBJECT', 'FILE', 'CACHED', 'SIZE', 'BLOCKS', 'COMPLETE'], rows));
-      process.stdout.write(`total: ${total.objects} object(s), ${total.complete} complete, ${formatBytes(total.cachedBytes)} in ${total.blocks} block(s) (${dir})\n`);
+      const rows = objects.map((o) => [o.id, o.file ?? '-', formatBytes(o.cachedBytes), formatBytes(o.size), String(o.blocks), String(o.ranges), o.complete ? 'yes' : 'no']);
+      process.stdout.write(table(['OBJECT', 'FILE', 'CACHED', 'SIZE', 'BLOCKS', 'RANGES', 'COMPLETE'], rows));
+      const ranges = total.ranges > 0 ? ` and ${total.ranges} small range(s)` : '';
+      process.stdout.write(`total: ${total.objects} object(s), ${total.complete} complete, ${formatBytes(total.cachedBytes)} in ${total.blocks} block(s)${ranges} (${dir})\n`);
     }),
 };
 

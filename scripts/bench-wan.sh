@@ -251,6 +251,10 @@ cohort_run() {
   drop_caches
   PER=100 timed "$row" "mount, warm (same mount, page cache dropped)" cohort cohort_mount
   unmount_at "$mnt"
+  mount_at "$mnt" "$cache"
+  drop_caches
+  PER=100 timed "$row" "mount, after a remount (page cache dropped)" cohort cohort_mount
+  unmount_at "$mnt"
   rm -rf "$work/coh$run"
   mkdir -p "$work/hts-coh$run"
   drop_caches

@@ -1,6 +1,7 @@
 // The order and the number of range GETs in flight: never more than the connections, demand reads
 // before prefetch, prefetch never holding every connection (a demand read always finds one at once),
-// a queued prefetch a reader now waits for moves ahead, and a paused priority waits.
+// a queued prefetch a reader now waits for moves ahead, and a paused priority waits (told the bytes in
+// flight, so that the disk's write queue can hold back what it could not take once arrived).
 import test from 'ava';
 import { FetchScheduler, type FetchJob, type Priority } from '../src/cache/fetch-scheduler.js';
 
@@ -99,4 +100,18 @@ test('a paused priority waits until the pause ends; the other goes on', async (t
   prefetchPaused = false;
   s.pump();
   t.deepEqual(started, ['d0', 'p0']);
+});
+
+test('a pause is told the bytes in flight: a job waits while those already under way are too many, and starts as they end', async (t) => {
+  const started: string[] = [];
+  const make = jobs(started);
+  const heard: number[] = [];
+  // At most 8 MiB under way (two of the 4 MiB jobs), as a write queue with room for them only would say.
+  const s = new FetchScheduler(4, (_p, inFlight) => (heard.push(inFlight), inFlight >= 8 * 1024 * 1024));
+  const all = ['d0', 'd1', 'd2', 'd3'].map((n) => make(n, 'demand'));
+  all.forEach((j) => s.submit(j));
+  t.deepEqual(started, ['d0', 'd1'], 'two under way, two held back although connections are free');
+  t.true(heard.includes(4 * 1024 * 1024), 'the pause heard what was in flight');
+  await all[0]!.finish();
+  t.deepEqual(started, ['d0', 'd1', 'd2'], 'one ended, one more starts');
 });

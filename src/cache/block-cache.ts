@@ -110,7 +110,7 @@ export class BlockCache implements ByteReader {
     );
     this.integrity = new IntegrityChecker(index, this.disk, this.files, this.memory, opts.blockSize, this.counters, () => this.lastReadAt);
     // Prefetch waits while block writes lag behind, rather than fetch bytes the disk cannot take.
-    const scheduler = new FetchScheduler(opts.fetchConcurrency, (p) => (p === 'prefetch' ? this.disk.writeBacklogged : this.disk.writeSaturated));
+    const scheduler = new FetchScheduler(opts.fetchConcurrency, (p, inFlight) => (p === 'prefetch' ? this.disk.writeBacklogged(inFlight) : this.disk.writeSaturated(inFlight)));
     this.disk.onDrain(() => scheduler.pump());
     this.scheduler = scheduler;
     this.loader = new BlockLoader(opts, this.memory, this.disk, opts.source, scheduler, this.pool, this.counters);

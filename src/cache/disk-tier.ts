@@ -164,14 +164,27 @@ export class DiskTier {
     log.warn({ err }, `cache write failed (${code}); reads go on from the network without caching`);
   }
 
-  /** More is queued for disk than it is taking: prefetch should wait (demand reads go on). */
-  get writeBacklogged(): boolean {
-    return this.pendingWriteBytes > WRITE_BACKLOG_BYTES;
+  /**
+   * More is queued for disk than it is taking: prefetch should wait (demand reads go on). `incoming`:
+   * bytes of fetches under way, queued too once they arrive; were they to overfill the queue, blocks
+   * would go uncached (see write), so that waits as well — unless the disk is stuck.
+   */
+  writeBacklogged(incoming = 0): boolean {
+    return this.pendingWriteBytes > WRITE_BACKLOG_BYTES || this.wouldOverflow(incoming);
   }
 
-  /** So much is queued that demand fetches should wait too — unless the disk is stuck. */
-  get writeSaturated(): boolean {
-    return this.pendingWriteBytes > SATURATED_WRITE_BYTES && Date.now() - this.lastWriteDone < STUCK_AFTER_MS;
+  /** So much is queued (or on its way, see writeBacklogged) that demand fetches should wait too — unless the disk is stuck. */
+  writeSaturated(incoming = 0): boolean {
+    return (this.pendingWriteBytes > SATURATED_WRITE_BYTES && !this.stuck) || this.wouldOverflow(incoming);
+  }
+
+  private wouldOverflow(incoming: number): boolean {
+    return this.pendingWriteBytes + incoming > MAX_PENDING_WRITE_BYTES && !this.stuck;
+  }
+
+  /** No write completed for a while: reads go on without the disk. */
+  private get stuck(): boolean {
+    return Date.now() - this.lastWriteDone >= STUCK_AFTER_MS;
   }
 
   /** Calls `listener` whenever the write backlog has gone down. */

@@ -1,6 +1,7 @@
 // Range GETs in flight: demand before prefetch, demand up to `concurrency` (the connection pool),
 // prefetch never holding every slot (so a demand read always finds one soon) and no more at once than
-// the adaptive limit finds the link rewards; `paused(priority)` holds jobs back (disk backlog).
+// the adaptive limit finds the link rewards; `paused(priority, bytes in flight)` holds jobs back (disk
+// backlog: what is in flight is queued for disk once it arrives).
 import { AdaptiveLimit } from '../util/adaptive-limit.js';
 
 export type Priority = 'demand' | 'prefetch';
@@ -21,6 +22,7 @@ export class FetchScheduler {
   private readonly prefetch: FetchJob[] = [];
   private running = 0;
   private runningPrefetch = 0;
+  private runningBytes = 0;
   private peak = 0;
   private retry: NodeJS.Timeout | undefined;
   /** How many prefetches may run at once, at most all slots but one. */
@@ -28,7 +30,7 @@ export class FetchScheduler {
 
   constructor(
     private readonly concurrency: number,
-    private readonly paused: (p: Priority) => boolean = () => false,
+    private readonly paused: (p: Priority, bytesInFlight: number) => boolean = () => false,
   ) {
     this.link = new AdaptiveLimit({ max: Math.max(1, concurrency - 1) });
   }
@@ -62,8 +64,8 @@ export class FetchScheduler {
   /** Starts what may start now (also called when a pause condition has cleared). */
   pump(): void {
     while (this.running < this.concurrency) {
-      let job = this.paused('demand') ? undefined : this.demand.shift();
-      if (!job && this.runningPrefetch < this.link.limit && !this.paused('prefetch')) job = this.prefetch.shift();
+      let job = this.paused('demand', this.runningBytes) ? undefined : this.demand.shift();
+      if (!job && this.runningPrefetch < this.link.limit && !this.paused('prefetch', this.runningBytes)) job = this.prefetch.shift();
       if (!job) break;
       this.start(job);
     }
@@ -81,12 +83,14 @@ export class FetchScheduler {
     const isPrefetch = job.priority === 'prefetch';
     job.started = true;
     this.peak = Math.max(this.peak, ++this.running);
+    this.runningBytes += job.bytes;
     if (isPrefetch) this.link.started(++this.runningPrefetch);
     job.run().then(
       () => this.link.completed(job.bytes),
       () => this.link.failed(),
     ).finally(() => {
       this.running--;
+      this.runningBytes -= job.bytes;
       if (isPrefetch) this.runningPrefetch--;
       this.pump();
     });

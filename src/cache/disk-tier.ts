@@ -139,6 +139,8 @@ export class DiskTier {
       this.counters.diskWritesSkipped++;
       return Promise.resolve(false);
     }
+    // The disk is judged stuck by how long queued writes wait: an idle spell before them does not count.
+    if (this.pendingWriteBytes === 0) this.lastWriteDone = Date.now();
     this.pendingWriteBytes += bytes.length;
     this.pool.hold(bytes); // until it is stored (or not)
     const done = this.store(obj, okey, n, bytes)

@@ -1,8 +1,8 @@
 // The mount's Prometheus text: every sample line is `name{labels} value` with a HELP and TYPE line
 // before it, counters end in _total, the metrics server serves it fresh on each scrape, and a real
-// mount's FUSE reads show in the read latency histogram.
+// mount's FUSE reads show in the read latency histogram, beside the process's own CPU and memory.
 import test from 'ava';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { BlockCache } from '../src/cache/block-cache.js';
@@ -128,7 +128,7 @@ async function freePort(): Promise<number> {
 /** FUSE hands a read to the daemon in requests of at most this many bytes. */
 const FUSE_MAX_READ = 128 * 1024;
 
-test('a mount with --metrics-port counts every FUSE read in its latency histogram', async (t) => {
+test('a mount with --metrics-port counts every FUSE read in its latency histogram, and reports its own CPU and memory', async (t) => {
   const data = sampleData();
   const server = await startServer(t, { data });
   const port = await freePort();
@@ -165,4 +165,10 @@ test('a mount with --metrics-port counts every FUSE read in its latency histogra
   t.true((samples.get('scorefs_fuse_read_duration_seconds_sum{result="ok"}') ?? 0) > 0);
   t.true((samples.get('scorefs_bytes_read_total') ?? 0) >= bytes);
   t.is(samples.get('scorefs_mode{mode="online"}'), 1);
+  // What the daemon costs the machine, from the process itself (its pid is the mount's).
+  const rss = Number((await readFile(`/proc/${mount.pid}/status`, 'utf8')).match(/^VmRSS:\s+(\d+) kB/m)![1]) * 1024;
+  const reported = samples.get('process_resident_memory_bytes') ?? 0;
+  t.true(reported > rss / 2 && reported < rss * 2, `resident memory ${reported} B, /proc says ${rss} B`);
+  t.true((samples.get('process_cpu_seconds_total') ?? 0) > 0);
+  t.true((samples.get('nodejs_heap_size_used_bytes') ?? 0) > 0);
 });

@@ -70,7 +70,7 @@ export async function runMount(s: MountSettings): Promise<void> {
     const metrics = new MountMetrics(() => statsDocument(openedCache, tree.catalog, offline));
     // Before mounting: a port in use fails the mount, rather than a daemon that dies once it is up.
     if (s.metricsPort !== undefined) {
-      metricsServer = await startMetricsServer(s.metricsPort, metrics);
+      metricsServer = await startMetricsServer(s.metricsPort, metrics.withProcessMetrics());
       log.info({ metrics: metricsServer.url }, 'serving metrics');
     }
     fuse = await FuseMount.mount(tree, { mountpoint, allowOther: s.allowOther, readaheadKb: s.readAheadKb, onRead: metrics.observeRead });

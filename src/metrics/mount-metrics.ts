@@ -1,7 +1,7 @@
 // The mount's Prometheus metrics: the numbers of the stats document (/.scorefs/stats.json), each
-// declared here as a counter or a gauge and read fresh on every scrape, and a histogram of FUSE read
-// latency fed by the FUSE layer as reads complete.
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+// declared here as a counter or a gauge and read fresh on every scrape, a histogram of FUSE read
+// latency fed by the FUSE layer as reads complete, and the process's own (CPU, memory, event loop).
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { CacheStats } from '../cache/stats.js';
 import type { RangeSourceStats } from '../score/range-source.js';
 
@@ -86,6 +86,17 @@ export class MountMetrics {
   });
 
   constructor(private readonly stats: () => object | Promise<object>) {}
+
+  /**
+   * Adds the daemon's own process and runtime metrics (`process_cpu_seconds_total`,
+   * `process_resident_memory_bytes`, `nodejs_heap_size_used_bytes`, `nodejs_external_memory_bytes`,
+   * event loop lag, GC): what the mount costs the machine. Only when metrics are served: the event
+   * loop lag is sampled every few milliseconds.
+   */
+  withProcessMetrics(): this {
+    collectDefaultMetrics({ register: this.registry });
+    return this;
+  }
 
   /** The Content-Type of render()'s text. */
   get contentType(): string {

@@ -80,6 +80,9 @@ test('a region query after a remount sends no object byte: its small ranges were
   const bamEntry = (JSON.parse(listed.stdout) as { objects: Array<{ file: string; blocks: number; ranges: number; complete: boolean }> }).objects.find((o) => o.file === 'AN-BENCH-BAM/sample.bam');
   t.like(bamEntry, { complete: false }, '`cache stats` lists the BAM, in part');
   t.true(bamEntry!.ranges >= regions.length, `one range or more per region: ${bamEntry!.ranges}`);
+  const verified = await runScorefs(['cache', 'verify', '--cache-dir', cacheDir]);
+  t.is(verified.code, 0, verified.stderr);
+  t.regex(verified.stdout, new RegExp(`checked \\d+ block\\(s\\) and ${bamEntry!.ranges} small range\\(s\\)`), '`cache verify` checks the ranges');
 });
 
 /** The kernel's readahead of the mount at mnt, KiB, as its backing device says. */

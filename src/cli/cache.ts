@@ -80,7 +80,8 @@ const verifyCommand: CommandModule = {
       const names = fileNames(await cache.loadCatalog());
       const label = (id: string): string => (names.has(id) ? `${id} (${names.get(id)})` : id);
       const report = await cache.verify();
-      process.stdout.write(`checked ${report.checkedBlocks} block(s) of ${report.objects.length} object(s)\n`);
+      const ranges = report.checkedRanges > 0 ? ` and ${report.checkedRanges} small range(s)` : '';
+      process.stdout.write(`checked ${report.checkedBlocks} block(s)${ranges} of ${report.objects.length} object(s)\n`);
       for (const o of report.objects) {
         if (o.md5Failed.length > 0) {
           process.stdout.write(`BAD: object ${label(o.id)}: cached bytes do not match Score's MD5; dropped (they will be fetched again)\n`);

@@ -171,12 +171,12 @@ export class DiskTier {
    * bytes of fetches under way, queued too once they arrive; were they to overfill the queue, blocks
    * would go uncached (see write), so that waits as well — unless the disk is stuck.
    */
-  writeBacklogged(incoming = 0): boolean {
+  writeBacklogged(incoming: number): boolean {
     return this.pendingWriteBytes > WRITE_BACKLOG_BYTES || this.wouldOverflow(incoming);
   }
 
   /** So much is queued (or on its way, see writeBacklogged) that demand fetches should wait too — unless the disk is stuck. */
-  writeSaturated(incoming = 0): boolean {
+  writeSaturated(incoming: number): boolean {
     return (this.pendingWriteBytes > SATURATED_WRITE_BYTES && !this.stuck) || this.wouldOverflow(incoming);
   }
 

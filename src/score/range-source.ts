@@ -52,8 +52,8 @@ export class ScoreRangeSource implements RangeSource {
     if (end <= offset) return [];
     const deadline = opts.deadline ?? Date.now() + this.readDeadlineMs;
     try {
-      const onProgress = opts.onProgress && segmentBytes >= end - offset ? rangeProgress(obj, offset, end, opts.onProgress) : undefined;
-      const onSegment = opts.onSegment && rangeSegments(obj, offset, end, opts.onSegment);
+      const onProgress = opts.onProgress && segmentBytes >= end - offset ? forRange(obj, offset, end, opts.onProgress) : undefined;
+      const onSegment = opts.onSegment && forRange(obj, offset, end, opts.onSegment);
       return await withRetry((signal) => this.tryOnce(obj, offset, end, { segmentBytes, allocate: opts.allocate, onProgress, onSegment }, deadline, signal), {
         deadline,
         signal: opts.signal,
@@ -99,26 +99,15 @@ export class ScoreRangeSource implements RangeSource {
 }
 
 /**
- * Progress of a range's body, passed on only once its status and Content-Range say it is the bytes
- * [offset, end) of this object (checked again, with its length, when it ends).
+ * `pass` (a range's body progress, or its whole segments), heard only once the response's status and
+ * Content-Range say it is the bytes [offset, end) of this object (checked again, with its length, when
+ * it ends).
  */
-function rangeProgress(obj: ObjectIdentity, offset: number, end: number, onProgress: (into: Buffer, received: number) => void): BodyProgress {
-  return (status, headers, into, received) => {
-    if (isRange(status, headers, obj, offset, end)) onProgress(into, received);
+function forRange<A, B>(obj: ObjectIdentity, offset: number, end: number, pass: (a: A, b: B) => void): (status: number, headers: IncomingHttpHeaders, a: A, b: B) => void {
+  return (status, headers, a, b) => {
+    const r = status === 206 ? contentRange(headers) : undefined;
+    if (r && r.first === offset && r.last === end - 1 && r.total === String(obj.size)) pass(a, b);
   };
-}
-
-/** Whole segments of a range's body, passed on only once its status and Content-Range say it is [offset, end) (as rangeProgress). */
-function rangeSegments(obj: ObjectIdentity, offset: number, end: number, onSegment: (index: number, segment: Buffer) => void): SegmentDone {
-  return (status, headers, index, segment) => {
-    if (isRange(status, headers, obj, offset, end)) onSegment(index, segment);
-  };
-}
-
-/** Whether a response says it is the bytes [offset, end) of this object. */
-function isRange(status: number, headers: IncomingHttpHeaders, obj: ObjectIdentity, offset: number, end: number): boolean {
-  const r = status === 206 ? contentRange(headers) : undefined;
-  return r !== undefined && r.first === offset && r.last === end - 1 && r.total === String(obj.size);
 }
 
 /** A Content-Range header's first and last byte and total ("*" when unknown). */

@@ -16,7 +16,8 @@ cd "$(dirname "$0")/.."
 #   curl                             docs/troubleshooting.md, benchmarks
 #   jq                               docs/troubleshooting.md, docs/cache.md (reading stats.json)
 # `--test` adds what only the tests run: mmdebstrap and systemd-container (systemd-nspawn), with which
-# test/systemd-boot.test.ts boots a Debian system; bsdutils (script), with which test/progress.test.ts runs
+# test/systemd-boot.test.ts boots a Debian system; util-linux-extra (fincore), with which
+# test/mount-direct-io.test.ts sees which files are in the page cache; bsdutils (script), with which test/progress.test.ts runs
 # the CLI on a pseudo-terminal.
 # `--bench` adds what only scripts/bench-* run: nginx-light (bench-serve.sh, bench-ceiling.sh), bc
 # (bench-mount.sh, bench-ceiling.sh), git (bench-ab.sh), rclone and httpfs2 (bench-ceiling.sh: the other
@@ -24,7 +25,7 @@ cd "$(dirname "$0")/.."
 packages=(libfuse2 fuse samtools tabix procps python3 systemd curl jq)
 for arg in "$@"; do
   case "$arg" in
-    --test) packages+=(mmdebstrap systemd-container bsdutils) ;;
+    --test) packages+=(mmdebstrap systemd-container util-linux-extra bsdutils) ;;
     --bench) packages+=(nginx-light bc git rclone httpfs2) ;;
     *) echo "setup: unknown option $arg (usage: scripts/setup.sh [--test] [--bench])" >&2; exit 2 ;;
   esac

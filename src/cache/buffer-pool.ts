@@ -7,6 +7,10 @@
 // (hold/release). A buffer whose holds drop to zero goes back to the pool only after a macrotask
 // turn, so a reader that takes its hold in a promise callback (a microtask) is never too late; and
 // a buffer is only ever overwritten by I/O, which completes in a later macrotask.
+//
+// Whole blocks are page-aligned slots of slabs (aligned-slabs.ts), so that block files can be read
+// and written with direct I/O; a slot is never given up, so every released one is kept for reuse.
+import { AlignedSlabs, isAligned } from './aligned-slabs.js';
 
 export class BlockBufferPool {
   private readonly free: Buffer[] = [];
@@ -16,21 +20,24 @@ export class BlockBufferPool {
    */
   private readonly holds = new WeakMap<Buffer, number>();
   private readonly checking = new Set<Buffer>();
+  private readonly slabs: AlignedSlabs;
   /** Buffers handed out again rather than allocated. */
   reused = 0;
 
   constructor(
     readonly blockSize: number,
-    /** Buffers kept free at most; beyond, released ones are left to the GC. */
+    /** Plain (unaligned) buffers kept free at most; beyond, released ones are left to the GC. */
     private readonly maxFree: number,
-  ) {}
+  ) {
+    this.slabs = new AlignedSlabs(blockSize);
+  }
 
   /** A buffer of `size` bytes (contents undefined), reused when it is a whole block. */
   acquire(size: number): Buffer {
     if (size !== this.blockSize) return Buffer.allocUnsafeSlow(size);
     let buf = this.free.pop();
     if (buf) this.reused++;
-    else buf = Buffer.allocUnsafeSlow(size);
+    else buf = this.slabs.take() ?? Buffer.allocUnsafeSlow(size);
     this.holds.set(buf, 0);
     return buf;
   }
@@ -59,6 +66,6 @@ export class BlockBufferPool {
     this.checking.delete(buf);
     if (this.holds.get(buf) !== 0) return; // held again meanwhile, or already reclaimed
     this.holds.delete(buf);
-    if (this.free.length < this.maxFree) this.free.push(buf);
+    if (isAligned(buf) || this.free.length < this.maxFree) this.free.push(buf);
   }
 }

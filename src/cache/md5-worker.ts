@@ -5,6 +5,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
+import { alignedBuffer } from './aligned-slabs.js';
 import { readBlockFile } from './block-files.js';
 import { blockIntact } from './checksum.js';
 import type { HashJob, HashResult } from './md5-hasher.js';
@@ -19,11 +20,11 @@ try {
 } catch {
   // not Linux, or not allowed: run at normal priority
 }
-let scratch = Buffer.allocUnsafe(0);
+let scratch: Buffer = Buffer.allocUnsafe(0);
 
-/** A block file's bytes, in a buffer reused from one block to the next. */
+/** A block file's bytes, in a buffer reused from one block to the next (aligned: read direct). */
 function readBlock(path: string, size: number): Promise<Buffer | undefined> {
-  if (scratch.length < size) scratch = Buffer.allocUnsafe(size);
+  if (scratch.length < size) scratch = alignedBuffer(size) ?? Buffer.allocUnsafe(size);
   return readBlockFile(path, size, scratch.subarray(0, size));
 }
 

@@ -6,8 +6,12 @@
 /** Alignment of a direct I/O buffer, offset and length (the largest logical block of common disks). */
 export const DIRECT_IO_ALIGN = 4096;
 const WASM_PAGE = 64 * 1024;
-/** Bytes of one slab: each WebAssembly.Memory reserves a large span of address space, so few, big ones. */
-const SLAB_BYTES = 16 * 1024 * 1024;
+/**
+ * Bytes of one slab. Each WebAssembly.Memory reserves about 10 GiB of address space (V8's guard
+ * regions), so few, big ones; a page of one takes memory only once it is used, and slots are handed
+ * out in order, so a big slab costs no more than the blocks taken from it.
+ */
+const SLAB_BYTES = 256 * 1024 * 1024;
 
 // The one part of the WebAssembly API used here (the project's TypeScript libs do not declare it).
 declare const WebAssembly: { Memory: new (size: { initial: number; maximum: number }) => { buffer: ArrayBuffer } };

@@ -318,6 +318,8 @@ PY
   for i in $(seq -w 1 "$conc_n"); do files+=("$mnt/AN-CONC-$i/part.bin"); done
   drop_caches
   par_read "$r" scorefs-cold "$daemon_pid" "${files[@]}"
+  # Block writes skipped (the disk's queue was full): what the remount below must fetch again.
+  record "$r" par scorefs-cold disk_writes_skipped "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["cache"]["diskWritesSkipped"])' "$mnt/.scorefs/stats.json")"
   unmount_at "$mnt"
   mount_at "$mnt" "$cache" --read-ahead "${read_ahead_kb}K"
   drop_caches

@@ -102,16 +102,17 @@ test('a paused priority waits until the pause ends; the other goes on', async (t
   t.deepEqual(started, ['d0', 'p0']);
 });
 
-test('a pause is told the bytes in flight: a job waits while those already under way are too many, and starts as they end', async (t) => {
+test('a pause is told the bytes in flight with the next job: a job waits unless it fits beside those under way, and starts as they end', async (t) => {
   const started: string[] = [];
   const make = jobs(started);
   const heard: number[] = [];
   // At most 8 MiB under way (two of the 4 MiB jobs), as a write queue with room for them only would say.
-  const s = new FetchScheduler(4, (_p, inFlight) => (heard.push(inFlight), inFlight >= 8 * 1024 * 1024));
+  const s = new FetchScheduler(4, (_p, inFlight) => (heard.push(inFlight), inFlight > 8 * 1024 * 1024));
   const all = ['d0', 'd1', 'd2', 'd3'].map((n) => make(n, 'demand'));
   all.forEach((j) => s.submit(j));
   t.deepEqual(started, ['d0', 'd1'], 'two under way, two held back although connections are free');
-  t.true(heard.includes(4 * 1024 * 1024), 'the pause heard what was in flight');
+  t.is(heard[0], 4 * 1024 * 1024, 'the first job was asked about with its own bytes');
+  t.true(heard.includes(12 * 1024 * 1024), 'the third with all three');
   await all[0]!.finish();
   t.deepEqual(started, ['d0', 'd1', 'd2'], 'one ended, one more starts');
 });

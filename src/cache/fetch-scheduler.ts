@@ -1,7 +1,8 @@
 // Range GETs in flight: demand before prefetch, demand up to `concurrency` (the connection pool),
 // prefetch never holding every slot (so a demand read always finds one soon) and no more at once than
 // the adaptive limit finds the link rewards; `paused(priority, bytes in flight)` holds jobs back (disk
-// backlog: what is in flight is queued for disk once it arrives).
+// backlog: what is in flight is queued for disk once it arrives). It is asked with the next job's bytes
+// counted in: a job starts only if what it fetches fits beside what is under way.
 import { AdaptiveLimit } from '../util/adaptive-limit.js';
 
 export type Priority = 'demand' | 'prefetch';
@@ -64,8 +65,8 @@ export class FetchScheduler {
   /** Starts what may start now (also called when a pause condition has cleared). */
   pump(): void {
     while (this.running < this.concurrency) {
-      let job = this.paused('demand', this.runningBytes) ? undefined : this.demand.shift();
-      if (!job && this.runningPrefetch < this.link.limit && !this.paused('prefetch', this.runningBytes)) job = this.prefetch.shift();
+      let job = this.startable(this.demand, 'demand');
+      if (!job && this.runningPrefetch < this.link.limit) job = this.startable(this.prefetch, 'prefetch');
       if (!job) break;
       this.start(job);
     }
@@ -77,6 +78,12 @@ export class FetchScheduler {
       }, 200);
       this.retry.unref();
     }
+  }
+
+  /** The queue's next job, taken off it, unless the pause holds it back. */
+  private startable(queue: FetchJob[], priority: Priority): FetchJob | undefined {
+    const next = queue[0];
+    return next && !this.paused(priority, this.runningBytes + next.bytes) ? queue.shift() : undefined;
   }
 
   private start(job: FetchJob): void {

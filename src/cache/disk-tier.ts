@@ -168,8 +168,9 @@ export class DiskTier {
 
   /**
    * More is queued for disk than it is taking: prefetch should wait (demand reads go on). `incoming`:
-   * bytes of the fetches under way and of the one about to start, queued too once they arrive; were they to overfill the queue, blocks
-   * would go uncached (see write), so that waits as well — unless the disk is stuck.
+   * bytes of the fetches under way and of the one about to start, queued too once they arrive; were
+   * they to overfill the queue, blocks would go uncached (see write), so that waits as well — unless
+   * the disk is stuck.
    */
   writeBacklogged(incoming: number): boolean {
     return this.pendingWriteBytes > WRITE_BACKLOG_BYTES || this.wouldOverflow(incoming);

@@ -7,11 +7,11 @@ import { once } from 'node:events';
 import { copyFile, mkdir, open, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { objectIdFor } from '../src/server/object-id.js';
-import { exec } from './helpers/exec.js';
 import { md5sum } from './helpers/md5.js';
 import { runScorefs } from './helpers/mount.js';
 import { scorefsBin } from './helpers/paths.js';
 import { SAMPLE, sampleData } from './helpers/sample-data.js';
+import { randomObject } from './helpers/random-object.js';
 import { startServer } from './helpers/server.js';
 import { tempDir } from './helpers/tmp.js';
 import { waitFor } from './helpers/wait.js';
@@ -117,15 +117,11 @@ test('an existing file is skipped unless --force; --offset/--length fetch just t
 });
 
 test('a download killed with SIGKILL resumes and does not fetch its finished chunks again', async (t) => {
-  const root = await tempDir(t);
-  const dir = path.join(root, 'data', 'ST-BIG', 'AN-BIG');
-  await mkdir(dir, { recursive: true });
-  const big = path.join(dir, 'big.bin');
-  const made = await exec('bash', ['-c', `head -c 64M /dev/urandom > '${big}'`]);
-  t.is(made.code, 0, made.stderr);
+  const { data, file: big } = await randomObject(t, 'ST-BIG', 'AN-BIG', 'big.bin', 64 * 1024 * 1024);
+  const root = path.dirname(data);
   const size = (await stat(big)).size;
   const id = objectIdFor('AN-BIG', 'big.bin');
-  const server = await startServer(t, { data: path.join(root, 'data') });
+  const server = await startServer(t, { data });
   await server.setFaults({ route: 'object', bytesPerSecond: 3 * 1024 * 1024 }); // slow enough to kill mid-way
 
   const out = path.join(root, 'out');

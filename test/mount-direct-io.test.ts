@@ -2,13 +2,13 @@
 // a file through the mount leaves its bytes in the page cache once (the mounted file's pages), not
 // twice (the cache's block files too). util-linux's fincore says which pages of a file are resident.
 import test from 'ava';
-import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { exec, output } from './helpers/exec.js';
 import { md5sum } from './helpers/md5.js';
 import { mountScorefs, mountWorkDir, runScorefs } from './helpers/mount.js';
+import { randomObject } from './helpers/random-object.js';
 import { startServer } from './helpers/server.js';
-import { tempDir } from './helpers/tmp.js';
 import { settled, waitFor } from './helpers/wait.js';
 
 const MiB = 1024 * 1024;
@@ -32,13 +32,8 @@ async function residentBytes(files: string[]): Promise<number> {
 }
 
 test('block files are written and read past the page cache, and serve a remount exactly', async (t) => {
-  const root = await tempDir(t);
-  const dir = path.join(root, 'data', 'ST-DIO', 'AN-DIO');
-  await mkdir(dir, { recursive: true });
-  const local = path.join(dir, 'object.bin');
-  const made = await exec('bash', ['-c', `head -c ${SIZE} /dev/urandom > '${local}'`]);
-  t.is(made.code, 0, made.stderr);
-  const server = await startServer(t, { data: path.join(root, 'data') });
+  const { data, file: local } = await randomObject(t, 'ST-DIO', 'AN-DIO', 'object.bin', SIZE);
+  const server = await startServer(t, { data });
   const cacheDir = path.join(await mountWorkDir(t), 'cache');
   const file = (mnt: string) => path.join(mnt, 'AN-DIO', 'object.bin');
   const cacheBytes = async (mnt: string) => (JSON.parse(await readFile(path.join(mnt, '.scorefs', 'stats.json'), 'utf8')) as { cacheBytes: number }).cacheBytes;

@@ -6,11 +6,12 @@
 // file asks Score over connections of its own, not behind the range GETs.
 import test, { type ExecutionContext } from 'ava';
 import { spawn } from 'node:child_process';
-import { mkdir, open, readFile, writeFile } from 'node:fs/promises';
+import { open, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { objectIdFor } from '../src/server/object-id.js';
 import { exec, output } from './helpers/exec.js';
 import { mountScorefs, runScorefs } from './helpers/mount.js';
+import { randomObject } from './helpers/random-object.js';
 import { startServer, type RunningServer } from './helpers/server.js';
 import { tempDir } from './helpers/tmp.js';
 import { settled, waitFor } from './helpers/wait.js';
@@ -28,14 +29,9 @@ interface Setup {
 }
 
 async function setup(t: ExecutionContext): Promise<Setup> {
-  const root = await tempDir(t);
-  const dir = path.join(root, 'data', 'ST-BIG', 'AN-BIG');
-  await mkdir(dir, { recursive: true });
-  const local = path.join(dir, 'big.bin');
-  const made = await exec('bash', ['-c', `head -c ${SIZE} /dev/urandom > '${local}'`]);
-  t.is(made.code, 0, made.stderr);
-  await writeFile(path.join(dir, 'small.txt'), 'small\n');
-  const server = await startServer(t, { data: path.join(root, 'data') });
+  const { data, file: local } = await randomObject(t, 'ST-BIG', 'AN-BIG', 'big.bin', SIZE);
+  await writeFile(path.join(path.dirname(local), 'small.txt'), 'small\n');
+  const server = await startServer(t, { data });
   await server.setFaults({ route: 'object', bytesPerSecond: CAP });
   return { server, local, id: objectIdFor('AN-BIG', 'big.bin'), rel: path.join('AN-BIG', 'big.bin') };
 }

@@ -66,8 +66,7 @@ const statsCommand: CommandModule<object, StatsArgs> = {
       }
       const rows = objects.map((o) => [o.id, o.file ?? '-', formatBytes(o.cachedBytes), formatBytes(o.size), String(o.blocks), String(o.ranges), o.complete ? 'yes' : 'no']);
       process.stdout.write(table(['OBJECT', 'FILE', 'CACHED', 'SIZE', 'BLOCKS', 'RANGES', 'COMPLETE'], rows));
-      const ranges = total.ranges > 0 ? ` and ${total.ranges} small range(s)` : '';
-      process.stdout.write(`total: ${total.objects} object(s), ${total.complete} complete, ${formatBytes(total.cachedBytes)} in ${total.blocks} block(s)${ranges} (${dir})\n`);
+      process.stdout.write(`total: ${total.objects} object(s), ${total.complete} complete, ${formatBytes(total.cachedBytes)} in ${total.blocks} block(s)${andRanges(total.ranges)} (${dir})\n`);
     }),
 };
 
@@ -80,8 +79,7 @@ const verifyCommand: CommandModule = {
       const names = fileNames(await cache.loadCatalog());
       const label = (id: string): string => (names.has(id) ? `${id} (${names.get(id)})` : id);
       const report = await cache.verify();
-      const ranges = report.checkedRanges > 0 ? ` and ${report.checkedRanges} small range(s)` : '';
-      process.stdout.write(`checked ${report.checkedBlocks} block(s)${ranges} of ${report.objects.length} object(s)\n`);
+      process.stdout.write(`checked ${report.checkedBlocks} block(s)${andRanges(report.checkedRanges)} of ${report.objects.length} object(s)\n`);
       for (const o of report.objects) {
         if (o.md5Failed.length > 0) {
           process.stdout.write(`BAD: object ${label(o.id)}: cached bytes do not match Score's MD5; dropped (they will be fetched again)\n`);
@@ -130,6 +128,11 @@ export const cacheCommand: CommandModule = {
 };
 
 /** "analysisId/fileName" by object id, from the catalog snapshot the cache keeps. */
+/** " and N small range(s)" after a count of blocks, when there are any. */
+function andRanges(n: number): string {
+  return n > 0 ? ` and ${n} small range(s)` : '';
+}
+
 function fileNames(catalog: Catalog | undefined): Map<string, string> {
   return new Map((catalog?.files ?? []).map((f) => [f.id, `${f.analysisId}/${f.fileName}`]));
 }

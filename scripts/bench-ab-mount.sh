@@ -24,17 +24,6 @@ gib=$(calc "$(stat -c %s "$work/data/ST-AB/AN-AB/object.bin") / 2**30")
 serve_up --data "$work/data"
 prehash
 
-cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat"; }
-# cpu_when_idle PID: its CPU seconds once they have not moved for a second.
-cpu_when_idle() {
-  local before after
-  after=$(cpu_of "$1")
-  while :; do
-    before=$after; sleep 1; after=$(cpu_of "$1")
-    [ "$after" = "$before" ] && break
-  done
-  echo "$after"
-}
 # read_rate: MB/s of a dd of the object through $mnt, page cache dropped first.
 read_rate() {
   drop_caches
@@ -50,15 +39,15 @@ run() {
   local scorefs="$work/$1/bin/scorefs" c0 c1 c2 cold warm rss
   # shellcheck disable=SC2086 # MOUNT_ARGS is a list of options
   mount_fresh "ab-$1" ${MOUNT_ARGS:-}
-  c0=$(cpu_of "$daemon_pid")
+  c0=$(cpu_seconds "$daemon_pid")
   cold=$(read_rate)
-  c1=$(cpu_of "$daemon_pid"); c2=$(cpu_when_idle "$daemon_pid")
-  rss=$(awk '/^VmHWM/ { print $2 / 1024 }' "/proc/$daemon_pid/status")
+  c1=$(cpu_seconds "$daemon_pid"); c2=$(settled_cpu "$daemon_pid")
+  rss=$(hwm_mib "$daemon_pid")
   unmount_at "$mnt"
   # shellcheck disable=SC2086
   mount_at "$mnt" "$cache" ${MOUNT_ARGS:-}
-  c0=$(cpu_of "$daemon_pid") warm=$(read_rate)
-  echo "$cold $(calc "($c1 - $c0) / $gib") $(calc "($c2 - $c0) / $gib") $warm $(calc "($(cpu_of "$daemon_pid") - $c0) / $gib") $rss"
+  c0=$(cpu_seconds "$daemon_pid") warm=$(read_rate)
+  echo "$cold $(calc "($c1 - $c0) / $gib") $(calc "($c2 - $c0) / $gib") $warm $(calc "($(cpu_seconds "$daemon_pid") - $c0) / $gib") $rss"
   unmount_at "$mnt"
 }
 

@@ -16,7 +16,8 @@
 # dropped (echo 3 > /proc/sys/vm/drop_caches) just before. Groups, each run:
 #   1. one reader of the BAM: null-fuse (its raw binding, and scorefs's own FUSE layer over null files),
 #      first and second read in one mount; the local file cold and page-cached; curl from nginx; scorefs
-#      with an empty cache, again in the same mount, after a remount (origin bytes must be 0) and again;
+#      with an empty cache, again in the same mount, after a remount (origin bytes must be 0), again, and
+#      again with the page cache dropped (the daemon's code compiled by then: steady state);
 #      rclone mount --vfs-cache-mode full cold, again, after a remount; httpfs2 first and again. With
 #      each daemon's CPU seconds per GiB (utime+stime of /proc/PID/stat) and peak RSS (VmHWM).
 #      Before each read, fincore says how much of the file the page cache held (others may drop it).
@@ -115,21 +116,6 @@ serve_up --data "$origin/www" --object-base-url "http://127.0.0.1:$nport"
 prehash
 
 # --- measuring one daemon ----------------------------------------------------------------------------
-hz=$(getconf CLK_TCK)
-# cpu_seconds PID: user + system seconds of all the process's threads so far.
-cpu_seconds() { sed 's/.*) //' "/proc/$1/stat" | awk -v hz="$hz" '{ printf "%.3f\n", ($12 + $13) / hz }'; }
-# settled_cpu PID: cpu_seconds once it has moved less than 0.02 s in a second (background work after
-# the reader is done: read-ahead, block writes, MD5 checks); gives up after 60 s.
-settled_cpu() {
-  local before after deadline=$(( $(date +%s) + 60 ))
-  after=$(cpu_seconds "$1")
-  while [ "$(date +%s)" -lt "$deadline" ]; do
-    before=$after; sleep 1; after=$(cpu_seconds "$1")
-    [ "$(calc "int($after - $before < 0.02)")" = 1 ] && break
-  done
-  echo "$after"
-}
-hwm_mib() { awk '/^VmHWM/ { printf "%.0f\n", $2 / 1024 }' "/proc/$1/status"; }
 
 # seq_read RUN SUBJECT FILE [PID]: one timed `dd bs=1M` of FILE; records MB/s, origin bytes (settled)
 # and, with PID, the daemon's CPU s/GiB during the read and until it went idle, and its VmHWM.
@@ -230,6 +216,9 @@ seq_run() {
   cp "$mnt/.scorefs/stats.json" "$results/run$r-scorefs-warm-stats.json"
   record "$r" seq scorefs-warm stats_network_bytes "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["cache"]["networkBytes"])' "$results/run$r-scorefs-warm-stats.json")"
   seq_read "$r" scorefs-warm-again "$mnt/$bam_rel"
+  # Once more from the disk tier: the daemon's first GiB also paid for V8 compiling its code.
+  drop_caches
+  seq_read "$r" scorefs-warm-steady "$mnt/$bam_rel" "$daemon_pid"
   unmount_at "$mnt"
   rm -rf "$work/scorefs-$r"
 

@@ -194,6 +194,23 @@ mount_fresh() {
 
 drop_caches() { sync; echo 3 > /proc/sys/vm/drop_caches; }
 
+# cpu_seconds PID: user + system seconds of all the process's threads so far.
+cpu_seconds() { sed 's/.*) //' "/proc/$1/stat" | awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f\n", ($12 + $13) / hz }'; }
+# settled_cpu PID: cpu_seconds once it has moved less than 0.02 s in two seconds (background work after
+# the reader is done: read-ahead, block writes, and the MD5 checks, which wait for a second without
+# reads); gives up after 60 s.
+settled_cpu() {
+  local before after deadline=$(( $(date +%s) + 60 ))
+  after=$(cpu_seconds "$1")
+  while [ "$(date +%s)" -lt "$deadline" ]; do
+    before=$after; sleep 2; after=$(cpu_seconds "$1")
+    [ "$(calc "int($after - $before < 0.02)")" = 1 ] && break
+  done
+  echo "$after"
+}
+# hwm_mib PID: the process's peak RSS (VmHWM), MiB.
+hwm_mib() { awk '/^VmHWM/ { printf "%.0f\n", $2 / 1024 }' "/proc/$1/status"; }
+
 now() { date +%s.%N; }
 
 # summary V1 V2 ...: "median (min–max)" with the given printf format (FMT env, default %.0f).

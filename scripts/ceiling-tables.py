@@ -60,6 +60,7 @@ SEQ = [
     ("scorefs-cold-again", "scorefs, 2nd read in the same mount"),
     ("scorefs-warm", "scorefs after remount (cache on disk, page cache dropped)"),
     ("scorefs-warm-again", "scorefs after remount, 2nd read"),
+    ("scorefs-warm-steady", "scorefs after remount, 3rd read, page cache dropped (steady state: the daemon's code compiled)"),
     ("rclone-cold", "rclone mount --vfs-cache-mode full, empty cache"),
     ("rclone-cold-again", "rclone, 2nd read in the same mount"),
     ("rclone-warm", "rclone after remount (its cache on disk, page cache dropped)"),
@@ -79,7 +80,7 @@ if warm_net:
     print(f"\nscorefs after remount: networkBytes in its stats.json {cell(warm_net)}, origin bytes {cell(get('seq', 'scorefs-warm', 'origin_bytes'))} (both must be 0).")
 
 table(
-    "Daemon cost over the 1st read of a mount: CPU seconds per GiB read (utime+stime of all its threads, during the read, "
+    "Daemon cost over each read that starts with the page cache dropped: CPU seconds per GiB read (utime+stime of all its threads, during the read, "
     "and until it went idle: read-ahead, block writes, MD5 checks) and peak RSS (VmHWM).",
     ["daemon", "CPU s/GiB during the read", "CPU s/GiB until idle", "peak RSS MiB"],
     "seq", [(k, [v]) for k, v in SEQ], "cpu_s_per_gib",

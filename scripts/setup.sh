@@ -19,14 +19,15 @@ cd "$(dirname "$0")/.."
 # test/systemd-boot.test.ts boots a Debian system; util-linux-extra (fincore), with which
 # test/mount-direct-io.test.ts sees which files are in the page cache; bsdutils (script), with which test/progress.test.ts runs
 # the CLI on a pseudo-terminal.
-# `--bench` adds what only scripts/bench-* run: nginx-light (bench-serve.sh, bench-ceiling.sh), bc
-# (bench-mount.sh, bench-ceiling.sh), git (bench-ab.sh), rclone and httpfs2 (bench-ceiling.sh: the other
-# HTTP filesystems it measures). nginx's package starts an nginx on port 80, hence not by default.
+# `--bench` adds what only scripts/bench-* and profile-read.sh run: nginx-light (bench-serve.sh,
+# bench-ceiling.sh), bc (bench-mount.sh, bench-ceiling.sh), git (bench-ab.sh), rclone and httpfs2
+# (bench-ceiling.sh: the other HTTP filesystems it measures), util-linux-extra (fincore, bench-ceiling.sh),
+# linux-perf (profile-read.sh). nginx's package starts an nginx on port 80, hence not by default.
 packages=(libfuse2 fuse samtools tabix procps python3 systemd curl jq)
 for arg in "$@"; do
   case "$arg" in
     --test) packages+=(mmdebstrap systemd-container util-linux-extra bsdutils) ;;
-    --bench) packages+=(nginx-light bc git rclone httpfs2) ;;
+    --bench) packages+=(nginx-light bc git rclone httpfs2 util-linux-extra linux-perf) ;;
     *) echo "setup: unknown option $arg (usage: scripts/setup.sh [--test] [--bench])" >&2; exit 2 ;;
   esac
 done

@@ -41,6 +41,9 @@ WHAT = [
     ("V8/Node runtime, other native", ("",)),
 ]
 KERNEL_SCOPE = "kernel:"
+GC = "V8: garbage collection"
+# A cold GiB costs V8 about 0.06 s of GC without perf; under perf it sometimes costs 1 s and more.
+GC_STORM_S_PER_GIB = 0.5
 
 
 def read_samples(path):
@@ -61,7 +64,7 @@ def what(frames):
     leaf = frames[0] if frames else ""
     joined = " ".join(frames)
     for label, keys in WHAT:
-        if label.startswith(KERNEL_SCOPE) or label in ("MD5", "V8: compiling (JIT)", "V8: garbage collection"):
+        if label.startswith(KERNEL_SCOPE) or label in ("MD5", "V8: compiling (JIT)", GC):
             if any(k in joined for k in keys):
                 return label
         elif any(k in leaf for k in keys):
@@ -101,6 +104,10 @@ def main():
         for w, m in by_what[r].most_common():
             if per(m) >= 0.01:
                 print(f"| | {w} | {per(m):.2f} |")
+    gc = sum(c[GC] for c in by_what.values())
+    if per(gc) > GC_STORM_S_PER_GIB:
+        print(f"\n{per(gc):.2f} s/GiB of garbage collection: V8 ran major GCs back to back, as it often does under perf "
+              "and not without it (docs/benchmarks.md); the other figures of this phase suffer from it too: profile again.")
     print()
 
 

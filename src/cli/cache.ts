@@ -127,12 +127,12 @@ export const cacheCommand: CommandModule = {
   handler: () => undefined,
 };
 
-/** "analysisId/fileName" by object id, from the catalog snapshot the cache keeps. */
 /** " and N small range(s)" after a count of blocks, when there are any. */
 function andRanges(n: number): string {
   return n > 0 ? ` and ${n} small range(s)` : '';
 }
 
+/** "analysisId/fileName" by object id, from the catalog snapshot the cache keeps. */
 function fileNames(catalog: Catalog | undefined): Map<string, string> {
   return new Map((catalog?.files ?? []).map((f) => [f.id, `${f.analysisId}/${f.fileName}`]));
 }

@@ -117,6 +117,9 @@ prehash
 
 # --- measuring one daemon ----------------------------------------------------------------------------
 
+# cache_stat STATS_JSON KEY: one of the block cache's counters in a daemon's stats.json.
+cache_stat() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["cache"][sys.argv[2]])' "$1" "$2"; }
+
 # seq_read RUN SUBJECT FILE [PID]: one timed `dd bs=1M` of FILE; records MB/s, origin bytes (settled)
 # and, with PID, the daemon's CPU s/GiB during the read and until it went idle, and its VmHWM.
 seq_read() {
@@ -214,7 +217,7 @@ seq_run() {
   drop_caches
   seq_read "$r" scorefs-warm "$mnt/$bam_rel" "$daemon_pid"
   cp "$mnt/.scorefs/stats.json" "$results/run$r-scorefs-warm-stats.json"
-  record "$r" seq scorefs-warm stats_network_bytes "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["cache"]["networkBytes"])' "$results/run$r-scorefs-warm-stats.json")"
+  record "$r" seq scorefs-warm stats_network_bytes "$(cache_stat "$results/run$r-scorefs-warm-stats.json" networkBytes)"
   seq_read "$r" scorefs-warm-again "$mnt/$bam_rel"
   # Once more from the disk tier: the daemon's first GiB also paid for V8 compiling its code.
   drop_caches
@@ -308,7 +311,7 @@ PY
   drop_caches
   par_read "$r" scorefs-cold "$daemon_pid" "${files[@]}"
   # Block writes skipped (the disk's queue was full): what the remount below must fetch again.
-  record "$r" par scorefs-cold disk_writes_skipped "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["cache"]["diskWritesSkipped"])' "$mnt/.scorefs/stats.json")"
+  record "$r" par scorefs-cold disk_writes_skipped "$(cache_stat "$mnt/.scorefs/stats.json" diskWritesSkipped)"
   unmount_at "$mnt"
   mount_at "$mnt" "$cache" --read-ahead "${read_ahead_kb}K"
   drop_caches

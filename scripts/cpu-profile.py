@@ -28,8 +28,9 @@ WHAT = [
     ("kernel: FUSE device (requests, replies)", ("fuse_dev_",)),
     ("kernel: socket receive", ("tcp_recvmsg", "sock_read_iter", "tcp_rcv", "tcp_v4_rcv")),
     ("kernel: socket send", ("tcp_sendmsg", "__tcp_transmit_skb")),
+    # libuv reads and writes files at an offset (pread64, pwrite64); plain read and write are its eventfd wake-ups.
     ("kernel: block files (open, read, write, rename)", ("__x64_sys_openat", "__x64_sys_close", "__x64_sys_pread", "__x64_sys_pwrite",
-                                                         "__x64_sys_rename", "__x64_sys_unlink", "ext4_", "iomap_", "__x64_sys_read", "__x64_sys_write")),
+                                                         "__x64_sys_rename", "__x64_sys_unlink", "ext4_", "iomap_")),
     ("kernel: thread wake-ups and waits (futex)", ("__x64_sys_futex",)),
     ("kernel: event loop (epoll)", ("__x64_sys_epoll",)),
     ("kernel: scheduling, other", ("[kernel.kallsyms]",)),

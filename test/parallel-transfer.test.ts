@@ -6,8 +6,10 @@
 // file asks Score over connections of its own, not behind the range GETs.
 import test, { type ExecutionContext } from 'ava';
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { open, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { objectIdFor } from '../src/server/object-id.js';
 import { exec, output } from './helpers/exec.js';
 import { mountScorefs, runScorefs } from './helpers/mount.js';
@@ -93,6 +95,34 @@ test('a sequential read leaves its blocks behind in the memory tier: the blocks 
   // of those it prefetched to be read back from disk.
   t.true(stats.cache.bytesFromDisk <= 2 * MiB, `read back from disk: ${stats.cache.bytesFromDisk} bytes`);
   t.true(stats.cache.memoryBytes <= 8 * MiB, `the blocks behind the reader left the tier (${stats.cache.memoryBytes} bytes in it)`);
+});
+
+test('a lone reader slower than the link, with the default memory tier: the prefetch window fits in the tier, nothing is read back from disk', async (t) => {
+  const { data, file: local } = await randomObject(t, 'ST-LONE', 'AN-LONE', 'lone.bin', 96 * MiB);
+  const server = await startServer(t, { data });
+  const m = await mountScorefs(t, { serverUrl: server.url });
+  // 1 MiB at a time with a pause: the link outruns the reader, so the window fills with blocks that
+  // wait in the memory tier for it.
+  const file = await open(path.join(m.mnt, 'AN-LONE', 'lone.bin'));
+  const hash = createHash('md5');
+  try {
+    const buf = Buffer.alloc(MiB);
+    for (;;) {
+      const { bytesRead } = await file.read(buf, 0, MiB);
+      if (bytesRead === 0) break;
+      hash.update(buf.subarray(0, bytesRead));
+      await sleep(5);
+    }
+  } finally {
+    await file.close();
+  }
+  t.is(hash.digest('hex'), await md5(local));
+  const stats = JSON.parse(await readFile(path.join(m.mnt, '.scorefs', 'stats.json'), 'utf8')) as {
+    cache: { prefetchBytes: number; bytesFromDisk: number; bytesFromMemory: number };
+  };
+  t.log(`prefetched ${stats.cache.prefetchBytes} bytes; ${stats.cache.bytesFromMemory} from memory, ${stats.cache.bytesFromDisk} read back from disk`);
+  t.true(stats.cache.prefetchBytes >= 64 * MiB, `the window ran ahead of the reader (${stats.cache.prefetchBytes} bytes prefetched)`);
+  t.is(stats.cache.bytesFromDisk, 0, 'no prefetched block left the tier before its reader came');
 });
 
 test('random reads through the mount fetch nothing ahead', async (t) => {

@@ -32,8 +32,8 @@ export interface BlockCacheOptions {
    */
   transferChunkBytes?: number;
   /**
-   * Largest prefetch window of one stream; default a transfer chunk per connection (64 MiB with 16;
-   * 32–256 MiB), whatever the memory tier: a prefetched block the tier drops before its reader comes
+   * Largest prefetch window of one stream; default a transfer chunk per connection prefetch may use,
+   * all but one (60 MiB with 16; 32–256 MiB), whatever the memory tier: a prefetched block the tier drops before its reader comes
    * is read back from the disk tier, where it was written on arrival, not fetched again.
    */
   prefetchMaxBytes?: number;
@@ -69,12 +69,15 @@ export function resolveOptions(o: BlockCacheOptions): ResolvedOptions {
   };
   if (!Number.isInteger(r.blockSize) || r.blockSize < 4096) throw new RangeError('blockSize must be an integer ≥ 4096');
   if (r.maxFetchBytes < r.blockSize) r.maxFetchBytes = r.blockSize;
-  // Enough to keep every connection busy with a GET of TRANSFER_CHUNK (on a link that caps each
-  // connection, the bytes in flight set the throughput), and enough for whole-chunk GETs back to back
-  // with few connections.
-  r.prefetchMaxBytes = o.prefetchMaxBytes ?? Math.min(MAX_DEFAULT_WINDOW, Math.max(MIN_DEFAULT_WINDOW, r.fetchConcurrency * TRANSFER_CHUNK));
+  // Enough to keep every connection prefetch may use (all but one: see FetchScheduler) busy with a GET
+  // of TRANSFER_CHUNK (on a link that caps each connection, the bytes in flight set the throughput),
+  // and enough for whole-chunk GETs back to back with few connections. No more: a window that cannot
+  // be in flight only takes room in the memory tier (with the default tier, the 4 MiB more evicted
+  // blocks just ahead of the reader, which then came back from disk).
+  const prefetchConnections = Math.max(1, r.fetchConcurrency - 1);
+  r.prefetchMaxBytes = o.prefetchMaxBytes ?? Math.min(MAX_DEFAULT_WINDOW, Math.max(MIN_DEFAULT_WINDOW, prefetchConnections * TRANSFER_CHUNK));
   r.prefetchBudgetBytes = o.prefetchBudgetBytes ?? 2 * r.prefetchMaxBytes;
-  const chunk = o.transferChunkBytes ?? Math.min(TRANSFER_CHUNK, r.prefetchMaxBytes / Math.max(1, r.fetchConcurrency - 1));
+  const chunk = o.transferChunkBytes ?? Math.min(TRANSFER_CHUNK, r.prefetchMaxBytes / prefetchConnections);
   r.transferChunkBytes = Math.max(r.blockSize, Math.floor(chunk / r.blockSize) * r.blockSize);
   return r;
 }

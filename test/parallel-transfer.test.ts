@@ -2,8 +2,9 @@
 // every object response): a sequential read through the mount, `scorefs download` and `scorefs cache
 // warm` keep several range GETs in flight at once (counted by the server), fetch the object about once,
 // and a random read pattern on the mount fetches nothing ahead. A prefetch window larger than the
-// memory tier costs no second fetch: what the tier drops is read back from the disk tier. Opening a
-// file asks Score over connections of its own, not behind the range GETs.
+// memory tier costs no second fetch: what the tier drops is read back from the disk tier; with the
+// default tier, a lone reader's window fits in it and nothing is read back. Opening a file asks Score
+// over connections of its own, not behind the range GETs.
 import test, { type ExecutionContext } from 'ava';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';

@@ -33,8 +33,9 @@ export interface BlockCacheOptions {
   transferChunkBytes?: number;
   /**
    * Largest prefetch window of one stream; default a transfer chunk per connection prefetch may use,
-   * all but one (60 MiB with 16; 32–256 MiB), whatever the memory tier: a prefetched block the tier drops before its reader comes
-   * is read back from the disk tier, where it was written on arrival, not fetched again.
+   * all but one (60 MiB with 16; 32–256 MiB), whatever the memory tier: a prefetched block the tier
+   * drops before its reader comes is read back from the disk tier, where it was written on arrival,
+   * not fetched again.
    */
   prefetchMaxBytes?: number;
   /** Prefetched bytes asked for and not yet arrived, over all streams; default twice the window. */

@@ -12,7 +12,8 @@ import { open, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { objectIdFor } from '../src/server/object-id.js';
-import { exec, output } from './helpers/exec.js';
+import { exec } from './helpers/exec.js';
+import { md5sum } from './helpers/md5.js';
 import { mountScorefs, runScorefs } from './helpers/mount.js';
 import { randomObject } from './helpers/random-object.js';
 import { startServer, type RunningServer } from './helpers/server.js';
@@ -51,14 +52,10 @@ function settledBytes(server: RunningServer): Promise<number> {
   return settled('object bytes to settle', () => server.objectBytesSent());
 }
 
-async function md5(file: string): Promise<string> {
-  return (await output('md5sum', [file])).split(/\s+/)[0]!;
-}
-
 test('a sequential read through the mount keeps several range GETs in flight and fetches the object once', async (t) => {
   const s = await setup(t);
   const m = await mountScorefs(t, { serverUrl: s.server.url });
-  t.is(await md5(path.join(m.mnt, s.rel)), await md5(s.local));
+  t.is(await md5sum(path.join(m.mnt, s.rel)), await md5sum(s.local));
   const peak = await peakInFlight(s.server);
   const sent = await settledBytes(s.server);
   t.log(`peak ${peak} object responses at once; ${sent} bytes sent for a ${SIZE}-byte object`);
@@ -71,7 +68,7 @@ test('a sequential read through the mount keeps several range GETs in flight and
 test('a prefetch window larger than the memory tier: the blocks the tier drops are read back from disk, not fetched again', async (t) => {
   const s = await setup(t);
   const m = await mountScorefs(t, { serverUrl: s.server.url, extraArgs: ['--memory-size', '2M'] });
-  t.is(await md5(path.join(m.mnt, s.rel)), await md5(s.local));
+  t.is(await md5sum(path.join(m.mnt, s.rel)), await md5sum(s.local));
   const sent = await settledBytes(s.server);
   const stats = JSON.parse(await readFile(path.join(m.mnt, '.scorefs', 'stats.json'), 'utf8')) as {
     cache: { prefetchBytes: number; bytesFromDisk: number };
@@ -87,7 +84,7 @@ test('a prefetch window larger than the memory tier: the blocks the tier drops a
 test('a sequential read leaves its blocks behind in the memory tier: the blocks ahead fit, and are not read back from disk', async (t) => {
   const s = await setup(t);
   const m = await mountScorefs(t, { serverUrl: s.server.url, extraArgs: ['--memory-size', '12M'] });
-  t.is(await md5(path.join(m.mnt, s.rel)), await md5(s.local));
+  t.is(await md5sum(path.join(m.mnt, s.rel)), await md5sum(s.local));
   const stats = JSON.parse(await readFile(path.join(m.mnt, '.scorefs', 'stats.json'), 'utf8')) as {
     cache: { bytesFromDisk: number; bytesFromMemory: number; memoryBytes: number };
   };
@@ -117,7 +114,7 @@ test('a lone reader slower than the link, with the default memory tier: the pref
   } finally {
     await file.close();
   }
-  t.is(hash.digest('hex'), await md5(local));
+  t.is(hash.digest('hex'), await md5sum(local));
   const stats = JSON.parse(await readFile(path.join(m.mnt, '.scorefs', 'stats.json'), 'utf8')) as {
     cache: { prefetchBytes: number; bytesFromDisk: number; bytesFromMemory: number };
   };
@@ -149,7 +146,7 @@ test('scorefs download keeps several range GETs in flight and fetches the object
   const out = path.join(await tempDir(t), 'out');
   const r = await runScorefs(['download', '--storage-url', s.server.url, '--object-id', s.id, '--output-dir', out]);
   t.is(r.code, 0, r.stderr);
-  t.is(await md5(path.join(out, 'big.bin')), await md5(s.local));
+  t.is(await md5sum(path.join(out, 'big.bin')), await md5sum(s.local));
   t.true((await peakInFlight(s.server)) > 1, 'more than one range GET at once');
   t.is(await settledBytes(s.server), SIZE, 'the object once');
 });

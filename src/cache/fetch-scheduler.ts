@@ -18,6 +18,11 @@ export interface FetchJob {
   run(): Promise<void>;
 }
 
+/** Range GETs prefetching may have at once with `concurrency` slots: all but one, kept for demand reads. */
+export function prefetchSlots(concurrency: number): number {
+  return Math.max(1, concurrency - 1);
+}
+
 export class FetchScheduler {
   private readonly demand: FetchJob[] = [];
   private readonly prefetch: FetchJob[] = [];
@@ -33,7 +38,7 @@ export class FetchScheduler {
     private readonly concurrency: number,
     private readonly paused: (p: Priority, bytesInFlight: number) => boolean = () => false,
   ) {
-    this.link = new AdaptiveLimit({ max: Math.max(1, concurrency - 1) });
+    this.link = new AdaptiveLimit({ max: prefetchSlots(concurrency) });
   }
 
   submit(job: FetchJob): void {

@@ -1,5 +1,6 @@
 // BlockCache options and their defaults, resolved once at open.
 import type { RangeSource } from '../model.js';
+import { prefetchSlots } from './fetch-scheduler.js';
 
 export interface BlockCacheOptions {
   /** Cache directory (created); only src/cache touches it. */
@@ -70,12 +71,12 @@ export function resolveOptions(o: BlockCacheOptions): ResolvedOptions {
   };
   if (!Number.isInteger(r.blockSize) || r.blockSize < 4096) throw new RangeError('blockSize must be an integer ≥ 4096');
   if (r.maxFetchBytes < r.blockSize) r.maxFetchBytes = r.blockSize;
-  // Enough to keep every connection prefetch may use (all but one: see FetchScheduler) busy with a GET
+  // Enough to keep every connection prefetch may use (prefetchSlots: all but one) busy with a GET
   // of TRANSFER_CHUNK (on a link that caps each connection, the bytes in flight set the throughput),
   // and enough for whole-chunk GETs back to back with few connections. No more: a window that cannot
   // be in flight only takes room in the memory tier (with the default tier, the 4 MiB more evicted
   // blocks just ahead of the reader, which then came back from disk).
-  const prefetchConnections = Math.max(1, r.fetchConcurrency - 1);
+  const prefetchConnections = prefetchSlots(r.fetchConcurrency);
   r.prefetchMaxBytes = o.prefetchMaxBytes ?? Math.min(MAX_DEFAULT_WINDOW, Math.max(MIN_DEFAULT_WINDOW, prefetchConnections * TRANSFER_CHUNK));
   r.prefetchBudgetBytes = o.prefetchBudgetBytes ?? 2 * r.prefetchMaxBytes;
   const chunk = o.transferChunkBytes ?? Math.min(TRANSFER_CHUNK, r.prefetchMaxBytes / prefetchConnections);

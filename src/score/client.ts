@@ -32,7 +32,7 @@ export class ScoreClient {
 
   constructor(readonly config: ClientConfig) {
     this.apiHttp = new HttpClient({ ...config, connections: API_CONNECTIONS });
-    this.objectHttp = new HttpClient(config);
+    this.objectHttp = new HttpClient({ ...config, direct: true });
     this.api = new ScoreApi(this.apiHttp, config);
     this.urls = new UrlCache(this.api, config.readDeadlineMs);
     this.source = new ScoreRangeSource(this.objectHttp, this.urls, config.readDeadlineMs);

@@ -1,23 +1,20 @@
-// The one HTTP client of the Score layer: an undici Agent with keep-alive, a bounded number of
-// connections per origin and a stall timeout. It knows nothing of tokens: callers add headers.
+// The one HTTP client of the Score layer: keep-alive, a bounded number of connections per origin and a
+// stall timeout, over undici, or for object bytes on plain http:// over DirectHttp (which reads bodies
+// straight into their segments). It knows nothing of tokens: callers add headers.
 import type { IncomingHttpHeaders } from 'node:http';
 import { Agent, errors as undiciErrors, type Dispatcher } from 'undici';
-import { ProtocolError, TransientError } from '../errors.js';
+import { ProtocolError, TransientError, Unavailable } from '../errors.js';
 import { redact } from '../util/log.js';
+import { DirectHttp } from './direct-http.js';
+import { ResponseBody, type BodyOptions, type SegmentedResponse } from './response-body.js';
 import { TlsMismatchCheck } from './tls-mismatch.js';
+
+export type { BodyProgress, SegmentDone, SegmentedResponse } from './response-body.js';
 
 export interface HttpResponse {
   status: number;
   headers: IncomingHttpHeaders;
   body: Buffer;
-}
-
-export interface SegmentedResponse {
-  status: number;
-  headers: IncomingHttpHeaders;
-  /** The body in segments of the requested size (the last one shorter); none when empty. */
-  segments: Buffer[];
-  length: number;
 }
 
 export interface HttpGetOptions {
@@ -29,27 +26,16 @@ export interface HttpGetOptions {
   maxErrorBytes?: number;
 }
 
-/**
- * The bytes of a 2xx body as they arrive, while it is being received into one buffer of its final size
- * (a known length within one segment): that buffer and how many of its leading bytes are in.
- */
-export type BodyProgress = (status: number, headers: IncomingHttpHeaders, into: Buffer, received: number) => void;
-
-/** A whole segment of a 2xx body, as soon as it is in (the `index`th; the last one, if short, only at the end). */
-export type SegmentDone = (status: number, headers: IncomingHttpHeaders, index: number, segment: Buffer) => void;
-
-export interface SegmentedGetOptions extends HttpGetOptions {
-  segmentBytes: number;
-  allocate?: (size: number) => Buffer;
-  onProgress?: BodyProgress;
-  onSegment?: SegmentDone;
-}
+export interface SegmentedGetOptions extends HttpGetOptions, BodyOptions {}
 
 export class HttpClient {
   private readonly agent: Agent;
   private readonly tls = new TlsMismatchCheck();
+  private readonly direct: DirectHttp | undefined;
 
-  constructor(opts: { connections: number; stallTimeoutMs: number }) {
+  /** `direct`: plain-http:// GETs go through DirectHttp (bodies read straight into their segments). */
+  constructor(opts: { connections: number; stallTimeoutMs: number; direct?: boolean }) {
+    this.direct = opts.direct ? new DirectHttp(opts) : undefined;
     this.agent = new Agent({
       connections: opts.connections,
       pipelining: 1,
@@ -77,32 +63,34 @@ export class HttpClient {
   async getSegmented(url: string, opts: SegmentedGetOptions): Promise<SegmentedResponse> {
     const target = new URL(url);
     try {
+      if (this.direct && target.protocol === 'http:') return await this.direct.get(target, opts);
       return await this.dispatch(target, opts);
     } catch (err) {
-      throw (await this.tls.explain(err, target)) ?? err;
+      if (err instanceof ProtocolError) throw err;
+      throw (await this.tls.explain(err, target)) ?? asTransportError(err, target.origin, opts.signal);
     }
   }
 
   private dispatch(target: URL, opts: SegmentedGetOptions): Promise<SegmentedResponse> {
     const where = target.origin;
     const { signal } = opts;
-    if (signal?.aborted) return Promise.reject(asTransportError(signal.reason, where, signal));
+    if (signal?.aborted) return Promise.reject(signal.reason);
     // undici's dispatch API: chunks arrive in callbacks, without a stream and an async iterator
     // around them (that machinery costs more CPU than the bytes themselves).
     return new Promise<SegmentedResponse>((resolve, reject) => {
       let controller: Dispatcher.DispatchController | undefined;
       let settled = false;
-      let res: { status: number; headers: IncomingHttpHeaders; ok: boolean; limit: number; sink: SegmentSink; reported: number } | undefined;
+      let body: ResponseBody | undefined;
       const onAbort = (): void => controller?.abort(signal!.reason as Error);
       const settle = (err: unknown, value?: SegmentedResponse): void => {
         if (settled) return;
         settled = true;
         signal?.removeEventListener('abort', onAbort);
         if (value) resolve(value);
-        else reject(err instanceof ProtocolError ? err : asTransportError(err, where, signal));
+        else reject(err);
       };
       const done = (): void => {
-        if (res) settle(undefined, { status: res.status, headers: res.headers, segments: res.sink.segments(), length: res.sink.length });
+        if (body) settle(undefined, body.result());
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       this.agent.dispatch(
@@ -113,28 +101,14 @@ export class HttpClient {
             if (signal?.aborted) c.abort(signal.reason as Error);
           },
           onResponseStart: (_c, status, headers) => {
-            const ok = status >= 200 && status < 300;
-            const limit = ok ? opts.maxBytes : (opts.maxErrorBytes ?? 64 * 1024);
-            const declared = Number(header(headers, 'content-length'));
-            const expected = Number.isSafeInteger(declared) && declared >= 0 && declared <= limit ? declared : undefined;
-            res = { status, headers, ok, limit, sink: new SegmentSink(ok ? opts.segmentBytes : limit, expected, ok ? opts.allocate : undefined), reported: 0 };
+            body = new ResponseBody(status, headers, opts, where, Number(header(headers, 'content-length') ?? NaN));
           },
           onResponseData: (c, chunk) => {
-            if (!res || settled) return;
-            if (res.sink.length + chunk.length <= res.limit) {
-              res.sink.push(chunk);
-              const into = res.ok && opts.onProgress ? res.sink.filling() : undefined;
-              if (into) opts.onProgress!(res.status, res.headers, into, res.sink.length);
-              if (res.ok && opts.onSegment) {
-                const full = res.sink.completed();
-                while (res.reported < full.length) opts.onSegment(res.status, res.headers, res.reported, full[res.reported++]!);
-              }
-              return;
-            }
-            if (res.ok) return c.abort(new ProtocolError(`${where} sent a larger response than expected (over ${res.limit} bytes)`));
-            res.sink.push(chunk.subarray(0, res.limit - res.sink.length)); // an error body is only informative: keep its head
-            done();
-            c.abort(new Error('error body cut short'));
+            if (!body || settled) return;
+            const taken = body.push(chunk);
+            if (taken === 'more') return;
+            if (taken === 'enough') done();
+            c.abort(taken === 'enough' ? new Error('error body cut short') : taken);
           },
           onResponseEnd: done,
           onResponseError: (_c, err) => settle(err),
@@ -144,13 +118,14 @@ export class HttpClient {
   }
 
   async close(): Promise<void> {
-    await this.agent.close();
+    await Promise.all([this.agent.close(), this.direct?.close()]);
   }
 }
 
 /** A failure of the transport itself (not an HTTP status): retryable unless the caller aborted. */
 function asTransportError(err: unknown, where: string, signal: AbortSignal | undefined): unknown {
   if (signal?.aborted) return signal.reason ?? err;
+  if (err instanceof TransientError || err instanceof Unavailable) return err;
   if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError) {
     return new TransientError(`${where} stalled (no data within the stall timeout)`, undefined, { cause: err });
   }
@@ -166,69 +141,4 @@ function asTransportError(err: unknown, where: string, signal: AbortSignal | und
 export function header(headers: IncomingHttpHeaders, name: string): string | undefined {
   const v = headers[name];
   return Array.isArray(v) ? v[0] : v;
-}
-
-/**
- * Collects a body into fixed-size segments. With the total length known (Content-Length), each
- * segment is allocated at its final size; otherwise chunks are gathered and joined per segment.
- */
-class SegmentSink {
-  private readonly done: Buffer[] = [];
-  /** The segment being filled: a buffer of its final size (length known), else the chunks seen. */
-  private current: Buffer | undefined;
-  private chunks: Buffer[] = [];
-  private filled = 0;
-  length = 0;
-
-  constructor(
-    private readonly segmentBytes: number,
-    private readonly expected: number | undefined,
-    // Off the pool by default (allocUnsafeSlow): a kept segment must not pin a shared slab.
-    private readonly allocate: (size: number) => Buffer = Buffer.allocUnsafeSlow,
-  ) {}
-
-  push(chunk: Buffer): void {
-    let at = 0;
-    while (at < chunk.length) {
-      const take = Math.min(this.segmentBytes - this.filled, chunk.length - at);
-      const piece = chunk.subarray(at, at + take);
-      if (this.expected !== undefined && this.length + take <= this.expected && this.chunks.length === 0) {
-        this.current ??= this.allocate(Math.min(this.segmentBytes, this.expected - this.length + this.filled));
-        piece.copy(this.current, this.filled);
-      } else {
-        // Length unknown or overrun (the caller rejects the body): gather and join when done.
-        if (this.current) this.chunks.push(this.current.subarray(0, this.filled));
-        this.current = undefined;
-        this.chunks.push(piece);
-      }
-      this.filled += take;
-      this.length += take;
-      at += take;
-      if (this.filled === this.segmentBytes) this.close();
-    }
-  }
-
-  /** The segments filled so far. */
-  completed(): readonly Buffer[] {
-    return this.done;
-  }
-
-  /** The buffer of final size the body is being received into, while it is the first segment. */
-  filling(): Buffer | undefined {
-    return this.done.length === 0 && this.chunks.length === 0 ? this.current : undefined;
-  }
-
-  segments(): Buffer[] {
-    if (this.filled > 0) this.close();
-    return this.done;
-  }
-
-  private close(): void {
-    const { current, filled } = this;
-    // The allocated buffer itself when full (its identity matters to a buffer pool), else the part filled.
-    this.done.push(current ? (filled === current.length ? current : current.subarray(0, filled)) : Buffer.concat(this.chunks, filled));
-    this.current = undefined;
-    this.chunks = [];
-    this.filled = 0;
-  }
 }

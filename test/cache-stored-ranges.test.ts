@@ -64,6 +64,15 @@ test('reopened, the cache serves a random read from the small range kept on disk
   t.like(listed, { cachedBytes: fetched, blocks: 0, complete: false });
 });
 
+test('a range goes to disk once reads pause, without waiting for the cache to close (a killed daemon keeps it)', async (t) => {
+  const { obj, open, expect, blockFiles } = await setup(t);
+  const cache = await open();
+  t.true((await cache.read(obj, AT, 4096)).equals(expect(AT, 4096)));
+  const fetched = await rangeArrived(cache);
+  await waitFor('the range to be written', async () => cache.stats().diskBytes === fetched);
+  t.is((await blockFiles()).length, 1);
+});
+
 test('a range that fails its checksum is fetched again; verify checks ranges and clear removes them', async (t) => {
   const { obj, open, expect, blockFiles } = await setup(t);
   const first = await open();

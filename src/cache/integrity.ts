@@ -12,6 +12,7 @@ import type { DiskTier } from './disk-tier.js';
 import { Md5Hasher, type HashBlock, type RunningHash } from './md5-hasher.js';
 import type { MemoryTier } from './memory-tier.js';
 import { blockSpan, partsOverlapping } from './parts.js';
+import { ReadPause } from './read-pause.js';
 import type { Counters } from './stats.js';
 
 const log = logger('cache');
@@ -22,7 +23,6 @@ const log = logger('cache');
 const QUIET_MS = 1000;
 /** ... but under reads that never pause, no check waits longer than this. */
 const MAX_DEFER_MS = 60_000;
-const QUIET_POLL_MS = 250;
 /**
  * A running MD5 still waiting for the same part this long later is given up (its reader stopped or went
  * elsewhere): the parts it was fed are then checked on their own, rather than never.
@@ -70,8 +70,7 @@ export class IntegrityChecker {
   private readonly hasher = new Md5Hasher();
   private running: Promise<void> | undefined;
   private closed = false;
-  /** Ends the current wait for quiet at once (close). */
-  private wake: (() => void) | undefined;
+  private readonly pause: ReadPause;
 
   constructor(
     private readonly index: CacheIndex,
@@ -81,8 +80,10 @@ export class IntegrityChecker {
     private readonly blockSize: number,
     private readonly counters: Counters,
     /** Epoch millis of the last read a user waited for. */
-    private readonly lastReadAt: () => number,
-  ) {}
+    lastReadAt: () => number,
+  ) {
+    this.pause = new ReadPause(lastReadAt, { quietMs: QUIET_MS, maxDeferMs: MAX_DEFER_MS });
+  }
 
   /** Block n of obj was indexed: check the parts it may complete, and the whole object. */
   blockStored(obj: ObjectIdentity, okey: string, n: number): void {
@@ -176,7 +177,7 @@ export class IntegrityChecker {
   async close(): Promise<void> {
     this.closed = true;
     this.queued.clear();
-    this.wake?.();
+    this.pause.close();
     await this.hasher.close(); // fails a job under way, so the drain ends at once
     await this.running;
   }
@@ -194,32 +195,12 @@ export class IntegrityChecker {
       const next = this.queued.entries().next();
       if (next.done) return;
       const [okey, wanted] = next.value;
-      await this.quiet(wanted.since);
+      await this.pause.wait(wanted.since);
       if (this.closed) return;
       this.queued.delete(okey);
       await this.check(okey, wanted).catch((err: unknown) => {
         if (!this.closed) log.warn({ err, object: wanted.obj.id }, 'cache MD5 check failed to run');
       });
-    }
-  }
-
-  /** Resolves once reads have paused for QUIET_MS, or MAX_DEFER_MS after `since`, or on close. */
-  private async quiet(since: number): Promise<void> {
-    for (;;) {
-      const now = Date.now();
-      const idle = now - this.lastReadAt();
-      if (this.closed || idle >= QUIET_MS || now - since >= MAX_DEFER_MS) return;
-      // Unref'd: pending checks never keep a process alive (they are redone after the next open);
-      // close() cuts the wait short.
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.min(QUIET_POLL_MS, QUIET_MS - idle));
-        timer.unref();
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wake = undefined;
     }
   }
 

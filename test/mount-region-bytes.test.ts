@@ -106,7 +106,7 @@ test('a random read is answered once its own bytes have arrived, not after its w
   const source = path.join(data, 'ST1', 'AN-R', 'random.bin');
   await writeFile(source, randomBytes(8 * BLOCK));
   const server = await startServer(t, { data });
-  // At 128 KiB/s the read's range (REACH past it, over 448 KiB) takes more than 3 s to arrive.
+  // At 128 KiB/s the read's range (REACH past it, over 576 KiB) takes more than 4 s to arrive.
   await server.setFaults({ route: 'object', bytesPerSecond: 128 * 1024 });
   const m = await mountScorefs(t, { serverUrl: server.url });
   const at = 5 * BLOCK + 12 * 4096;

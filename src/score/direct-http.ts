@@ -85,14 +85,20 @@ class OriginPool {
     this.port = Number(target.port || 80);
   }
 
-  /** A connection for one exchange: an idle one (unless `fresh`), else a new one once there is room. */
+  /**
+   * A connection for one exchange: an idle one, else a new one once there is room. `fresh`: a new one
+   * if there is room (the last idle one was closed under its request).
+   */
   async acquire(signal: AbortSignal | undefined, fresh: boolean): Promise<Connection> {
     for (;;) {
       if (signal?.aborted) throw signal.reason;
       if (this.closing) throw new Unavailable('HTTP client is closed');
-      const idle = fresh ? undefined : this.idle.pop();
+      const room = this.open < this.opts.connections;
+      // An idle connection that failed is on its way out (its close takes it off the list).
+      let idle: Connection | undefined;
+      if (!(fresh && room)) while ((idle = this.idle.pop()) && !idle.reusable);
       if (idle) return idle.take();
-      if (this.open < this.opts.connections) return this.connect(signal);
+      if (room) return this.connect(signal);
       await new Promise<void>((resolve, reject) => {
         const waiter = {
           wake: (err?: unknown): void => {

@@ -54,16 +54,5 @@ run() {
 : > "$work/runs.txt"
 interleaved "${ROUNDS:-4}" "$work/runs.txt" run
 
-python3 - "$repo/scripts" "$work/runs.txt" "$1" "$2" <<'PY'
-import sys
-sys.path.insert(0, sys.argv[1])
-from stats import runs
-rows = [l.split() for l in open(sys.argv[2]).read().splitlines()]
-names = {"a": sys.argv[3], "b": sys.argv[4]}
-cols = ["cold MB/s", "cold CPU s/GiB", "cold CPU s/GiB until idle", "warm MB/s", "warm CPU s/GiB", "cold peak RSS MiB"]
-print("| revision | " + " | ".join(f"{c}: median (runs)" for c in cols) + " |")
-print("|---" * (len(cols) + 1) + "|")
-for side in ("a", "b"):
-    mine = [r[1:] for r in rows if r[0] == side]
-    print(f"| {names[side]} | " + " | ".join(runs([r[i] for r in mine], "{:.3g}") for i in range(len(cols))) + " |")
-PY
+python3 "$repo/scripts/stats.py" ab "$work/runs.txt" "$1" "$2" "cold MB/s:{:.3g}" "cold CPU s/GiB:{:.3g}" \
+  "cold CPU s/GiB until idle:{:.3g}" "warm MB/s:{:.3g}" "warm CPU s/GiB:{:.3g}" "cold peak RSS MiB:{:.3g}"

@@ -38,16 +38,4 @@ run() {
 : > "$work/runs.txt"
 interleaved "${ROUNDS:-6}" "$work/runs.txt" run
 
-python3 - "$repo/scripts" "$work/runs.txt" "$1" "$2" <<'PY'
-import sys
-sys.path.insert(0, sys.argv[1])
-from stats import runs
-rows = [l.split() for l in open(sys.argv[2]).read().splitlines()]
-names = {"a": sys.argv[3], "b": sys.argv[4]}
-cols = [("seconds", "{:.3f}"), ("range GETs", "{:.0f}"), ("MB fetched", "{:.1f}")]
-print("| revision | " + " | ".join(f"{c}: median (runs)" for c, _ in cols) + " |")
-print("|---" * (len(cols) + 1) + "|")
-for side in ("a", "b"):
-    mine = [r[1:] for r in rows if r[0] == side]
-    print(f"| {names[side]} | " + " | ".join(runs([r[i] for r in mine], fmt) for i, (_, fmt) in enumerate(cols)) + " |")
-PY
+python3 "$repo/scripts/stats.py" ab "$work/runs.txt" "$1" "$2" "seconds:{:.3f}" "range GETs:{:.0f}" "MB fetched:{:.1f}"

@@ -37,16 +37,5 @@ run() {
 echo "label cold_MBps cold_CPUs_per_GiB cold_CPUs_per_GiB_until_idle warm_MBps warm_CPUs_per_GiB peak_RSS_MiB random_warm_reads_per_s" > "$work/runs.txt"
 interleaved "$rounds" "$work/runs.txt" run
 
-python3 - "$repo/scripts" "$work/runs.txt" "$1" "$2" <<'PY'
-import sys
-sys.path.insert(0, sys.argv[1])
-from stats import runs
-rows = [l.split() for l in open(sys.argv[2]).read().splitlines()[1:]]
-names = {"a": sys.argv[3], "b": sys.argv[4]}
-cols = ["cold MB/s", "cold CPU s/GiB", "cold CPU s/GiB incl. MD5", "warm MB/s", "warm CPU s/GiB", "peak RSS MiB", "random warm reads/s"]
-print("| revision | " + " | ".join(f"{c}: median (runs)" for c in cols) + " |")
-print("|---" * (len(cols) + 1) + "|")
-for side in ("a", "b"):
-    mine = [r[1:] for r in rows if r[0] == side]
-    print(f"| {names[side]} | " + " | ".join(runs([r[i] for r in mine], "{:g}") for i in range(len(cols))) + " |")
-PY
+python3 "$repo/scripts/stats.py" ab "$work/runs.txt" "$1" "$2" "cold MB/s:{:g}" "cold CPU s/GiB:{:g}" \
+  "cold CPU s/GiB incl. MD5:{:g}" "warm MB/s:{:g}" "warm CPU s/GiB:{:g}" "peak RSS MiB:{:g}" "random warm reads/s:{:g}"

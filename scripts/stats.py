@@ -8,6 +8,10 @@ a script there runs; inline snippets add it) and run from bash:
   stats.py median V...         the median, as a plain number
   stats.py table RAW.csv       markdown table of a long CSV (row, system, metric, run, value): one line per
                                row and system, each metric as "median (min–max)" over runs, in first-seen order
+  stats.py ab RUNS NAME_A NAME_B COLUMN[:FMT]...
+                               markdown table of an interleaved A/B (bench-lib.sh's `interleaved`): RUNS has
+                               lines "a|b FIGURE..." (other lines are skipped), one row per revision, each
+                               column "median (runs)"
 """
 import csv
 import math
@@ -76,6 +80,17 @@ def long_table(path):
     return "\n".join(lines)
 
 
+def ab_table(path, names, columns):
+    """Markdown of an interleaved A/B's runs (see the docstring's `ab`)."""
+    rows = [l.split() for l in open(path).read().splitlines()]
+    cols = [c.split(":", 1) if ":" in c else (c, None) for c in columns]
+    lines = ["| revision | " + " | ".join(f"{c}: median (runs)" for c, _ in cols) + " |", "|---" * (len(cols) + 1) + "|"]
+    for side, name in zip(("a", "b"), names):
+        mine = [r[1:] for r in rows if r and r[0] == side]
+        lines.append(f"| {name} | " + " | ".join(runs([r[i] for r in mine], fmt) for i, (_, fmt) in enumerate(cols)) + " |")
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
     command, args = (sys.argv[1], sys.argv[2:]) if len(sys.argv) > 1 else ("", [])
     if command == "spread" and len(args) >= 2:
@@ -86,5 +101,7 @@ if __name__ == "__main__":
         print(auto(median(args)))
     elif command == "table" and len(args) == 1:
         print(long_table(args[0]))
+    elif command == "ab" and len(args) >= 4:
+        print(ab_table(args[0], args[1:3], args[3:]))
     else:
         sys.exit(__doc__)

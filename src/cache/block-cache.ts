@@ -505,11 +505,8 @@ export class BlockCache implements ByteReader {
       .then(
         async (bytes) => {
           this.rangeStoreBytes += bytes.length;
-          try {
-            if (this.rangeStoreBytes <= RANGE_STORE_MAX_WAITING) await this.rangeStorePause.wait();
-          } finally {
-            this.rangeStoreBytes -= bytes.length;
-          }
+          if (this.rangeStoreBytes <= RANGE_STORE_MAX_WAITING) await this.rangeStorePause.wait(); // never rejects
+          this.rangeStoreBytes -= bytes.length;
           if (await this.disk.write(obj, okey, unit, bytes)) this.storedRanges.added(okey, { start: range.start, end: range.end });
         },
         () => undefined, // a failed fetch keeps nothing

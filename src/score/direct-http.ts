@@ -9,18 +9,14 @@
 import net from 'node:net';
 import type { IncomingHttpHeaders } from 'node:http';
 import { ProtocolError, TransientError, Unavailable } from '../errors.js';
-import { ResponseBody, type BodyOptions, type SegmentedResponse, type Taken } from './response-body.js';
+import type { SegmentedGetOptions } from './http.js';
+import { ResponseBody, type SegmentedResponse, type Taken } from './response-body.js';
 
 /** A response head larger than this is refused (an object store's is well under 2 KiB). */
 const HEAD_BYTES = 16 * 1024;
 /** Where bytes go that are not a body's of declared length (chunked or close-delimited bodies). */
 const SCRATCH_BYTES = 64 * 1024;
 const KEEP_ALIVE_MS = 30_000;
-
-export interface DirectGetOptions extends BodyOptions {
-  headers?: Record<string, string>;
-  signal?: AbortSignal;
-}
 
 export class DirectHttp {
   private readonly pools = new Map<string, OriginPool>();
@@ -32,7 +28,7 @@ export class DirectHttp {
    * GET an http:// URL. Rejects with ProtocolError (an answer that cannot be right), TransientError
    * (stalls, bodies cut short, closed connections), the socket's own error, or the signal's reason.
    */
-  async get(target: URL, opts: DirectGetOptions): Promise<SegmentedResponse> {
+  async get(target: URL, opts: SegmentedGetOptions): Promise<SegmentedResponse> {
     if (this.closed) throw new Unavailable('HTTP client is closed');
     let pool = this.pools.get(target.origin);
     if (!pool) this.pools.set(target.origin, (pool = new OriginPool(target, this.opts)));
@@ -164,7 +160,7 @@ type Framing = { kind: 'length'; left: number } | { kind: 'chunked'; chunks: Chu
 interface Exchange {
   resolve: (res: SegmentedResponse) => void;
   reject: (err: unknown) => void;
-  opts: DirectGetOptions;
+  opts: SegmentedGetOptions;
   /** Bytes of the response seen (head included). */
   seen: number;
   body?: ResponseBody;
@@ -243,7 +239,7 @@ class Connection {
     this.socket.destroy();
   }
 
-  exchange(request: string, opts: DirectGetOptions): Promise<SegmentedResponse> {
+  exchange(request: string, opts: SegmentedGetOptions): Promise<SegmentedResponse> {
     const { signal } = opts;
     return new Promise<SegmentedResponse>((resolve, reject) => {
       const onAbort = (): void => this.fail(signal!.reason);

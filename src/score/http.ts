@@ -17,13 +17,9 @@ export interface HttpResponse {
   body: Buffer;
 }
 
-export interface HttpGetOptions {
+export interface HttpGetOptions extends Pick<BodyOptions, 'maxBytes' | 'maxErrorBytes'> {
   headers?: Record<string, string>;
   signal?: AbortSignal;
-  /** The body is cut off (connection dropped) and the call fails past this many bytes. */
-  maxBytes: number;
-  /** Bytes kept of an error (non-2xx) body, which is otherwise discarded. */
-  maxErrorBytes?: number;
 }
 
 export interface SegmentedGetOptions extends HttpGetOptions, BodyOptions {}

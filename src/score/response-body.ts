@@ -37,7 +37,7 @@ export interface BodyOptions {
 export type Taken = 'more' | 'enough' | ProtocolError;
 
 export class ResponseBody {
-  readonly ok: boolean;
+  private readonly ok: boolean;
   private readonly limit: number;
   private readonly sink: SegmentSink;
   private reported = 0;
@@ -54,10 +54,6 @@ export class ResponseBody {
     this.limit = this.ok ? opts.maxBytes : (opts.maxErrorBytes ?? 64 * 1024);
     const expected = declared !== undefined && Number.isSafeInteger(declared) && declared >= 0 && declared <= this.limit ? declared : undefined;
     this.sink = new SegmentSink(this.ok ? opts.segmentBytes : this.limit, expected, this.ok ? opts.allocate : undefined);
-  }
-
-  get length(): number {
-    return this.sink.length;
   }
 
   /** Takes a chunk (copied: it may be reused once this returns). */

@@ -19,6 +19,7 @@ bench_cleanup() {
   done
   local pid
   for pid in "${serve_pids[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; done
+  [ -n "$nginx_root" ] && rm -rf "$nginx_root"
   [ -n "$work" ] && rm -rf "$work"
 }
 
@@ -100,6 +101,28 @@ serve_up() {
   waits_for 120 grep -qs 'listening on' "$out.out" || { echo "scorefs serve did not start: $(cat "$out.err")" >&2; exit 1; }
   base=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$out.out" | head -1)
   waits_for 10 curl -sf -o /dev/null "$base/entities?size=1" || { echo "scorefs serve at $base does not answer" >&2; exit 1; }
+}
+
+# nginx_up DIR: nginx serving a tmpfs copy of DIR's files on 127.0.0.1 (an origin that costs next to
+# no CPU, unlike `scorefs serve`), as $nginx_url; stopped and removed by bench_cleanup.
+nginx_root=
+nginx_up() {
+  command -v nginx > /dev/null || { echo "needs nginx: bash scripts/setup.sh --bench" >&2; exit 1; }
+  nginx_root=$(mktemp -d /dev/shm/scorefs-nginx.XXXXXX)
+  mkdir -p "$nginx_root/conf"
+  cp -r "$1" "$nginx_root/www"
+  chmod -R a+rX "$nginx_root"   # nginx's workers run as www-data
+  local port; port=$(free_port)
+  cat > "$nginx_root/conf/nginx.conf" <<CONF
+worker_processes auto; daemon off; pid $nginx_root/conf/nginx.pid; error_log $nginx_root/conf/error.log;
+events { worker_connections 1024; }
+http { access_log off; sendfile on; tcp_nopush on; client_body_temp_path $nginx_root/conf/tmp;
+  server { listen 127.0.0.1:$port; root $nginx_root/www; } }
+CONF
+  nginx -c "$nginx_root/conf/nginx.conf" -p "$nginx_root/conf" &
+  serve_pids+=("$!")
+  nginx_url="http://127.0.0.1:$port"
+  waits_for 10 curl -s -o /dev/null "$nginx_url/" || { echo "nginx did not start: $(cat "$nginx_root/conf/error.log")" >&2; exit 1; }
 }
 
 # prehash: the catalog of $base into $work/entities.json, and one download spec of every object, so the

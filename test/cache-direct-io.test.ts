@@ -33,12 +33,13 @@ test('on a filesystem that refuses direct I/O, block files are written and read 
   t.regex(refused.stderr, /Invalid argument/, 'ramfs refuses O_DIRECT here');
 
   const pool = new BlockBufferPool(MiB, 4);
-  const files = new BlockFiles(root);
+  const files = new BlockFiles(root, MiB, 16 * MiB);
   const want = randomBytes(MiB);
   const block = pool.acquire(MiB);
   want.copy(block);
   t.true(isAligned(block));
-  await files.place(await files.writeTemp('object', 3, block), 'object', 3);
+  await files.write('object', 3, block);
   const back = await files.read('object', 3, MiB, (size) => pool.acquire(size));
   t.true(back?.equals(want), 'the block read back is the block written');
+  await files.close();
 });

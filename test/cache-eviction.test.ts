@@ -1,15 +1,16 @@
-// The disk tier stays within --cache-size by evicting least recently used blocks on insert, evicts
-// pinned blocks last, keeps the free-space floor, and on a full disk goes on serving from the network.
+// The disk tier stays within --cache-size by evicting least recently used blocks on insert (a segment
+// file at a time), evicts pinned blocks last, keeps the free-space floor, and on a full disk goes on
+// serving from the network.
 import test, { type ImplementationFn } from 'ava';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { BlockCache, type BlockCacheOptions } from '../src/cache/block-cache.js';
 import { fileBackend } from './helpers/cache-backend.js';
 import { output } from './helpers/exec.js';
-import { blockFilesOf } from './helpers/cache-model.js';
+import { blockLocation, blocksHeld, objectFiles } from './helpers/cache-model.js';
 import { tempDir } from './helpers/tmp.js';
 import { waitFor } from './helpers/wait.js';
 
@@ -41,7 +42,9 @@ test('eviction keeps the disk tier within diskBytes, least recently used first',
   await readBlock(cache, obj, 10);
   await waitFor('block 10 stored', () => cache.stats().evictions === 1 && cache.stats().diskBlocks === 4);
   await cache.close();
-  t.deepEqual(await blockFilesOf(options.dir, obj), [0, 2, 3, 10], 'block 1, the least recently used, was evicted');
+  // A cache of 4 blocks keeps each block in a file of its own (a segment is at most a 64th of the cache).
+  t.deepEqual(await blocksHeld(options.dir, obj), [0, 2, 3, 10], 'block 1, the least recently used, was evicted');
+  t.deepEqual(await objectFiles(options.dir, obj), ['s0', 's10', 's2', 's3'], 'and its file removed');
   const again = await BlockCache.open(options);
   t.teardown(() => again.close());
   for (let n = 0; n < 40; n++) t.true((await again.read(obj, n * BS, BS)).equals(bytes.subarray(n * BS, (n + 1) * BS)));
@@ -70,6 +73,29 @@ test('pinned blocks survive eviction pressure from other reads', async (t) => {
   await cache.read(index, 0, 3 * BS);
   t.is(backend.source.requests, before, 'the pinned blocks came from disk');
   t.true(cache.stats().diskBytes <= 8 * BS);
+});
+
+test('eviction takes a segment file at a time, and the files on disk hold no more than the cap', async (t) => {
+  // A cache of 256 blocks keeps them in segment files of a 64th of it: 4 blocks each.
+  // 302 blocks: the last 256 of them do not start on a segment.
+  const { cache, backend, options } = await setup(t, [302 * BS], { diskBytes: 256 * BS });
+  const { obj } = backend.objects[0]!;
+  for (let n = 0; n < 302; n++) await readBlock(cache, obj, n);
+  await waitFor('the reads to be stored', () => {
+    const s = cache.stats();
+    return s.evictions + s.diskWritesSkipped + s.diskBlocks === 302;
+  });
+  t.true(cache.stats().evictions > 0);
+  await cache.close();
+  const held = await blocksHeld(options.dir, obj);
+  const segments = [...new Set(held.map((n) => Math.floor(n / 4)))];
+  t.deepEqual(held, segments.flatMap((s) => [4 * s, 4 * s + 1, 4 * s + 2, 4 * s + 3]).filter((n) => n < 302), 'whole segments were evicted');
+  t.true(held.includes(301) && !held.includes(0), 'the least recently used first');
+  const files = await objectFiles(options.dir, obj);
+  t.deepEqual(files, segments.map((s) => `s${s}`).sort(), 'evicted segments have no file');
+  const dir = path.dirname(blockLocation(options.dir, obj, 0, { blockSize: BS }).file);
+  const allocated = (await Promise.all(files.map((f) => stat(path.join(dir, f))))).reduce((a, st) => a + st.blocks * 512, 0);
+  t.true(allocated <= 256 * BS, `the files take ${allocated} bytes of disk, within the cap`);
 });
 
 /**
@@ -106,13 +132,15 @@ async function smallFilesystem(t: Parameters<typeof tempDir>[0], size: number, i
 }
 
 tmpfsTest('a full disk makes the cache skip writes (counted), never fail a read the source can serve', async (t) => {
-  // Room for bytes but not for files: statfs says there is space, creating a block file gets ENOSPC.
+  // Room for bytes but not for files: statfs says there is space, creating a block file gets ENOSPC
+  // (each object takes a directory and a segment file).
   const fsDir = await smallFilesystem(t, 64 * 1024 * 1024, 40);
-  const { cache, backend } = await setup(t, [4 * 1024 * 1024], { dir: path.join(fsDir, 'cache'), blockSize: 64 * 1024, diskBytes: 1 << 30 });
-  const { obj, bytes } = backend.objects[0]!;
-  for (let off = 0; off < obj.size; off += 100_000) t.true((await cache.read(obj, off, 100_000)).equals(bytes.subarray(off, off + 100_000)));
+  const { cache, backend } = await setup(t, Array(40).fill(128 * 1024), { dir: path.join(fsDir, 'cache'), blockSize: 64 * 1024, diskBytes: 1 << 30 });
+  for (const { obj, bytes } of backend.objects) {
+    for (let off = 0; off < obj.size; off += 100_000) t.true((await cache.read(obj, off, 100_000)).equals(bytes.subarray(off, off + 100_000)));
+  }
   await waitFor('the failed writes', () => cache.stats().diskWriteErrors > 0);
-  t.true((await cache.read(obj, 0, obj.size)).equals(bytes));
+  for (const { obj, bytes } of backend.objects) t.true((await cache.read(obj, 0, obj.size)).equals(bytes));
   t.is(cache.stats().readErrors, 0);
 });
 

@@ -2,14 +2,15 @@
 // is a miss fetched again; complete parts and objects are MD5-checked and dropped on a mismatch; a
 // changed object gets new blocks; and a re-read after restart sends no object byte over the network.
 import test from 'ava';
-import { writeFile, utimes, mkdir } from 'node:fs/promises';
+import { mkdir, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { BlockCache, type BlockCacheOptions } from '../src/cache/block-cache.js';
+import { CacheIndex } from '../src/cache/cache-index.js';
 import { objectKey } from '../src/cache/object-key.js';
 import type { ObjectIdentity } from '../src/model.js';
 import { describedCatalog, httpBackend } from './helpers/cache-backend.js';
 import { md5 } from './helpers/md5.js';
-import { blockFile, blockFilesOf, damageBlock } from './helpers/cache-model.js';
+import { blockLocation, blocksHeld, damageBlock, objectFiles } from './helpers/cache-model.js';
 import { tempDir } from './helpers/tmp.js';
 import { waitFor } from './helpers/wait.js';
 
@@ -47,21 +48,36 @@ test('a re-read after restart sends no object byte over the network', async (t) 
   t.like(again.stats(), { bytesFromDisk: SIZE, bytesFromNetwork: 0, networkRequests: 0, checksumFailures: 0 });
 });
 
-test('a damaged or missing block file is a miss: counted and fetched again, correct bytes served', async (t) => {
+test('a damaged block on disk is a miss: counted and fetched again, correct bytes served', async (t) => {
   const { backend, options, cache, obj, bytes } = await setup(t);
   await cache.read(obj, 0, SIZE);
   await cache.close();
   t.true(await damageBlock(options.dir, obj, 2, 'flip'));
-  t.true(await damageBlock(options.dir, obj, 5, 'truncate'));
-  t.true(await damageBlock(options.dir, obj, 7, 'delete'));
+  t.true(await damageBlock(options.dir, obj, 7, 'flip'));
+  t.true(await damageBlock(options.dir, obj, 10, 'truncate')); // the last block, cut short
   const sent = await backend.server.objectBytesSent();
   const again = await BlockCache.open(options);
   t.teardown(() => again.close());
   t.true((await again.read(obj, 0, SIZE)).equals(bytes));
-  t.like(again.stats(), { checksumFailures: 2, missingBlocks: 1, networkRequests: 3, bytesFromNetwork: 3 * BS });
-  t.is((await backend.server.objectBytesSent()) - sent, 3 * BS);
+  const refetched = 2 * BS + (SIZE - 10 * BS);
+  t.like(again.stats(), { checksumFailures: 3, missingBlocks: 0, networkRequests: 3, bytesFromNetwork: refetched });
+  t.is((await backend.server.objectBytesSent()) - sent, refetched);
   await again.close();
-  t.deepEqual(await blockFilesOf(options.dir, obj), [...Array(11).keys()], 'the refetched blocks are stored again');
+  t.deepEqual(await blocksHeld(options.dir, obj), [...Array(11).keys()], 'the refetched blocks are stored again');
+});
+
+test('a missing block file is a miss for every block it held: counted and fetched again', async (t) => {
+  const { options, cache, obj, bytes } = await setup(t);
+  await cache.read(obj, 0, SIZE);
+  await cache.close();
+  t.deepEqual(await objectFiles(options.dir, obj), ['s0'], 'the 11 blocks share one segment file');
+  t.true(await damageBlock(options.dir, obj, 4, 'delete'));
+  const again = await BlockCache.open(options);
+  t.teardown(() => again.close());
+  t.true((await again.read(obj, 0, SIZE)).equals(bytes));
+  t.like(again.stats(), { missingBlocks: 11, checksumFailures: 0, bytesFromNetwork: SIZE });
+  await again.close();
+  t.deepEqual(await blocksHeld(options.dir, obj), [...Array(11).keys()], 'stored again');
 });
 
 test('complete parts and the whole object are MD5-checked in the background', async (t) => {
@@ -100,7 +116,7 @@ test('an object read in one pass whose MD5 does not match loses only the bad par
   await waitFor('the part checks after the object mismatch', () => cache.stats().md5Failures === 1 && cache.stats().partsVerified === 3);
   t.is(cache.stats().objectsVerified, 0);
   await cache.close();
-  t.deepEqual(await blockFilesOf(options.dir, obj), [0, 1, 2, 3, 4, 5, 9, 10]);
+  t.deepEqual(await blocksHeld(options.dir, obj), [0, 1, 2, 3, 4, 5, 9, 10]);
 });
 
 test('an object read out of order is still checked whole once complete (a second pass)', async (t) => {
@@ -124,7 +140,7 @@ test('bytes that do not match the catalog MD5 are dropped, counted and fetched a
   const requests = cache.stats().networkRequests;
   await cache.read(obj, 0, SIZE);
   t.true(cache.stats().networkRequests > requests, 'fetched again');
-  t.is((await blockFilesOf(options.dir, real)).length, 0, 'no block of the true identity was written');
+  t.deepEqual(await objectFiles(options.dir, real), [], 'no block of the true identity was written');
 });
 
 test('a part that fails its MD5 loses only its own blocks', async (t) => {
@@ -134,7 +150,7 @@ test('a part that fails its MD5 loses only its own blocks', async (t) => {
   await cache.read(obj, 0, SIZE);
   await waitFor('the part MD5 checks', () => cache.stats().md5Failures === 1 && cache.stats().partsVerified === 3);
   await cache.close();
-  t.deepEqual(await blockFilesOf(options.dir, obj), [0, 1, 2, 6, 7, 8, 9, 10]);
+  t.deepEqual(await blocksHeld(options.dir, obj), [0, 1, 2, 6, 7, 8, 9, 10]);
 });
 
 test('a changed object gets new blocks: its old bytes are never served for it', async (t) => {
@@ -181,18 +197,20 @@ test('clear(), objects(), the catalog snapshot, and orphan files cleaned after o
   await cache.read(small, 0, 10);
   await cache.saveCatalog({ files: [], fetchedAt: 123 });
   await cache.close();
-  // Leftovers of a crash: a temp file and a block file the index never named.
-  const dir = path.dirname(blockFile(options.dir, obj, 0));
-  await mkdir(dir, { recursive: true });
+  // Leftovers: a temp file of an older scorefs, and a segment file the index never named (a crash
+  // between its write and the index entry).
+  const dir = path.dirname(blockLocation(options.dir, obj, 0).file);
+  const stray = path.join(path.dirname(blockLocation(options.dir, small, 0).file), 's1');
   await writeFile(path.join(dir, '3.999.1.tmp'), 'partial');
-  await writeFile(blockFile(options.dir, small, 1), 'stray');
+  await writeFile(stray, 'stray');
   const old = new Date(Date.now() - 60_000);
   await utimes(path.join(dir, '3.999.1.tmp'), old, old);
-  await utimes(blockFile(options.dir, small, 1), old, old);
+  await utimes(stray, old, old);
   const again = await BlockCache.open(options);
   t.teardown(() => again.close());
   await waitFor('the orphan sweep', () => again.stats().orphansRemoved === 2);
-  t.deepEqual(await blockFilesOf(options.dir, small), [0]);
+  t.deepEqual(await objectFiles(options.dir, small), ['s0']);
+  t.deepEqual(await objectFiles(options.dir, obj), ['s0']);
   t.deepEqual(await again.loadCatalog(), { files: [], fetchedAt: 123 });
   const listed = new Map((await again.objects()).map((o) => [o.obj.id, o]));
   t.like(listed.get(obj.id), { blocks: 11, cachedBytes: SIZE, complete: true });
@@ -203,4 +221,30 @@ test('clear(), objects(), the catalog snapshot, and orphan files cleaned after o
   t.deepEqual(await again.objects(), []);
   t.like(again.stats(), { diskBytes: 0, diskBlocks: 0 });
   t.true((await again.read(obj, 0, SIZE)).equals(backend.objects[0]!.bytes));
+});
+
+test('a cache in the older layout (a file per block) is removed when the cache opens, unless a running scorefs has it', async (t) => {
+  const root = await tempDir(t);
+  const backend = await httpBackend(t, path.join(root, 'data'), [SIZE]);
+  const dir = path.join(root, 'cache');
+  const old = path.join(dir, 'v1');
+  const makeOld = async (): Promise<CacheIndex> => {
+    const index = await CacheIndex.open(path.join(old, 'index'));
+    await mkdir(path.join(old, 'blocks', 'object'), { recursive: true });
+    await writeFile(path.join(old, 'blocks', 'object', '0'), 'old bytes');
+    return index;
+  };
+  const options: BlockCacheOptions = { dir, source: backend.source, blockSize: BS, minFreeBytes: 0 };
+
+  const running = await makeOld(); // an older scorefs holds it
+  const first = await BlockCache.open(options);
+  t.true((await stat(path.join(old, 'blocks', 'object', '0'))).isFile(), 'left while in use');
+  await first.close();
+  await running.close();
+
+  const second = await BlockCache.open(options);
+  t.teardown(() => second.close());
+  t.is(await stat(old).catch(() => undefined), undefined, 'removed once no scorefs has it');
+  const { obj, bytes } = backend.objects[0]!;
+  t.true((await second.read(obj, 0, SIZE)).equals(bytes));
 });

@@ -55,8 +55,8 @@ test('a cache and a log left readable by others are made private at the next mou
   // as an older scorefs left them
   await output('chmod', ['-R', 'go+rX', cacheDir]);
   await output('chmod', ['644', logFile]);
-  await mkdir(path.join(cacheDir, 'v1', 'blocks', 'stray'), { recursive: true, mode: 0o755 });
-  await writeFile(path.join(cacheDir, 'v1', 'blocks', 'stray', 'x'), 'x', { mode: 0o644 });
+  await mkdir(path.join(cacheDir, 'v2', 'blocks', 'stray'), { recursive: true, mode: 0o755 });
+  await writeFile(path.join(cacheDir, 'v2', 'blocks', 'stray', 'x'), 'x', { mode: 0o644 });
   t.true((await modes(cacheDir)).some((e) => e.mode === '644'), 'the setup left files open');
 
   const second = await mountScorefs(t, { serverUrl: server.url, cacheDir, umask: '022', extraArgs: ['--log-file', logFile] });

@@ -7,8 +7,8 @@ import { InvalidInput, TransientError, Unavailable } from '../errors.js';
 import type { ByteReader, Catalog, CatalogFile, ObjectIdentity, ReadOptions, ReadStreamHandle } from '../model.js';
 import { logger } from '../util/log.js';
 import { AccessLeases, leaseKey, tokenFingerprint } from './access-leases.js';
-import { BlockFiles } from './block-files.js';
-import { assertCacheExists, layoutRoot, makeCacheDirPrivate } from './cache-dir.js';
+import { BlockFiles, segmentBytesFor } from './block-files.js';
+import { assertCacheExists, dropOldLayouts, layoutRoot, makeCacheDirPrivate } from './cache-dir.js';
 import { BlockBufferPool } from './buffer-pool.js';
 import { BlockLoader, type LoadedBlock } from './block-loader.js';
 import { CacheIndex } from './cache-index.js';
@@ -111,12 +111,13 @@ export class BlockCache implements ByteReader {
     private readonly leaseKey: Buffer,
     root: string,
     minFreeBytes: number,
+    segmentBytes: number,
   ) {
     // Free buffers only bridge the gap between a block leaving the memory tier and the next fetch
     // filling one: a few dozen MiB keep a steady read from allocating, without adding to RSS.
     this.pool = new BlockBufferPool(opts.blockSize, Math.max(4, Math.floor(POOL_FREE_BYTES / opts.blockSize)));
     this.memory = new MemoryTier(opts.memoryBytes, this.pool);
-    this.files = new BlockFiles(path.join(root, 'blocks'));
+    this.files = new BlockFiles(path.join(root, 'blocks'), opts.blockSize, segmentBytes);
     this.disk = new DiskTier(
       index,
       this.files,
@@ -135,7 +136,7 @@ export class BlockCache implements ByteReader {
     // more (about 800 KiB each), for when they are read again.
     this.ranges = new SmallRanges(2 * opts.memoryBytes, opts.blockSize);
     this.storedRanges = new StoredRanges(index);
-    this.sweeper = new OrphanSweeper(index, this.files, this.counters);
+    this.sweeper = new OrphanSweeper(index, this.files, this.counters, (okey, name) => this.disk.writingTo(okey, name));
     this.flushTimer = setInterval(() => void this.index.exclusive(() => this.index.flushTouches()).catch(() => undefined), TOUCH_FLUSH_MS);
     this.flushTimer.unref();
   }
@@ -158,12 +159,22 @@ export class BlockCache implements ByteReader {
     }
     const openedAt = Date.now();
     const index = await CacheIndex.open(path.join(root, 'index'));
-    // Made after the index is locked: two processes never race to create it.
-    const key = await leaseKey(path.join(root, 'lease-key')).catch(async (err: unknown) => {
+    // Made after the index is locked: two processes never race to create them. A cache without a
+    // disk tier writes no files, and leaves the segment size to the first that does.
+    const [key, segmentBytes] = await Promise.all([
+      leaseKey(path.join(root, 'lease-key')),
+      opts.diskBytes > 0 ? index.segmentBytes(segmentBytesFor(opts.diskBytes)) : 1,
+    ]).catch(async (err: unknown) => {
       await index.close();
       throw err;
     });
-    const cache = new BlockCache(opts, index, key, root, minFree);
+    await dropOldLayouts(opts.dir, (indexDir) =>
+      CacheIndex.open(indexDir).then(
+        (old) => old.close().then(() => false),
+        () => true,
+      ),
+    );
+    const cache = new BlockCache(opts, index, key, root, minFree, segmentBytes);
     cache.sweeper.start(openedAt);
     // Ended leases are dead weight in the index (one per controlled object read, per token).
     index.exclusive(() => index.dropEndedLeases(openedAt)).catch((err: unknown) => log.warn({ err }, 'dropping ended access leases failed'));
@@ -416,6 +427,7 @@ export class BlockCache implements ByteReader {
     await this.sweeper.stop();
     await this.disk.settle();
     await this.integrity.close();
+    await this.files.close();
     await this.index.close();
     this.memory.clear(); // a closed cache holds no block memory
     this.ranges.clear();

@@ -1,88 +1,88 @@
-// Block bytes as files: DIR/v1/blocks/<objectKey>/<blockNo>, written to a temp name and renamed
-// into place, so a crash leaves either no file or a whole one (the index names it only afterwards).
-// Callers rename and unlink block files only inside the index's exclusive section, so a rename
-// and the index entry naming it can never be split by an eviction's unlink.
+// Block bytes on disk, under DIR/v2/blocks/<objectKey>/: one sparse file per segment of an object's
+// blocks (`s<k>` holds blocks k·S … k·S+S−1, block n at (n mod S) × blockSize), and one file per small
+// range (named by its unit number, see range-units.ts). A file per block cost more than its bytes: ext4
+// spends CPU on every file it creates (more the more were deleted lately), and each file took an
+// open, a close and a rename on the event loop. Segment files stay open between blocks (open-files.ts).
+//
+// The index names a block only after its bytes are written, and every read is checked against the
+// size and CRC-32 the index holds: a crash mid-write leaves bytes that no entry names, and a block
+// whose bytes never reached the disk reads back as a checksum failure and is fetched again. A block is
+// only ever written over with the same bytes (its object key names one version of one object).
+// Callers unlink files only inside the index's exclusive section, and never one with a write under
+// way (disk-tier.ts): an index entry can then never name bytes that an unlink took.
 import fs from 'node:fs';
-import { mkdir, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { DIRECT_IO_ALIGN, isAligned } from './aligned-slabs.js';
-import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './cache-dir.js';
+import { PRIVATE_DIR_MODE } from './cache-dir.js';
+import { OpenFiles, fdClose, fdOpen, fdRead, fdWrite } from './open-files.js';
+import { isRangeUnit } from './range-units.js';
 
-const TMP_SUFFIX = '.tmp';
-let tmpCounter = 0;
+/**
+ * Bytes of one segment file: 16 MiB, so a GiB read makes 64 files, or a 64th of the cache's size if
+ * that is less, since eviction takes a segment at a time. A cache keeps the size it was made with.
+ */
+export function segmentBytesFor(diskBytes: number): number {
+  return Math.max(1, Math.min(16 * 1024 * 1024, Math.floor(diskBytes / 64)));
+}
+const SEGMENT_NAME = /^s(\d+)$/;
+const RANGE_NAME = /^\d+$/;
 
-// Block files are opened, read or written whole and closed by plain fds with callbacks: a
-// fs.promises FileHandle costs the event loop more per call, and a block costs three calls.
-const fdOpen = (file: string, flags: number, mode?: number) =>
-  new Promise<number>((resolve, reject) => fs.open(file, flags, mode, (err, fd) => (err ? reject(err) : resolve(fd))));
-const fdRead = (fd: number, buf: Buffer, offset: number, length: number, position: number) =>
-  new Promise<number>((resolve, reject) => fs.read(fd, buf, offset, length, position, (err, n) => (err ? reject(err) : resolve(n))));
-const fdWrite = (fd: number, buf: Buffer, offset: number, length: number, position: number) =>
-  new Promise<number>((resolve, reject) => fs.write(fd, buf, offset, length, position, (err, n) => (err ? reject(err) : resolve(n))));
-const fdClose = (fd: number) => new Promise<void>((resolve, reject) => fs.close(fd, (err) => (err ? reject(err) : resolve())));
-
-const { O_RDONLY, O_WRONLY, O_CREAT, O_TRUNC } = fs.constants;
 /**
  * Whole blocks are read and written with O_DIRECT, past the page cache. Mounted files sit in the
- * kernel's page cache already (a second copy of a block file there only takes memory from it), and
- * the page cache's path costs the CPU several times what the copy to the device does. Cleared for
- * good on a filesystem that refuses it (EINVAL): every block then goes through the page cache.
+ * kernel's page cache already (a second copy of a block there only takes memory from it), and the
+ * page cache's path costs the CPU several times what the copy to the device does. Cleared for good on
+ * a filesystem that refuses it (EINVAL): every block then goes through the page cache.
  */
 let directIo = fs.constants.O_DIRECT !== undefined;
 
-/** The flags to open a file with for I/O of `length` bytes through `buf`: direct when both allow it. */
-function directFlags(buf: Buffer, length: number): number {
-  return directIo && length % DIRECT_IO_ALIGN === 0 && isAligned(buf) ? fs.constants.O_DIRECT : 0;
+/** Whether I/O of `length` bytes at `at` through a buffer may be direct: all aligned. */
+function mayGoDirect(buf: Buffer, length: number, at: number): boolean {
+  return directIo && length % DIRECT_IO_ALIGN === 0 && at % DIRECT_IO_ALIGN === 0 && isAligned(buf);
 }
 
-/** Runs `io` with direct I/O when `flags` has it, and again without when the filesystem refuses it. */
-async function withDirectFallback<T>(flags: number, io: (flags: number) => Promise<T>): Promise<T> {
-  if (!(flags & fs.constants.O_DIRECT)) return io(flags);
+/** Runs `io` direct when `direct` says so, and again through the page cache when the filesystem refuses it. */
+async function withDirectFallback<T>(direct: boolean, io: (direct: boolean) => Promise<T>): Promise<T> {
+  if (!direct) return io(false);
   try {
-    return await io(flags);
+    return await io(true);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
     directIo = false;
-    return io(flags & ~fs.constants.O_DIRECT);
+    return io(false);
   }
 }
 
 /**
- * The first `size` bytes of a block file (fewer if it is shorter) read into `buf` (at least `size`
- * long), or undefined when the file is missing. The index knows the size, so this is one open, one
- * read and a close (readFile would stat and read in pieces); the caller checks it with blockIntact.
- * A full `buf` comes back as itself (its identity matters to the buffer pool).
+ * Reads `size` bytes at `at` of an open file into `buf` (at least `size` long); fewer at its end or
+ * where it ends early. A full `buf` comes back as itself (its identity matters to the buffer pool).
  */
-export async function readBlockFile(file: string, size: number, buf: Buffer): Promise<Buffer | undefined> {
-  return withDirectFallback(directFlags(buf, size), async (flags) => {
+async function readAt(fd: number, buf: Buffer, size: number, at: number): Promise<Buffer> {
+  let got = 0;
+  while (got < size) {
+    const r = await fdRead(fd, buf, got, size - got, at + got);
+    got += r;
+    // End of file; a direct read may not go on from an unaligned offset, and need not.
+    if (r === 0 || got % DIRECT_IO_ALIGN !== 0) break;
+  }
+  return got === buf.length ? buf : buf.subarray(0, got);
+}
+
+/**
+ * `size` bytes at `at` of a block file, read into `buf`, or undefined when the file is missing. For
+ * one-off reads (the MD5 worker); the caller checks them with blockIntact.
+ */
+export async function readBlockFile(file: string, at: number, size: number, buf: Buffer): Promise<Buffer | undefined> {
+  return withDirectFallback(mayGoDirect(buf, size, at), async (direct) => {
     let fd: number;
     try {
-      fd = await fdOpen(file, O_RDONLY | flags);
+      fd = await fdOpen(file, fs.constants.O_RDONLY | (direct ? fs.constants.O_DIRECT : 0));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
     }
     try {
-      let got = 0;
-      while (got < size) {
-        const r = await fdRead(fd, buf, got, size - got, got);
-        got += r;
-        // End of file; a direct read may not go on from an unaligned offset, and need not.
-        if (r === 0 || got % DIRECT_IO_ALIGN !== 0) break;
-      }
-      return got === buf.length ? buf : buf.subarray(0, got);
-    } finally {
-      await fdClose(fd);
-    }
-  });
-}
-
-/** Writes `bytes` to a new private file in one write call (fs.promises.writeFile writes 512 KiB at a time). */
-async function writeWhole(file: string, bytes: Buffer): Promise<void> {
-  await withDirectFallback(directFlags(bytes, bytes.length), async (flags) => {
-    const fd = await fdOpen(file, O_WRONLY | O_CREAT | O_TRUNC | flags, PRIVATE_FILE_MODE);
-    try {
-      for (let done = 0; done < bytes.length; ) done += await fdWrite(fd, bytes, done, bytes.length - done, done);
+      return await readAt(fd, buf, size, at);
     } finally {
       await fdClose(fd);
     }
@@ -90,63 +90,92 @@ async function writeWhole(file: string, bytes: Buffer): Promise<void> {
 }
 
 export class BlockFiles {
-  private readonly madeDirs = new Set<string>();
+  /** Blocks per segment file. */
+  readonly blocksPerSegment: number;
+  private readonly open = new OpenFiles();
 
-  constructor(readonly root: string) {}
-
-  pathOf(okey: string, n: number): string {
-    return path.join(this.root, okey, String(n));
+  constructor(
+    readonly root: string,
+    readonly blockSize: number,
+    segmentBytes: number,
+  ) {
+    this.blocksPerSegment = Math.max(1, Math.floor(segmentBytes / blockSize));
   }
 
-  /** Writes the bytes under a temp name beside the block's; returns that name for place()/discard(). */
-  async writeTemp(okey: string, n: number, bytes: Buffer): Promise<string> {
-    const dir = path.join(this.root, okey);
-    const tmp = `${this.pathOf(okey, n)}.${process.pid}.${++tmpCounter}${TMP_SUFFIX}`;
+  /** The name of the file unit n's bytes live in: its segment's, or a small range's own. */
+  nameOf(n: number): string {
+    return isRangeUnit(n) ? String(n) : `s${Math.floor(n / this.blocksPerSegment)}`;
+  }
+
+  /** The file unit n's bytes live in. */
+  pathOf(okey: string, n: number): string {
+    return path.join(this.root, okey, this.nameOf(n));
+  }
+
+  /** Where unit n's bytes start in its file. */
+  offsetOf(n: number): number {
+    return isRangeUnit(n) ? 0 : (n % this.blocksPerSegment) * this.blockSize;
+  }
+
+  /** The units whose bytes a file of that name holds (n's neighbours in its segment), or undefined for a stray name. */
+  unitsOf(name: string): number[] | undefined {
+    if (RANGE_NAME.test(name)) return isRangeUnit(Number(name)) ? [Number(name)] : undefined;
+    const segment = SEGMENT_NAME.exec(name);
+    if (!segment) return undefined;
+    const first = Number(segment[1]) * this.blocksPerSegment;
+    return Array.from({ length: this.blocksPerSegment }, (_, i) => first + i);
+  }
+
+  /** Writes unit n's bytes into its file (made, with its object's directory, if missing). */
+  async write(okey: string, n: number, bytes: Buffer): Promise<void> {
+    const file = this.pathOf(okey, n);
+    const at = this.offsetOf(n);
     for (let attempt = 1; ; attempt++) {
-      if (!this.madeDirs.has(dir)) {
-        await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
-        this.madeDirs.add(dir);
-      }
       try {
-        await writeWhole(tmp, bytes);
-        return tmp;
+        await withDirectFallback(mayGoDirect(bytes, bytes.length, at), (direct) =>
+          this.open.use(file, { direct, create: true }, async (fd) => {
+            for (let done = 0; done < bytes.length; ) done += await fdWrite(fd, bytes, done, bytes.length - done, at + done);
+          }),
+        );
+        return;
       } catch (err) {
-        await unlink(tmp).catch(() => undefined);
-        // The object dir was removed meanwhile (clear, orphan sweep): make it again, once.
+        // The object dir is new, or was removed meanwhile (clear, orphan sweep): make it, once.
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt > 1) throw err;
-        this.madeDirs.delete(dir);
+        await mkdir(path.dirname(file), { recursive: true, mode: PRIVATE_DIR_MODE });
       }
     }
   }
 
-  /** Renames a written temp file into the block's place (atomic). */
-  async place(tmp: string, okey: string, n: number): Promise<void> {
-    await rename(tmp, this.pathOf(okey, n));
-  }
-
-  async discard(tmp: string): Promise<void> {
-    await unlink(tmp).catch(() => undefined);
-  }
-
-  /** The block file's first `size` bytes, in a buffer from `allocate` (see readBlockFile). */
+  /** Unit n's first `size` bytes (fewer if its file ends early), in a buffer from `allocate`; undefined when its file is missing. */
   async read(okey: string, n: number, size: number, allocate: (size: number) => Buffer): Promise<Buffer | undefined> {
-    return readBlockFile(this.pathOf(okey, n), size, allocate(size));
+    const buf = allocate(size);
+    const at = this.offsetOf(n);
+    try {
+      return await withDirectFallback(mayGoDirect(buf, size, at), (direct) =>
+        this.open.use(this.pathOf(okey, n), { direct, create: false }, (fd) => readAt(fd, buf, size, at)),
+      );
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
   }
 
-  async remove(okey: string, n: number): Promise<void> {
-    await unlink(this.pathOf(okey, n)).catch(() => undefined);
+  /** Removes the file holding unit n (its whole segment). */
+  async removeFileOf(okey: string, n: number): Promise<void> {
+    await this.removeEntry(okey, this.nameOf(n));
   }
 
   async removeObject(okey: string): Promise<void> {
-    this.madeDirs.delete(path.join(this.root, okey));
-    await rm(path.join(this.root, okey), { recursive: true, force: true });
+    const dir = path.join(this.root, okey);
+    await this.open.forgetUnder(dir);
+    await rm(dir, { recursive: true, force: true });
   }
 
   async objectKeys(): Promise<string[]> {
     return readdir(this.root).catch(() => []);
   }
 
-  /** Names in one object dir: block files and leftovers (temp files, strays). */
+  /** Names in one object dir: segment and range files, and leftovers (strays, an older scorefs's temp files). */
   async names(okey: string): Promise<string[]> {
     return readdir(path.join(this.root, okey)).catch(() => []);
   }
@@ -157,14 +186,18 @@ export class BlockFiles {
   }
 
   async removeEntry(okey: string, name: string): Promise<void> {
-    await unlink(path.join(this.root, okey, name)).catch(() => undefined);
+    const file = path.join(this.root, okey, name);
+    await this.open.forget(file);
+    await unlink(file).catch(() => undefined);
   }
 
   async removeEmptyObjectDir(okey: string): Promise<void> {
     const dir = path.join(this.root, okey);
-    if ((await readdir(dir).catch(() => ['?'])).length === 0) {
-      this.madeDirs.delete(dir);
-      await rm(dir, { recursive: true, force: true }).catch(() => undefined);
-    }
+    if ((await readdir(dir).catch(() => ['?'])).length === 0) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+  }
+
+  /** Closes the files kept open (close of the cache). */
+  close(): Promise<void> {
+    return this.open.closeAll();
   }
 }

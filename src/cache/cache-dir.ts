@@ -1,15 +1,17 @@
-// The cache directory itself: where a cache lives (v1/ under --cache-dir), whether one is there, and
-// its modes. Cached bytes may be of controlled-access objects: the directory is 0700 and every file in
+// The cache directory itself: where a cache lives (v2/ under --cache-dir), whether one is there, what
+// becomes of a cache in an older layout, and its modes. Cached bytes may be of controlled-access objects: the directory is 0700 and every file in
 // it 0600 whatever the umask, and a cache left readable by others (an older scorefs) is made private.
-import { chmod, mkdir, readdir, stat } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidInput, NotFound } from '../errors.js';
 import { logger } from '../util/log.js';
 
 const log = logger('cache');
 
-/** Cache layout version: a new layout gets a new directory, an old one is left alone. */
-const LAYOUT = 'v1';
+/** Cache layout version: a new layout gets a new directory. */
+const LAYOUT = 'v2';
+/** Older layouts: a cache in one is dropped when the directory is opened (see dropOldLayouts). */
+const OLD_LAYOUTS = ['v1'];
 export const PRIVATE_DIR_MODE = 0o700;
 export const PRIVATE_FILE_MODE = 0o600;
 
@@ -27,8 +29,8 @@ export async function checkCacheDirPath(dir: string): Promise<void> {
 /** For commands that only read a cache: throws NotFound when `dir` holds none (rather than making one). */
 export async function assertCacheExists(dir: string): Promise<void> {
   await checkCacheDirPath(dir);
-  const index = await stat(path.join(layoutRoot(dir), 'index')).catch(() => undefined);
-  if (!index?.isDirectory()) throw new NotFound(`no scorefs cache at ${dir}: check --cache-dir (a mount or \`scorefs cache warm\` creates one)`);
+  const indexes = await Promise.all([LAYOUT, ...OLD_LAYOUTS].map((l) => stat(path.join(dir, l, 'index')).catch(() => undefined)));
+  if (!indexes.some((index) => index?.isDirectory())) throw new NotFound(`no scorefs cache at ${dir}: check --cache-dir (a mount or \`scorefs cache warm\` creates one)`);
 }
 
 /**
@@ -41,7 +43,7 @@ export async function makeCacheDirPrivate(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
   const root = layoutRoot(dir);
   // the directory itself only when it is the cache's alone: not a folder shared with other things
-  const onlyCache = (await readdir(dir)).every((name) => name === LAYOUT || /^scorefs\.log(\.\d+)?$/.test(name));
+  const onlyCache = (await readdir(dir)).every((name) => name === LAYOUT || OLD_LAYOUTS.includes(name) || /^scorefs\.log(\.\d+)?$/.test(name));
   const dirWasOpen = onlyCache && (await openToOthers(dir));
   const layoutWasOpen = await openToOthers(root);
   if (dirWasOpen) await chmod(dir, PRIVATE_DIR_MODE);
@@ -61,5 +63,26 @@ async function privateTree(dir: string): Promise<void> {
     const p = path.join(dir, entry.name);
     if (entry.isDirectory()) await privateTree(p);
     else if (entry.isFile()) await chmod(p, PRIVATE_FILE_MODE).catch(() => undefined); // a block may go meanwhile
+  }
+}
+
+/**
+ * Removes a cache in an older layout under `dir`: its bytes are fetched again as they are read. One
+ * that `inUse` says an older scorefs still has open is left, with a warning.
+ */
+export async function dropOldLayouts(dir: string, inUse: (indexDir: string) => Promise<boolean>): Promise<void> {
+  for (const layout of OLD_LAYOUTS) {
+    const root = path.join(dir, layout);
+    if (!(await stat(root).catch(() => undefined))) continue;
+    if (await inUse(path.join(root, 'index'))) {
+      log.warn({ dir: root }, 'a cache in an older layout is in use by another scorefs: left as it is (remove it once that one stops)');
+      continue;
+    }
+    try {
+      await rm(root, { recursive: true, force: true });
+      log.info({ dir: root }, 'removed a cache in an older layout: its objects are fetched again as they are read');
+    } catch (err) {
+      log.warn({ err, dir: root }, 'could not remove a cache in an older layout');
+    }
   }
 }

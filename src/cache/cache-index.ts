@@ -80,11 +80,12 @@ const fromRow = (r: SnapshotRow | CatalogFile): CatalogFile => {
   return { id, size, lastModified, md5, studyId, analysisId, fileName, access, ...(parts ? { parts } : {}) };
 };
 
-type Value = BlockRecord | ObjectRecord | Usage | Catalog | CatalogHead | Array<SnapshotRow | CatalogFile> | LeaseRecord | '';
+type Value = BlockRecord | ObjectRecord | Usage | Catalog | CatalogHead | Array<SnapshotRow | CatalogFile> | LeaseRecord | number | '';
 type Op = { type: 'put'; key: string; value: Value } | { type: 'del'; key: string };
 
 const USAGE = 'm!usage';
 const CATALOG = 'm!catalog';
+const SEGMENT_BYTES = 'm!segment-bytes';
 /** Entries per key: leveldb holds a value whole in memory while it writes it, and 100,000 entries are ~10 MB. */
 const CATALOG_CHUNK = 2000;
 const catalogChunkKey = (generation: number, chunk: number) => `${CATALOG}!${pad(generation, 14)}!${pad(chunk, 6)}`;
@@ -128,6 +129,17 @@ export class CacheIndex {
       );
     }
     return new CacheIndex(db, (await db.get(USAGE)) as Usage | undefined);
+  }
+
+  /**
+   * The bytes of a segment file (block-files.ts): those the cache was made with, which its files are
+   * laid out by, or `initial` for a new cache.
+   */
+  async segmentBytes(initial: number): Promise<number> {
+    const kept = (await this.db.get(SEGMENT_BYTES)) as number | undefined;
+    if (kept !== undefined) return kept;
+    await this.db.put(SEGMENT_BYTES, initial);
+    return initial;
   }
 
   /** Runs `fn` after every earlier exclusive section: all index mutations go through here. */

@@ -1,5 +1,6 @@
 // The disk tier: checked block reads, crash-safe block writes, and eviction on insert against the
-// size cap and the free-space floor (unpinned blocks first, least recently used first).
+// size cap and the free-space floor (unpinned blocks first, least recently used first, a segment file
+// at a time: see block-files.ts).
 import { statfs } from 'node:fs/promises';
 import type { ObjectIdentity } from '../model.js';
 import { logger } from '../util/log.js';
@@ -7,7 +8,7 @@ import { Slots } from '../util/slots.js';
 import type { BlockFiles } from './block-files.js';
 import type { BlockBufferPool } from './buffer-pool.js';
 import { blockChecksum, blockIntact } from './checksum.js';
-import type { BlockRef, CacheIndex, ObjectRecord } from './cache-index.js';
+import type { BlockRecord, BlockRef, CacheIndex, ObjectRecord } from './cache-index.js';
 import { partsOverlapping } from './parts.js';
 import { isRangeUnit, rangeStart } from './range-units.js';
 import type { Counters } from './stats.js';
@@ -45,7 +46,6 @@ interface PendingCommit {
   obj: ObjectIdentity;
   okey: string;
   n: number;
-  tmp: string;
   size: number;
   crc: number;
   resolve(stored: boolean): void;
@@ -61,6 +61,8 @@ export class DiskTier {
   private reserved = 0;
   private pendingWriteBytes = 0;
   private readonly writing = new Map<string, Promise<boolean>>();
+  /** Writes under way (until indexed) per block file: such a file is never unlinked. */
+  private readonly writingFiles = new Map<string, number>();
   private readonly objectRecords = new Map<string, ObjectRecord>();
   /** When (in stores) each block was last stored in this process: lets an MD5 check tell if its range changed. */
   private readonly storedAt = new Map<string, number>();
@@ -70,7 +72,7 @@ export class DiskTier {
   private readonly drainListeners: Array<() => void> = [];
   private lastWriteDone = Date.now();
   private closing = false;
-  /** Written temp files waiting to be renamed into place and indexed (see commitAll). */
+  /** Written blocks waiting to be indexed (see commitAll). */
   private toCommit: PendingCommit[] = [];
   private readonly writeSlots = new Slots(WRITE_SLOTS);
   private readonly readSlots = new Slots(READ_SLOTS);
@@ -148,6 +150,8 @@ export class DiskTier {
     if (this.pendingWriteBytes === 0) this.lastWriteDone = Date.now();
     this.pendingWriteBytes += bytes.length;
     this.pool.hold(bytes); // until it is stored (or not)
+    const file = this.fileKey(okey, n);
+    this.writingFiles.set(file, (this.writingFiles.get(file) ?? 0) + 1);
     const done = this.store(obj, okey, n, bytes)
       .catch((err: unknown) => {
         this.writeFailed(err);
@@ -156,6 +160,9 @@ export class DiskTier {
       .finally(() => {
         this.pendingWriteBytes -= bytes.length;
         this.writing.delete(key);
+        const left = this.writingFiles.get(file)! - 1;
+        if (left > 0) this.writingFiles.set(file, left);
+        else this.writingFiles.delete(file);
         this.pool.release(bytes);
         for (const listener of this.drainListeners) listener(); // fetches held back by the backlog may go
       });
@@ -207,16 +214,44 @@ export class DiskTier {
       for (const ref of refs) await this.index.setPinned(ref);
       // Pins may hold at most half the cache: beyond that the oldest pins go.
       const over = this.index.usage.pinnedBytes - this.opts.diskBytes * MAX_PINNED_SHARE;
-      if (over > 0) await this.evict(await this.index.oldest(EVICT_BATCH, true), over);
+      if (over > 0) await this.evict(await this.index.oldest(EVICT_BATCH, true), over, true);
     });
   }
 
+  /** Drops blocks from the index; a file left naming none of its blocks is removed too. */
   async drop(refs: BlockRef[]): Promise<number> {
     return this.index.exclusive(async () => {
       const removed = await this.index.removeBlocks(refs);
-      await Promise.all(refs.map((r) => this.files.remove(r.okey, r.n)));
+      const dropped = new Set(refs.map((r) => `${r.okey}:${r.n}`));
+      const files = new Map(refs.map((r) => [this.fileKey(r.okey, r.n), r]));
+      for (const [file, r] of files) {
+        if (this.writingFiles.has(file)) continue;
+        // A whole segment dropped (clear, a bad part) needs no look at the index.
+        const others = this.files.unitsOf(this.files.nameOf(r.n))!.filter((m) => !dropped.has(`${r.okey}:${m}`));
+        if (others.length > 0 && (await this.indexedSharingFile(r.okey, r.n)).length > 0) continue;
+        await this.files.removeFileOf(r.okey, r.n);
+      }
       return removed.length;
     });
+  }
+
+  /** Whether a file in an object's directory has writes under way (the orphan sweep leaves it). */
+  writingTo(okey: string, name: string): boolean {
+    return this.writingFiles.has(`${okey}/${name}`);
+  }
+
+  private fileKey(okey: string, n: number): string {
+    return `${okey}/${this.files.nameOf(n)}`;
+  }
+
+  /** The indexed blocks whose bytes share n's file (n's segment), with their records. */
+  private async indexedSharingFile(okey: string, n: number): Promise<Array<{ n: number; rec: BlockRecord }>> {
+    const found = [];
+    for (const m of this.files.unitsOf(this.files.nameOf(n))!) {
+      const rec = await this.index.getBlock(okey, m);
+      if (rec) found.push({ n: m, rec });
+    }
+    return found;
   }
 
   forgetObject(okey: string): void {
@@ -263,16 +298,15 @@ export class DiskTier {
       this.counters.diskWritesSkipped++;
       return false;
     }
-    let tmp: string;
     try {
-      tmp = await this.writeSlots.run(() => this.files.writeTemp(okey, n, bytes));
+      await this.writeSlots.run(() => this.files.write(okey, n, bytes));
     } catch (err) {
       this.reserved -= size;
       this.writeFailed(err);
       return false;
     }
     const stored = await new Promise<boolean>((resolve) => {
-      this.toCommit.push({ obj, okey, n, tmp, size, crc, resolve });
+      this.toCommit.push({ obj, okey, n, size, crc, resolve });
       this.committing ??= this.commitAll().finally(() => (this.committing = undefined));
     });
     if (stored && !isRangeUnit(n)) this.onStored(obj, okey, n); // a range completes no part
@@ -280,8 +314,8 @@ export class DiskTier {
   }
 
   /**
-   * Renames written temp files into place and indexes them, as many as are ready in one exclusive
-   * section and one index batch (a section and a batch per block would serialise the writes).
+   * Indexes written blocks, as many as are ready in one exclusive section and one index batch (a
+   * section and a batch per block would serialise the writes).
    */
   private async commitAll(): Promise<void> {
     while (this.toCommit.length > 0) {
@@ -305,23 +339,10 @@ export class DiskTier {
     }
   }
 
-  /** Called inside exclusive(): renames a batch into place and indexes it; per entry, whether it is stored. */
+  /** Called inside exclusive(): indexes a batch; per entry, whether it is stored. */
   private async commitBatch(batch: PendingCommit[]): Promise<boolean[]> {
-    const placed = await Promise.all(
-      batch.map((c) =>
-        this.files.place(c.tmp, c.okey, c.n).then(
-          () => true,
-          async (err: unknown) => {
-            await this.files.discard(c.tmp);
-            this.writeFailed(err);
-            return false;
-          },
-        ),
-      ),
-    );
-    const ok = batch.filter((_, i) => placed[i]);
     const entries = [];
-    for (const c of ok) {
+    for (const c of batch) {
       this.storedAt.set(`${c.okey}:${c.n}`, ++this.stores);
       const object = await this.objectRecordChangedBy(c.obj, c.okey, c.n);
       entries.push({ ref: { okey: c.okey, n: c.n }, rec: { s: c.size, c: c.crc, t: Date.now(), p: 0 as const }, ...(object ? { object } : {}) });
@@ -329,14 +350,13 @@ export class DiskTier {
     try {
       await this.index.addBlocks(entries);
     } catch (err) {
-      // Never leave a file the index may name with another crc.
+      // Never leave an entry the batch may have written half: its bytes are not known to be whole.
       await this.index.removeBlocks(entries.map((e) => e.ref)).catch(() => undefined);
-      await Promise.all(ok.map((c) => this.files.remove(c.okey, c.n)));
       this.writeFailed(err);
       return batch.map(() => false);
     }
-    if (this.free) this.free.bytes -= ok.reduce((a, c) => a + c.size, 0);
-    return placed;
+    if (this.free) this.free.bytes -= batch.reduce((a, c) => a + c.size, 0);
+    return batch.map(() => true);
   }
 
   /** Reserves room for `size` more bytes: at once while both limits clearly allow it, else by evicting. */
@@ -384,9 +404,10 @@ export class DiskTier {
       const overCap = this.index.usage.bytes + this.reserved + size - this.opts.diskBytes;
       const underFloor = this.opts.minFreeBytes - (free - this.reserved - size);
       if (overCap <= 0 && underFloor <= 0) break;
+      let pinned = false;
       let victims = await this.index.oldest(EVICT_BATCH, false);
-      if (victims.length === 0 && overCap <= 0) victims = await this.index.oldest(EVICT_BATCH, true);
-      const freed = await this.evict(victims, Math.max(overCap, underFloor));
+      if (victims.length === 0 && overCap <= 0) victims = await this.index.oldest(EVICT_BATCH, (pinned = true));
+      const freed = await this.evict(victims, Math.max(overCap, underFloor), pinned);
       if (freed === 0) return false;
       free += freed;
     }
@@ -394,17 +415,32 @@ export class DiskTier {
     return true;
   }
 
-  /** Called inside exclusive(): evicts victims in order until `want` bytes are freed; returns bytes freed. */
-  private async evict(victims: BlockRef[], want: number): Promise<number> {
+  /**
+   * Called inside exclusive(): evicts victims in order until `want` bytes are freed; returns bytes
+   * freed. A victim goes with its whole file (the other blocks of its segment), since only removing
+   * the file frees its bytes; files with writes under way are passed over, and so are files holding
+   * pinned blocks, unless the victims are pinned ones.
+   */
+  private async evict(victims: BlockRef[], want: number, pinned: boolean): Promise<number> {
     const chosen: BlockRef[] = [];
+    const files: BlockRef[] = [];
+    const seen = new Set<string>();
     let bytes = 0;
     for (const v of victims) {
       if (bytes >= want) break;
-      chosen.push(v);
-      bytes += (await this.index.getBlock(v.okey, v.n))?.s ?? 0;
+      const file = this.fileKey(v.okey, v.n);
+      if (seen.has(file) || this.writingFiles.has(file)) continue;
+      seen.add(file);
+      const sharing = await this.indexedSharingFile(v.okey, v.n);
+      if (!pinned && sharing.some((b) => b.rec.p)) continue;
+      files.push(v);
+      for (const b of sharing) {
+        chosen.push({ okey: v.okey, n: b.n });
+        bytes += b.rec.s;
+      }
     }
     const removed = await this.index.removeBlocks(chosen);
-    await Promise.all(chosen.map((v) => this.files.remove(v.okey, v.n)));
+    await Promise.all(files.map((v) => this.files.removeFileOf(v.okey, v.n)));
     this.counters.evictions += removed.length;
     const freed = removed.reduce((a, r) => a + r.s, 0);
     if (this.free) this.free.bytes += freed;

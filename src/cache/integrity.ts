@@ -131,7 +131,7 @@ export class IntegrityChecker {
       const rec = await this.index.getBlock(okey, n);
       if (!rec) return this.lost(okey, n);
       const start = n * this.blockSize;
-      blocks.push({ n, path: this.files.pathOf(okey, n), size: rec.s, crc: rec.c, from: Math.max(0, offset - start), to: Math.min(rec.s, offset + length - start) });
+      blocks.push({ n, path: this.files.pathOf(okey, n), at: this.files.offsetOf(n), size: rec.s, crc: rec.c, from: Math.max(0, offset - start), to: Math.min(rec.s, offset + length - start) });
     }
     if (this.closed) return undefined;
     this.counters.bytesHashed += length;

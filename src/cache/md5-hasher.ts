@@ -4,7 +4,9 @@ import { Worker } from 'node:worker_threads';
 
 export interface HashBlock {
   n: number;
+  /** The block's file, and where in it the block starts. */
   path: string;
+  at: number;
   /** Size and CRC-32 the index records for the file. */
   size: number;
   crc: number;

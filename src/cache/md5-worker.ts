@@ -23,9 +23,9 @@ try {
 let scratch: Buffer = Buffer.allocUnsafe(0);
 
 /** A block file's bytes, in a buffer reused from one block to the next (aligned: read direct). */
-function readBlock(path: string, size: number): Promise<Buffer | undefined> {
+function readBlock(path: string, at: number, size: number): Promise<Buffer | undefined> {
   if (scratch.length < size) scratch = alignedBuffer(size) ?? Buffer.allocUnsafe(size);
-  return readBlockFile(path, size, scratch.subarray(0, size));
+  return readBlockFile(path, at, size, scratch.subarray(0, size));
 }
 
 async function run(job: HashJob): Promise<HashResult> {
@@ -36,7 +36,7 @@ async function run(job: HashJob): Promise<HashResult> {
   else if (job.run?.mode === 'continue') objectHash = runs.get(job.run.key);
   if (job.run && !objectHash) return { id: job.id, kind: 'run-lost' };
   for (const b of job.blocks) {
-    const bytes = await readBlock(b.path, b.size);
+    const bytes = await readBlock(b.path, b.at, b.size);
     const kind = !bytes ? 'missing' : !blockIntact(bytes, b) ? 'corrupt' : undefined;
     if (kind || !bytes) {
       if (job.run) runs.delete(job.run.key);

@@ -45,6 +45,8 @@ export interface BlockCacheOptions {
 
 export const MiB = 1024 * 1024;
 export const GiB = 1024 * MiB;
+/** The disk tier's size when none is given. */
+export const DEFAULT_DISK_BYTES = 10 * GiB;
 /** Largest prefetch GET by default: at 40 MB/s and 60 ms of round trip, 4 MiB spend 64 % of their time moving bytes. */
 const TRANSFER_CHUNK = 4 * MiB;
 /** The default window grows with --connections between these. */
@@ -60,7 +62,7 @@ export function resolveOptions(o: BlockCacheOptions): ResolvedOptions {
     source: o.source,
     blockSize: o.blockSize ?? MiB,
     memoryBytes,
-    diskBytes: o.diskBytes ?? 10 * GiB,
+    diskBytes: o.diskBytes ?? DEFAULT_DISK_BYTES,
     minFreeBytes: o.minFreeBytes,
     readDeadlineMs: o.readDeadlineMs ?? 60_000,
     maxFetchBytes: o.maxFetchBytes ?? 16 * MiB,

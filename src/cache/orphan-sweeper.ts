@@ -1,6 +1,6 @@
-// Background clean-up after open: files no index entry names (a crash between rename and index
-// write, or between index delete and unlink) and temp files of dead writers. Only files older than
-// the open are touched, so blocks being written now are safe.
+// Background clean-up after open: block files whose blocks no index entry names (a crash between a
+// write and its index entry, or between an index delete and the unlink) and strays (an older scorefs's
+// temp files). Only files older than the open, and none with a write under way, are touched.
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { logger } from '../util/log.js';
 import type { BlockFiles } from './block-files.js';
@@ -17,6 +17,8 @@ export class OrphanSweeper {
     private readonly index: CacheIndex,
     private readonly files: BlockFiles,
     private readonly counters: Counters,
+    /** Whether a file in an object's directory has a write under way. */
+    private readonly writingTo: (okey: string, name: string) => boolean,
   ) {}
 
   start(openedAt: number): void {
@@ -38,16 +40,16 @@ export class OrphanSweeper {
       if (this.stopped) return;
       // One index scan per object, and a stat only for what it does not name: a sweep after a
       // mount runs alongside the first reads, and most files are blocks in use.
-      const indexed = new Set<number>();
-      for await (const [n] of this.index.blocksOf(okey)) indexed.add(n);
+      const named = new Set<string>();
+      for await (const [n] of this.index.blocksOf(okey)) named.add(this.files.nameOf(n));
       for (const name of await this.files.names(okey)) {
         if (this.stopped) return;
-        const n = /^\d+$/.test(name) ? Number(name) : undefined;
-        if (n !== undefined && indexed.has(n)) continue;
+        if (named.has(name)) continue;
         const mtimeMs = await this.files.mtimeOf(okey, name);
         if (mtimeMs === undefined || mtimeMs >= openedAt) continue;
         const removed = await this.index.exclusive(async () => {
-          if (n !== undefined && (await this.index.hasBlock(okey, n))) return false;
+          if (this.writingTo(okey, name)) return false;
+          for (const n of this.files.unitsOf(name) ?? []) if (await this.index.hasBlock(okey, n)) return false; // named meanwhile
           await this.files.removeEntry(okey, name);
           return true;
         });

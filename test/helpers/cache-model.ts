@@ -1,12 +1,17 @@
 // The block cache's reference-model check: random reads compared byte for byte with the source
 // files, with the cache closed and reopened, and block files corrupted, cut short or deleted between
 // steps. Shared by the local-file and the HTTP (`scorefs serve`) runs.
-import { open, readdir, rm, truncate } from 'node:fs/promises';
+import { open, readdir, rm, stat, truncate } from 'node:fs/promises';
 import path from 'node:path';
 import type { ExecutionContext } from 'ava';
 import fc from 'fast-check';
 import { BlockCache, type BlockCacheOptions } from '../../src/cache/block-cache.js';
+import { BlockFiles, segmentBytesFor } from '../../src/cache/block-files.js';
+import { layoutRoot } from '../../src/cache/cache-dir.js';
+import { CacheIndex } from '../../src/cache/cache-index.js';
 import { objectKey } from '../../src/cache/object-key.js';
+import { DEFAULT_DISK_BYTES } from '../../src/cache/options.js';
+import { isRangeUnit } from '../../src/cache/range-units.js';
 import type { ReadStreamHandle } from '../../src/model.js';
 import type { CacheBackend } from './cache-backend.js';
 
@@ -74,7 +79,7 @@ export async function checkAgainstModel(
             const blocks = Math.ceil(obj.size / MODEL_BLOCK);
             if (blocks === 0) continue;
             const block = step.block % blocks;
-            if (!(await damageBlock(dir, obj, block, step.how))) continue;
+            if (!(await damageBlock(dir, obj, block, step.how, options))) continue;
             totals.damaged++;
             // Read the damaged block back at once (from disk unless the memory tier still has it).
             const got = await cache.read(obj, block * MODEL_BLOCK, MODEL_BLOCK);
@@ -114,19 +119,38 @@ export async function checkAgainstModel(
   return totals;
 }
 
-/** Damages the block file of (obj, block) if it exists; true if it did. */
-export async function damageBlock(dir: string, obj: Parameters<typeof objectKey>[0], block: number, how: 'flip' | 'truncate' | 'delete'): Promise<boolean> {
-  const file = blockFile(dir, obj, block);
+/** The cache's sizes that decide where a block lives on disk (the defaults of BlockCache.open otherwise). */
+export interface Layout {
+  blockSize?: number;
+  diskBytes?: number;
+}
+
+/** Where block `block` of obj lives on disk: its file and where in it the block starts (block-files.ts). */
+export function blockLocation(dir: string, obj: Parameters<typeof objectKey>[0], block: number, layout: Layout = {}): { file: string; at: number } {
+  const blockSize = layout.blockSize ?? MODEL_BLOCK;
+  const files = new BlockFiles(path.join(layoutRoot(dir), 'blocks'), blockSize, segmentBytesFor(layout.diskBytes ?? DEFAULT_DISK_BYTES));
+  const okey = objectKey(obj, blockSize);
+  return { file: files.pathOf(okey, block), at: files.offsetOf(block) };
+}
+
+/**
+ * Damages block `block` of obj on disk if its file holds it; true if it did. `delete` removes the
+ * block's whole file (its segment), `truncate` cuts the file one byte into the block, `flip` inverts
+ * the block's first byte.
+ */
+export async function damageBlock(dir: string, obj: Parameters<typeof objectKey>[0], block: number, how: 'flip' | 'truncate' | 'delete', layout: Layout = {}): Promise<boolean> {
+  const { file, at } = blockLocation(dir, obj, block, layout);
   try {
+    if ((await stat(file)).size <= at) return false;
     if (how === 'delete') await rm(file);
-    else if (how === 'truncate') await truncate(file, 1);
+    else if (how === 'truncate') await truncate(file, at + 1);
     else {
       const fh = await open(file, 'r+');
       try {
         const b = Buffer.alloc(1);
-        await fh.read(b, 0, 1, 0);
+        await fh.read(b, 0, 1, at);
         b[0]! ^= 0xff;
-        await fh.write(b, 0, 1, 0);
+        await fh.write(b, 0, 1, at);
       } finally {
         await fh.close();
       }
@@ -137,11 +161,19 @@ export async function damageBlock(dir: string, obj: Parameters<typeof objectKey>
   }
 }
 
-export function blockFile(dir: string, obj: Parameters<typeof objectKey>[0], block: number, blockSize = MODEL_BLOCK): string {
-  return path.join(dir, 'v1', 'blocks', objectKey(obj, blockSize), String(block));
+/** The names of the files in obj's directory of the cache in `dir` (segment files, small ranges, strays). */
+export async function objectFiles(dir: string, obj: Parameters<typeof objectKey>[0], blockSize = MODEL_BLOCK): Promise<string[]> {
+  return (await readdir(path.dirname(blockLocation(dir, obj, 0, { blockSize }).file)).catch(() => [] as string[])).sort();
 }
 
-export async function blockFilesOf(dir: string, obj: Parameters<typeof objectKey>[0], blockSize = MODEL_BLOCK): Promise<number[]> {
-  const names = await readdir(path.join(dir, 'v1', 'blocks', objectKey(obj, blockSize))).catch(() => [] as string[]);
-  return names.filter((x) => /^\d+$/.test(x)).map(Number).sort((a, b) => a - b);
+/** The blocks of obj the closed cache in `dir` holds (its index names), in order. */
+export async function blocksHeld(dir: string, obj: Parameters<typeof objectKey>[0], blockSize = MODEL_BLOCK): Promise<number[]> {
+  const index = await CacheIndex.open(path.join(layoutRoot(dir), 'index'));
+  try {
+    const held = [];
+    for await (const [n] of index.blocksOf(objectKey(obj, blockSize))) if (!isRangeUnit(n)) held.push(n);
+    return held;
+  } finally {
+    await index.close();
+  }
 }

@@ -35,7 +35,7 @@ export async function assertCacheExists(dir: string): Promise<void> {
 
 /**
  * Creates the cache directory private, and makes an existing one private if group or others may
- * enter it: everything in the layout (v1/, which alone protects the cached bytes), and the directory
+ * enter it: everything in the layout (v2/, which alone protects the cached bytes), and the directory
  * itself when it holds nothing but the cache and its log (never a shared folder such as /tmp).
  */
 export async function makeCacheDirPrivate(dir: string): Promise<void> {

@@ -167,8 +167,8 @@ export class BlockFiles {
 
   async removeObject(okey: string): Promise<void> {
     const dir = path.join(this.root, okey);
-    await this.open.forgetUnder(dir);
     await rm(dir, { recursive: true, force: true });
+    await this.open.forgetUnder(dir);
   }
 
   async objectKeys(): Promise<string[]> {
@@ -187,8 +187,9 @@ export class BlockFiles {
 
   async removeEntry(okey: string, name: string): Promise<void> {
     const file = path.join(this.root, okey, name);
-    await this.open.forget(file);
     await unlink(file).catch(() => undefined);
+    // After the unlink: a read that opened the file meanwhile must not keep it open for later writes.
+    await this.open.forget(file);
   }
 
   async removeEmptyObjectDir(okey: string): Promise<void> {

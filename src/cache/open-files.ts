@@ -1,7 +1,8 @@
 // Block files kept open between uses. A segment file takes a block per MiB read, and opening and
 // closing it per block would cost the event loop two more trips through libuv's pool each time. Up to
-// MAX_IDLE files stay open while unused, the least recently used closed first. A file about to be
-// unlinked is forgotten first: closed now, or as soon as the uses under way end.
+// MAX_IDLE files stay open while unused, the least recently used closed first. A file that was
+// unlinked is forgotten: closed now, or as soon as the uses under way end, so that no later write goes
+// to the unlinked file.
 import fs from 'node:fs';
 import { PRIVATE_FILE_MODE } from './cache-dir.js';
 
@@ -58,7 +59,7 @@ export class OpenFiles {
     }
   }
 
-  /** Closes the file in every mode (now, or once its uses end): it is about to be unlinked. */
+  /** Closes the file in every mode (now, or once its uses end): it was unlinked. */
   async forget(file: string): Promise<void> {
     await this.forgetWhere((f) => f === file);
   }

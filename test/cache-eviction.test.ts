@@ -98,6 +98,28 @@ test('eviction takes a segment file at a time, and the files on disk hold no mor
   t.true(allocated <= 256 * BS, `the files take ${allocated} bytes of disk, within the cap`);
 });
 
+test('a cache keeps the segment size its blocks were written with, and takes a new one once it holds none', async (t) => {
+  const { cache, backend, options } = await setup(t, [8 * BS], { diskBytes: 8 * BS });
+  const { obj, bytes } = backend.objects[0]!;
+  await cache.read(obj, 0, 8 * BS);
+  await waitFor('8 blocks on disk', () => cache.stats().diskBlocks === 8);
+  await cache.close();
+  t.is((await objectFiles(options.dir, obj)).length, 8, 'a cache of 8 blocks keeps a file per block');
+  const bigger = { ...options, diskBytes: 1024 * BS }; // segments of 16 blocks for a new cache this size
+  const grown = await BlockCache.open(bigger);
+  t.teardown(() => grown.close());
+  t.true((await grown.read(obj, 0, 8 * BS)).equals(bytes));
+  t.is(grown.stats().networkRequests, 0, 'the blocks are found where they were written');
+  await grown.clear();
+  await grown.close();
+  const cleared = await BlockCache.open(bigger);
+  t.teardown(() => cleared.close());
+  t.true((await cleared.read(obj, 0, 8 * BS)).equals(bytes));
+  await waitFor('8 blocks on disk', () => cleared.stats().diskBlocks === 8);
+  await cleared.close();
+  t.deepEqual(await objectFiles(options.dir, obj), ['s0'], 'once cleared, the blocks share a segment');
+});
+
 /**
  * Why no tmpfs can be mounted here (not root, no CAP_SYS_ADMIN), or undefined when one can. Probed
  * synchronously: ava takes only tests declared while the file loads.

@@ -132,13 +132,13 @@ export class CacheIndex {
   }
 
   /**
-   * The bytes of a segment file (block-files.ts): those the cache was made with, which its files are
-   * laid out by, or `initial` for a new cache.
+   * The bytes of a segment file (block-files.ts): those the cached blocks were laid out by, or
+   * `initial` while the cache holds no block (new, or cleared).
    */
   async segmentBytes(initial: number): Promise<number> {
     const kept = (await this.db.get(SEGMENT_BYTES)) as number | undefined;
-    if (kept !== undefined) return kept;
-    await this.db.put(SEGMENT_BYTES, initial);
+    if (kept !== undefined && this.usage.blocks > 0) return kept;
+    if (kept !== initial) await this.db.put(SEGMENT_BYTES, initial);
     return initial;
   }
 

@@ -104,6 +104,12 @@ export class FuseMount {
       `mounting ${opts.mountpoint} did not finish`,
     );
     const mounted = new FuseMount(opts.mountpoint, fuse, ops);
+    // fuse-native calls back on the kernel's INIT request, before its reply is sent, and the kernel
+    // caps the readahead to the reply's when it takes it: a readahead raised before then is undone.
+    // A stat of the root waits for that reply to be taken.
+    await withTimeout(stat(opts.mountpoint), opts.mountTimeoutMs ?? 30_000, `the mount at ${opts.mountpoint} did not answer`).catch((err: unknown) =>
+      log.warn({ err }, 'the new mount did not answer a stat of its root'),
+    );
     await raiseReadahead(opts.mountpoint, opts.readaheadKb ?? READAHEAD_KB);
     log.info({ mountpoint: opts.mountpoint, autoUnmount }, 'mounted');
     return mounted;

@@ -1,7 +1,7 @@
 // Mounting the vfs with fuse-native (the only module that imports it), with the options that
 // suit immutable remote objects, and unmounting it again.
 import Fuse, { type FuseOptions } from 'fuse-native';
-import { access, constants, readFile, stat } from 'node:fs/promises';
+import { access, constants, readFile, stat, statfs } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { isMainThread } from 'node:worker_threads';
@@ -106,9 +106,10 @@ export class FuseMount {
     const mounted = new FuseMount(opts.mountpoint, fuse, ops);
     // fuse-native calls back on the kernel's INIT request, before its reply is sent, and the kernel
     // caps the readahead to the reply's when it takes it: a readahead raised before then is undone.
-    // A stat of the root waits for that reply to be taken.
-    await withTimeout(stat(opts.mountpoint), opts.mountTimeoutMs ?? 30_000, `the mount at ${opts.mountpoint} did not answer`).catch((err: unknown) =>
-      log.warn({ err }, 'the new mount did not answer a stat of its root'),
+    // A statfs waits for that reply to be taken. (Not a stat: the kernel would keep the root's
+    // attributes, and a stat of a mount whose daemon died would no longer fail with ENOTCONN.)
+    await withTimeout(statfs(opts.mountpoint), opts.mountTimeoutMs ?? 30_000, `the mount at ${opts.mountpoint} did not answer`).catch((err: unknown) =>
+      log.warn({ err }, 'the new mount did not answer a statfs'),
     );
     await raiseReadahead(opts.mountpoint, opts.readaheadKb ?? READAHEAD_KB);
     log.info({ mountpoint: opts.mountpoint, autoUnmount }, 'mounted');

@@ -20,7 +20,8 @@ import { isRangeUnit } from './range-units.js';
 
 /**
  * Bytes of one segment file: 16 MiB, so a GiB read makes 64 files, or a 64th of the cache's size if
- * that is less, since eviction takes a segment at a time. A cache keeps the size it was made with.
+ * that is less, since eviction takes a segment at a time. A cache keeps the size its blocks were laid
+ * out by (CacheIndex.segmentBytes).
  */
 export function segmentBytesFor(diskBytes: number): number {
   return Math.max(1, Math.min(16 * 1024 * 1024, Math.floor(diskBytes / 64)));
@@ -117,13 +118,18 @@ export class BlockFiles {
     return isRangeUnit(n) ? 0 : (n % this.blocksPerSegment) * this.blockSize;
   }
 
-  /** The units whose bytes a file of that name holds (n's neighbours in its segment), or undefined for a stray name. */
+  /** The units whose bytes share unit n's file: its segment's blocks, or a small range alone. */
+  unitsSharingFile(n: number): number[] {
+    if (isRangeUnit(n)) return [n];
+    const first = n - (n % this.blocksPerSegment);
+    return Array.from({ length: this.blocksPerSegment }, (_, i) => first + i);
+  }
+
+  /** The units whose bytes a file of that name holds, or undefined for a stray name. */
   unitsOf(name: string): number[] | undefined {
     if (RANGE_NAME.test(name)) return isRangeUnit(Number(name)) ? [Number(name)] : undefined;
     const segment = SEGMENT_NAME.exec(name);
-    if (!segment) return undefined;
-    const first = Number(segment[1]) * this.blocksPerSegment;
-    return Array.from({ length: this.blocksPerSegment }, (_, i) => first + i);
+    return segment ? this.unitsSharingFile(Number(segment[1]) * this.blocksPerSegment) : undefined;
   }
 
   /** Writes unit n's bytes into its file (made, with its object's directory, if missing). */

@@ -1,6 +1,7 @@
 // The cache directory itself: where a cache lives (v2/ under --cache-dir), whether one is there, what
-// becomes of a cache in an older layout, and its modes. Cached bytes may be of controlled-access objects: the directory is 0700 and every file in
-// it 0600 whatever the umask, and a cache left readable by others (an older scorefs) is made private.
+// becomes of a cache in an older layout, and its modes. Cached bytes may be of controlled-access
+// objects: the directory is 0700 and every file in it 0600 whatever the umask, and a cache left
+// readable by others (an older scorefs) is made private.
 import { chmod, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidInput, NotFound } from '../errors.js';

@@ -318,6 +318,12 @@ export class CacheIndex {
     return (await this.getBlock(okey, n)) !== undefined;
   }
 
+  /** Whether any of the blocks ns of okey is indexed (the units of one file). */
+  async hasAnyBlock(okey: string, ns: number[]): Promise<boolean> {
+    for (const n of ns) if (await this.hasBlock(okey, n)) return true;
+    return false;
+  }
+
   async getLease(fingerprint: string, objectId: string): Promise<number | undefined> {
     return ((await this.db.get(leaseKey(fingerprint, objectId))) as LeaseRecord | undefined)?.until;
   }

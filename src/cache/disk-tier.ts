@@ -226,9 +226,8 @@ export class DiskTier {
       const files = new Map(refs.map((r) => [this.fileKey(r.okey, r.n), r]));
       for (const [file, r] of files) {
         if (this.writingFiles.has(file)) continue;
-        // A whole segment dropped (clear, a bad part) needs no look at the index.
-        const others = this.files.unitsOf(this.files.nameOf(r.n))!.filter((m) => !dropped.has(`${r.okey}:${m}`));
-        if (others.length > 0 && (await this.indexedSharingFile(r.okey, r.n)).length > 0) continue;
+        const others = this.files.unitsSharingFile(r.n).filter((m) => !dropped.has(`${r.okey}:${m}`));
+        if (await this.index.hasAnyBlock(r.okey, others)) continue;
         await this.files.removeFileOf(r.okey, r.n);
       }
       return removed.length;
@@ -247,7 +246,7 @@ export class DiskTier {
   /** The indexed blocks whose bytes share n's file (n's segment), with their records. */
   private async indexedSharingFile(okey: string, n: number): Promise<Array<{ n: number; rec: BlockRecord }>> {
     const found = [];
-    for (const m of this.files.unitsOf(this.files.nameOf(n))!) {
+    for (const m of this.files.unitsSharingFile(n)) {
       const rec = await this.index.getBlock(okey, m);
       if (rec) found.push({ n: m, rec });
     }

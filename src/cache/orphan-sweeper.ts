@@ -49,7 +49,7 @@ export class OrphanSweeper {
         if (mtimeMs === undefined || mtimeMs >= openedAt) continue;
         const removed = await this.index.exclusive(async () => {
           if (this.writingTo(okey, name)) return false;
-          for (const n of this.files.unitsOf(name) ?? []) if (await this.index.hasBlock(okey, n)) return false; // named meanwhile
+          if (await this.index.hasAnyBlock(okey, this.files.unitsOf(name) ?? [])) return false; // named meanwhile
           await this.files.removeEntry(okey, name);
           return true;
         });

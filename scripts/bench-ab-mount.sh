@@ -9,11 +9,11 @@
 # Usage: scripts/bench-ab-mount.sh REV_A REV_B   (a revision may be WORKTREE: the current files)
 # Env: ROUNDS (default 4), SIZE (default 1G), MOUNT_ARGS (more mount options, for both), ORIGIN (serve
 # or nginx; default serve).
-# Needs root (FUSE, drop_caches) and this checkout built (`npx tsc -p .`): it runs the server.
+# Needs root (FUSE, drop_caches) and this checkout built (`npm run build`): it runs the server.
 set -euo pipefail
 [ $# -eq 2 ] || { sed -n '2,12p' "$0" >&2; exit 2; }
 source "$(dirname "$0")/bench-lib.sh"
-[ -d "$repo/build/src" ] || { echo "bench-ab-mount.sh serves with this checkout's build: run npx tsc -p . first" >&2; exit 1; }
+[ -d "$repo/build/src" ] || { echo "bench-ab-mount.sh serves with this checkout's build: run npm run build first" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "needs root (drop_caches, FUSE)" >&2; exit 1; }
 bench_workdir
 trap 'bench_cleanup; git -C "$repo" worktree prune 2>/dev/null || true' EXIT

@@ -6,11 +6,11 @@
 # (the daemon's stats.json) per revision. bench-ceiling.sh puts one revision's figures beside httpfs2's.
 # Usage: scripts/bench-ab-regions.sh REV_A REV_B   (a revision may be WORKTREE: the current files)
 # Env: ROUNDS (default 6), REGIONS (default 50), BAM_SET (default 1G: bench-data/<set>, built if absent).
-# Needs root (FUSE, drop_caches), samtools, and this checkout built (`npx tsc -p .`): it runs the server.
+# Needs root (FUSE, drop_caches), samtools, and this checkout built (`npm run build`): it runs the server.
 set -euo pipefail
 [ $# -eq 2 ] || { sed -n '2,9p' "$0" >&2; exit 2; }
 source "$(dirname "$0")/bench-lib.sh"
-[ -d "$repo/build/src" ] || { echo "bench-ab-regions.sh serves with this checkout's build: run npx tsc -p . first" >&2; exit 1; }
+[ -d "$repo/build/src" ] || { echo "bench-ab-regions.sh serves with this checkout's build: run npm run build first" >&2; exit 1; }
 bench_init "$repo/bench-data/${BAM_SET:-1G}" "${BAM_SET:-1G}"
 trap 'bench_cleanup; git -C "$repo" worktree prune 2>/dev/null || true' EXIT
 

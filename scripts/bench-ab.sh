@@ -8,12 +8,12 @@
 # Env: ROUNDS (default 4), SIZE (default 512M: the random object read), RANDOM_READS (default 200).
 # Each run is scripts/bench-engine.mjs of this checkout with RUNS=1, measuring the revision's compiled
 # engine (SCOREFS_BUILD); the revisions share this checkout's node_modules, so compare revisions with the
-# same dependencies. The server is this checkout's `bin/scorefs serve`: build it first (`npx tsc -p .`).
+# same dependencies. The server is this checkout's `bin/scorefs serve`: build it first (`npm run build`).
 set -euo pipefail
 [ $# -eq 2 ] || { sed -n '2,11p' "$0" >&2; exit 2; }
 repo=$(cd "$(dirname "$0")/.." && pwd)
 source "$repo/scripts/bench-lib.sh" # build_revision
-[ -d "$repo/build/src" ] || { echo "bench-ab.sh serves with this checkout's build: run npx tsc -p . first" >&2; exit 1; }
+[ -d "$repo/build/src" ] || { echo "bench-ab.sh serves with this checkout's build: run npm run build first" >&2; exit 1; }
 rounds=${ROUNDS:-4}
 work=$(mktemp -d "${TMPDIR:-/tmp}/scorefs-bench-ab-XXXXXX")
 cleanup() {

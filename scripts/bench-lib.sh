@@ -2,7 +2,7 @@
 # Gives: a private work dir, `scorefs serve` on a free port (waited for) behind a simulated link, fresh
 # mounts, object ids and presigned URLs, the server's object-bytes counter, page-cache dropping, timing,
 # medians (scripts/stats.py), and cleanup on exit.
-# Requires root (drop_caches, FUSE) and a built tree (`npx tsc -p .`).
+# Requires root (drop_caches, FUSE) and a built tree (`npm run build`).
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 scorefs="$repo/bin/scorefs"
@@ -55,11 +55,11 @@ build_revision() {
     ln -s "$repo/node_modules" "$dir/node_modules"
     cp -r "$repo/bin" "$dir/bin" # a copy: node resolves ../build from the launcher's real path
     ln -s "$repo/package.json" "$dir/package.json"
-    (cd "$repo" && npx tsc -p . --outDir "$dir/build") >&2
+    (cd "$repo" && npx tsc -p . --outDir "$dir/build" && bash scripts/build-native.sh "$dir/build") >&2
   else
     git -C "$repo" worktree add --detach -q "$dir" "$rev"
     ln -s "$repo/node_modules" "$dir/node_modules"
-    (cd "$dir" && npx tsc -p .) >&2
+    (cd "$dir" && npx tsc -p . && { [ ! -f scripts/build-native.sh ] || bash scripts/build-native.sh; }) >&2
   fi
 }
 
@@ -214,6 +214,10 @@ mount_fresh() {
   rm -rf "$work/$1"
   mount_at "$mnt" "$cache" "${@:2}"
 }
+
+# preload_library: the library scorefs's daemon runs preloaded (src/fuse/max-pages.ts), or nothing
+# when it was not built; for other programs on scorefs's binding (null-fuse).
+preload_library() { local f="$repo/build/src/fuse/fuse-max-pages.so"; [ ! -f "$f" ] || echo "$f"; }
 
 drop_caches() { sync; echo 3 > /proc/sys/vm/drop_caches; }
 

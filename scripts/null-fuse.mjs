@@ -2,7 +2,7 @@
 // A do-nothing read-only FUSE filesystem on scorefs's binding (fuse-native) and mount options: files
 // whose reads are answered by copying from one preallocated buffer. What a scorefs mount could reach
 // on this machine if fetching, caching and checking cost nothing (scripts/bench-ceiling.sh).
-// Usage: npx tsc -p . && node scripts/null-fuse.mjs MNT [--layer raw|scorefs] [--size BYTES] [--files N]
+// Usage: npm run build && node scripts/null-fuse.mjs MNT [--layer raw|scorefs] [--size BYTES] [--files N]
 //   [--read-ahead-kb KB] (default 128: scorefs's default --read-ahead) [--file PATH]
 //   MNT holds f00.bin … f<N-1>.bin, each BYTES long (default 1 GiB, 1 file).
 //   --file PATH (raw layer only): MNT holds one file named as PATH, whose reads are answered from PATH
@@ -40,7 +40,7 @@ if (!mnt || args.length !== 1 || !['raw', 'scorefs'].includes(layer) || !(size >
 }
 
 const MiB = 1024 * 1024;
-// Every read copies from here: offset pos % 1 MiB, and FUSE reads are at most 128 KiB.
+// Every read copies from here: offset pos % 1 MiB, and FUSE reads are at most 1 MiB.
 const source = Buffer.alloc(2 * MiB, 0x5a);
 const passFd = passthrough ? fs.openSync(passthrough, 'r') : undefined;
 const fileSize = passthrough ? fs.fstatSync(passFd).size : size;
@@ -56,6 +56,7 @@ function fill(target, pos) {
 }
 
 const { raiseReadahead } = await import(path.join(repo, 'build/src/fuse/readahead.js'));
+const { mountMaxRead } = await import(path.join(repo, 'build/src/fuse/max-pages.js'));
 const unmount = layer === 'raw' ? await mountRaw() : await mountScorefs();
 process.stdout.write(`null-fuse: mounted ${mnt} (layer ${layer}, ${files} file(s) of ${size} bytes), pid ${process.pid}\n`);
 const stop = () => void unmount().then(() => process.exit(0), (err) => (process.stderr.write(`${err}\n`), process.exit(1)));
@@ -78,7 +79,7 @@ async function mountRaw() {
     entryTimeout: 3600,
     attrTimeout: 3600,
   };
-  const extra = ['ro', 'negative_timeout=5', 'ac_attr_timeout=0', 'max_read=131072', 'max_background=64', 'congestion_threshold=48'];
+  const extra = ['ro', 'negative_timeout=5', 'ac_attr_timeout=0', `max_read=${mountMaxRead()}`, 'max_background=64', 'congestion_threshold=48'];
   class NullFuse extends Fuse {
     _fuseOptions() {
       const base = super._fuseOptions();
@@ -100,6 +101,7 @@ async function mountRaw() {
   };
   const fuse = new NullFuse(mnt, ops, fuseOpts);
   await new Promise((resolve, reject) => fuse.mount((err) => (err ? reject(err) : resolve())));
+  await fs.promises.statfs(mnt); // the kernel has taken the INIT reply, which would undo the readahead
   await raiseReadahead(mnt, readAheadKb);
   return () => new Promise((resolve, reject) => fuse.unmount((err) => (err ? reject(err) : resolve())));
 }

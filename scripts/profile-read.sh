@@ -11,7 +11,7 @@
 # Usage: scripts/profile-read.sh [DATA_DIR]   (default bench-data/1G; built if absent)
 #   PERF_HZ (default 999): samples per second per thread. RESULTS=DIR (default bench-results/profile-<UTC
 #   time>): the tables (profile.md) and each phase's `perf script` output.
-# Needs root, perf (scripts/setup.sh --bench) and a built tree (`npx tsc -p .`).
+# Needs root, perf (scripts/setup.sh --bench) and a built tree (`npm run build`).
 set -euo pipefail
 command -v perf > /dev/null || { echo "profile-read.sh needs perf: bash scripts/setup.sh --bench" >&2; exit 1; }
 source "$(dirname "$0")/bench-lib.sh"

@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 # The Debian packages of every program scorefs, the tests, the docs' examples and the scripts run that a
 # bare Debian 12 + Node image lacks (coreutils, util-linux, mount, gzip, mawk are always there):
 #   libfuse2, fuse (fusermount)      scorefs mount
+#   gcc, libc6-dev                   scripts/build-native.sh (fuse-max-pages.so: FUSE requests of 1 MiB)
 #   samtools                         the sample data, tests, the docs' examples
 #   tabix (bgzip)                    test/slice-edge-cases.test.ts
 #   procps (pgrep, ps)               test/mount-errors.test.ts
@@ -23,7 +24,7 @@ cd "$(dirname "$0")/.."
 # bench-ceiling.sh), bc (bench-mount.sh, bench-ceiling.sh), git (bench-ab.sh), rclone and httpfs2
 # (bench-ceiling.sh: the other HTTP filesystems it measures), util-linux-extra (fincore, bench-ceiling.sh),
 # linux-perf (profile-read.sh). nginx's package starts an nginx on port 80, hence not by default.
-packages=(libfuse2 fuse samtools tabix procps python3 systemd curl jq)
+packages=(libfuse2 fuse gcc libc6-dev samtools tabix procps python3 systemd curl jq)
 for arg in "$@"; do
   case "$arg" in
     --test) packages+=(mmdebstrap systemd-container util-linux-extra bsdutils) ;;
@@ -50,3 +51,4 @@ if [ "$(cat node_modules/.scorefs-lock-hash 2>/dev/null)" != "$lock_hash" ]; the
 fi
 
 npx tsc -p .
+bash scripts/build-native.sh

@@ -18,11 +18,11 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { outputMismatch, parseDoc, type DocStep } from './helpers/doc-blocks.js';
 import { mountpointsUnder, mountWorkDir, runScorefs } from './helpers/mount.js';
+import { freePort } from './helpers/ports.js';
 import { repoRoot } from './helpers/paths.js';
 import { sampleData } from './helpers/sample-data.js';
 import { startServer } from './helpers/server.js';
@@ -186,13 +186,3 @@ async function unmountUnder(dir: string): Promise<void> {
   for (const m of (await mountpointsUnder(dir)).reverse()) await runScorefs(['unmount', m]).catch(() => undefined);
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}

@@ -3,7 +3,6 @@
 // mount's FUSE reads show in the read latency histogram, beside the process's own CPU and memory.
 import test from 'ava';
 import { readFile, stat } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { BlockCache } from '../src/cache/block-cache.js';
 import { MountMetrics } from '../src/metrics/mount-metrics.js';
@@ -11,6 +10,7 @@ import { startMetricsServer } from '../src/metrics/server.js';
 import { exec } from './helpers/exec.js';
 import { FileRangeSource } from './helpers/file-range-source.js';
 import { mountScorefs } from './helpers/mount.js';
+import { freePort } from './helpers/ports.js';
 import { SAMPLE, sampleData } from './helpers/sample-data.js';
 import { startServer } from './helpers/server.js';
 import { tempDir } from './helpers/tmp.js';
@@ -116,14 +116,6 @@ test('a metrics port in use is a clear error', async (t) => {
   await t.throwsAsync(startMetricsServer(first.port, metrics), { message: new RegExp(`cannot serve metrics on 127\\.0\\.0\\.1:${first.port}: the port is in use by another program \\(EADDRINUSE\\): pick another --metrics-port`) });
 });
 
-/** A TCP port nothing listens on right now. */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
 
 /** FUSE hands a read to the daemon in requests of at most this many bytes. */
 const FUSE_MAX_READ = 128 * 1024;

@@ -2,6 +2,7 @@
 // `npm install -g` of the tarball) runs: its own `serve` and `mount` give samtools and cmp the same
 // answers on the mount as on the source files. The tarball holds the build but not the tests.
 import test from 'ava';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { exec, output } from './helpers/exec.js';
 import { isMounted, mountScorefs, runScorefs } from './helpers/mount.js';
@@ -13,6 +14,7 @@ test('scorefs installed from the npm tarball serves and mounts the sample data',
   const pkg = await packAndInstall(t);
   const files = (await output('tar', ['-tzf', pkg.tarball])).split('\n');
   t.true(files.includes('package/build/src/cli/main.js'), 'the tarball holds the compiled CLI');
+  t.true(files.includes('package/build/src/fuse/fuse-max-pages.so'), 'and the library for FUSE requests of 1 MiB');
   t.deepEqual(
     files.filter((f) => /^package\/(test|build\/test|src)\//.test(f)),
     [],
@@ -27,6 +29,7 @@ test('scorefs installed from the npm tarball serves and mounts the sample data',
   const data = sampleData();
   const server = await startServer(t, { data, scorefs: installed });
   const mount = await mountScorefs(t, { serverUrl: server.url, scorefs: installed });
+  t.regex(await readFile(`/proc/${mount.pid}/maps`, 'utf8'), /\/fuse-max-pages\.so$/m, 'its daemon runs with that library preloaded');
 
   const local = (analysis: string, file: string): string => path.join(data, SAMPLE.study, analysis, file);
   const mounted = (analysis: string, file: string): string => path.join(mount.mnt, analysis, file);

@@ -3,7 +3,6 @@
 // The token never appears in an error message or in the log.
 import test from 'ava';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 import { AccessDenied, BadRequest, InvalidInput, NotFound, ProtocolError, Unavailable } from '../src/errors.js';
 import type { CatalogFile, ObjectIdentity } from '../src/model.js';
@@ -12,6 +11,7 @@ import type { ObjectInfo } from '../src/score/types.js';
 import { configureLogger } from '../src/util/log.js';
 import { describedCatalog } from './helpers/cache-backend.js';
 import { sampleData, SAMPLE } from './helpers/sample-data.js';
+import { freePort } from './helpers/ports.js';
 import { scoreClient } from './helpers/score-client.js';
 import { startServer, type RunningServer } from './helpers/server.js';
 import { tempDir } from './helpers/tmp.js';
@@ -200,10 +200,3 @@ test('the token never appears in the log, even at debug level', async (t) => {
   t.false(/X-Amz-Signature=[0-9a-f]/i.test(text));
 });
 
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}

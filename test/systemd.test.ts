@@ -232,6 +232,7 @@ async function startStopUnit(t: ExecutionContext, u: UnitRun): Promise<void> {
   t.true(ready.mounted, 'READY=1 arrives only once the mount answers');
   t.is(ready.pid, main.pid!, 'the sender is the main process (SCM_CREDENTIALS)');
   t.is(ready.fields.MAINPID, String(main.pid));
+  t.regex(await readFile(`/proc/${main.pid}/maps`, 'utf8'), /\/fuse-max-pages\.so$/m, "the unit preloads the library for FUSE requests of 1 MiB");
   const file = path.join(SAMPLE.bamAnalysis, 'ex1.bam');
   t.is(await md5sum(path.join(u.mountpoint, file)), await md5sum(path.join(u.data, SAMPLE.study, file)));
 

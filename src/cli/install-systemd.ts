@@ -1,9 +1,11 @@
 // `scorefs install-systemd [--user]`: writes the systemd unit (user: mount at login; system: the
 // templated scorefs@.service plus the fstab helpers /sbin/[u]mount.fuse.scorefs), an example config
 // if there is none, and prints what to run next. Idempotent; --dry-run shows the files instead.
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { InvalidInput } from '../errors.js';
+import { MAX_PAGES_LIBRARY } from '../fuse/max-pages.js';
 import { applyPlan, planSystemInstall, planUserInstall, type InstallPlan } from '../service/install.js';
 import { installation } from '../service/paths.js';
 import type { Executables } from '../service/units.js';
@@ -62,7 +64,12 @@ export const installSystemdCommand: CommandModule<object, InstallArgs> = {
 };
 
 function makePlan(args: InstallArgs): InstallPlan {
-  const exe: Executables = { node: process.execPath, scorefs: installation.scorefsBin, docs: installation.docs };
+  const exe: Executables = {
+    node: process.execPath,
+    scorefs: installation.scorefsBin,
+    ...(existsSync(MAX_PAGES_LIBRARY) ? { preload: MAX_PAGES_LIBRARY } : {}),
+    docs: installation.docs,
+  };
   if (args.user) {
     if (args.runAs) throw new InvalidInput('--run-as is for the system unit; the user unit runs as you');
     return planUserInstall({

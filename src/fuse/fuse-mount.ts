@@ -9,6 +9,7 @@ import { InvalidInput } from '../errors.js';
 import { logger } from '../util/log.js';
 import { clearMount } from './clear-mount.js';
 import { VfsFuseOps, type ReadObserver, type TreeSource } from './fuse-ops.js';
+import { mountMaxRead } from './max-pages.js';
 import { raiseReadahead } from './readahead.js';
 
 const log = logger('fuse');
@@ -89,11 +90,12 @@ export class FuseMount {
       attrTimeout: ATTR_TIMEOUT_S,
       debug: opts.debug ?? false,
     };
+    const maxRead = mountMaxRead(); // 1 MiB when fuse-max-pages.so is loaded, else libfuse's 128 KiB
     const extra = [
       'ro',
       `negative_timeout=${NEGATIVE_TIMEOUT_S}`,
       'ac_attr_timeout=0', // auto_cache re-checks size/mtime at every open (in memory, cheap)
-      'max_read=131072',
+      `max_read=${maxRead}`,
       'max_background=64',
       'congestion_threshold=48',
     ];
@@ -112,7 +114,7 @@ export class FuseMount {
       log.warn({ err }, 'the new mount did not answer a statfs'),
     );
     await raiseReadahead(opts.mountpoint, opts.readaheadKb ?? READAHEAD_KB);
-    log.info({ mountpoint: opts.mountpoint, autoUnmount }, 'mounted');
+    log.info({ mountpoint: opts.mountpoint, autoUnmount, maxRead }, 'mounted');
     return mounted;
   }
 

@@ -19,8 +19,8 @@ export interface Owner {
   gid: number;
 }
 
-/** Told of every completed read: how long it took, and whether it succeeded. */
-export type ReadObserver = (seconds: number, ok: boolean) => void;
+/** Told of every completed read: how long it took, whether it succeeded, and the bytes the kernel asked for. */
+export type ReadObserver = (seconds: number, ok: boolean, length: number) => void;
 
 const S_IFDIR = 0o040000;
 const S_IFREG = 0o100000;
@@ -61,7 +61,7 @@ export class VfsFuseOps {
       read: (path, fd, buf, len, pos, reply) => {
         const started = performance.now();
         const cb = (result: number): void => {
-          this.onRead?.((performance.now() - started) / 1000, result >= 0);
+          this.onRead?.((performance.now() - started) / 1000, result >= 0, len);
           reply(result);
         };
         const handle = this.handles.get(fd);

@@ -1,5 +1,6 @@
-// FUSE reads are at most 128 KiB; a bigger kernel readahead keeps more of them in flight
-// (128 KiB: two in flight; 1024 KiB: up to 12). The knob is /sys/class/bdi/<major:minor>/read_ahead_kb, root-writable.
+// A bigger kernel readahead keeps more FUSE reads in flight (128 KiB: two; 1024 KiB: up to 12), and
+// lets each grow past 128 KiB, to 1 MiB, where fuse-max-pages.so is loaded (max-pages.ts). The knob is
+// /sys/class/bdi/<major:minor>/read_ahead_kb, root-writable.
 import { writeFile } from 'node:fs/promises';
 import { logger } from '../util/log.js';
 import { findMount } from './mountinfo.js';

@@ -74,6 +74,9 @@ const SOURCE_METRICS: { readonly [K in keyof RangeSourceStats]: Declared } = {
 /** Seconds: a memory hit takes tens of microseconds, a fetch from a slow store seconds. */
 const READ_SECONDS_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
+/** Bytes: what samtools asks for at random (4–64 KiB) up to what a mount's requests may hold. */
+const READ_SIZE_BUCKETS = [4096, 16384, 65536, 131072, 262144, 524288, 1048576];
+
 export class MountMetrics {
   /** Metrics that live as long as the mount (histograms); the stats are registered per scrape. */
   private readonly registry = new Registry();
@@ -82,6 +85,13 @@ export class MountMetrics {
     help: 'FUSE read requests, from reaching scorefs to their answer, by result (ok or error).',
     labelNames: ['result'] as const,
     buckets: READ_SECONDS_BUCKETS,
+    registers: [this.registry],
+  });
+
+  private readonly fuseReadSizes = new Histogram({
+    name: 'scorefs_fuse_read_size_bytes',
+    help: 'Bytes the kernel asked for in each FUSE read request: at most 128 KiB, or 1 MiB with fuse-max-pages.so and a readahead of 1 MiB or more.',
+    buckets: READ_SIZE_BUCKETS,
     registers: [this.registry],
   });
 
@@ -104,8 +114,9 @@ export class MountMetrics {
   }
 
   /** Records one FUSE read; FuseMount calls this as each read completes. */
-  readonly observeRead = (seconds: number, ok: boolean): void => {
+  readonly observeRead = (seconds: number, ok: boolean, length: number): void => {
     this.fuseReads.observe({ result: ok ? 'ok' : 'error' }, seconds);
+    this.fuseReadSizes.observe(length);
   };
 
   /** Prometheus text of the stats as they are now, and of the histograms. */

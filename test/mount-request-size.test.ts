@@ -1,0 +1,55 @@
+// FUSE requests of 1 MiB: a mount started by `scorefs mount` runs with fuse-max-pages.so preloaded, so
+// that with a readahead of 1 MiB the kernel hands a sequential read to the daemon in requests of up to
+// 1 MiB rather than libfuse 2.9's 128 KiB. The mount's own histogram of request sizes shows it, and the
+// bytes read, cold and from the disk cache, are the object's (requests then span blocks).
+import test from 'ava';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { exec } from './helpers/exec.js';
+import { md5sum } from './helpers/md5.js';
+import { mountScorefs, mountWorkDir } from './helpers/mount.js';
+import { freePort } from './helpers/ports.js';
+import { randomObject } from './helpers/random-object.js';
+import { startServer } from './helpers/server.js';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+/** Not a whole number of blocks, so the last request is short and most cross a block's edge somewhere. */
+const SIZE = 24 * MiB + 4321;
+
+/** The mount's request-size histogram: how many requests in all, and how many asked for more than 128 KiB. */
+async function requestSizes(port: number): Promise<{ count: number; over128k: number; over1m: number }> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const sample = (name: string): number => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1] ?? NaN);
+  const count = sample('scorefs_fuse_read_size_bytes_count');
+  return {
+    count,
+    over128k: count - sample(`scorefs_fuse_read_size_bytes_bucket\\{le="${128 * KiB}"\\}`),
+    over1m: count - sample(`scorefs_fuse_read_size_bytes_bucket\\{le="${MiB}"\\}`),
+  };
+}
+
+test('with --read-ahead 1M a sequential read reaches the daemon in requests of up to 1 MiB, cold and from the disk cache', async (t) => {
+  const { data, file: local } = await randomObject(t, 'ST-REQ', 'AN-REQ', 'object.bin', SIZE);
+  const server = await startServer(t, { data });
+  const cacheDir = path.join(await mountWorkDir(t), 'cache');
+  const expected = await md5sum(local);
+  const mountAndRead = async (): Promise<{ count: number; over128k: number; over1m: number }> => {
+    const port = await freePort();
+    const mount = await mountScorefs(t, { serverUrl: server.url, cacheDir, extraArgs: ['--read-ahead', '1M', '--metrics-port', String(port)] });
+    t.regex(await readFile(`/proc/${mount.pid}/maps`, 'utf8'), /\/fuse-max-pages\.so$/m, 'the daemon runs with the library preloaded');
+    t.is(await md5sum(path.join(mount.mnt, 'AN-REQ', 'object.bin')), expected);
+    const sizes = await requestSizes(port);
+    await mount.stop();
+    return sizes;
+  };
+
+  const cold = await mountAndRead();
+  t.true(cold.count > 0 && cold.count < SIZE / (128 * KiB), `${cold.count} requests for ${SIZE} bytes: fewer than 128 KiB ones would take`);
+  t.true(cold.over128k > 0, `${cold.over128k} of ${cold.count} requests asked for more than 128 KiB`);
+  t.is(cold.over1m, 0, 'none for more than 1 MiB');
+
+  await exec('sh', ['-c', 'sync && echo 3 > /proc/sys/vm/drop_caches']);
+  const warm = await mountAndRead();
+  t.true(warm.over128k > 0, `after a remount, ${warm.over128k} of ${warm.count} requests asked for more than 128 KiB`);
+});

@@ -66,7 +66,7 @@ export const OPTIONS = {
   },
   'read-ahead': {
     kind: kind.size, env: ['SCOREFS_READ_AHEAD'], keys: ['read-ahead'], default: () => 128 * 1024,
-    defaultText: '128K', describe: 'the kernel\'s readahead on the mount, e.g. 1M: more speeds up sequential reads of cached files, and costs region queries bytes', commands: ['mount'],
+    defaultText: '128K', describe: 'the kernel\'s readahead on the mount (root only), e.g. 1M: more speeds up sequential reads (in requests of up to 1 MiB), and costs region queries bytes', commands: ['mount'],
   },
   layout: {
     kind: kind.oneOf(LAYOUTS), env: ['SCOREFS_LAYOUT'], keys: ['layout'], default: () => 'bundle' as const,

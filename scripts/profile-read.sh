@@ -9,7 +9,7 @@
 # loopback; its own CPU is not counted. Under perf, V8 often runs major GCs back to back during the cold
 # read (1 s/GiB and more of "garbage collection"), which it does not without perf: docs/benchmarks.md.
 # Usage: scripts/profile-read.sh [DATA_DIR]   (default bench-data/1G; built if absent)
-#   PERF_HZ (default 999): samples per second per thread. RESULTS=DIR (default bench-results/profile-<UTC
+#   MOUNT_ARGS: more mount options (e.g. "--read-ahead 1M"). PERF_HZ (default 999): samples per second per thread. RESULTS=DIR (default bench-results/profile-<UTC
 #   time>): the tables (profile.md) and each phase's `perf script` output.
 # Needs root, perf (scripts/setup.sh --bench) and a built tree (`npm run build`).
 set -euo pipefail
@@ -52,10 +52,10 @@ profile() {
 # and the CLI that starts it. Those this script made are removed at the end.
 maps_before=$(ls /tmp/perf-*.map 2> /dev/null || true)
 perf_opts="${NODE_OPTIONS:-} --perf-basic-prof"
-NODE_OPTIONS=$perf_opts mount_fresh profile
+NODE_OPTIONS=$perf_opts mount_fresh profile ${MOUNT_ARGS:-}
 profile cold 1
 unmount_at "$mnt"
-NODE_OPTIONS=$perf_opts mount_at "$mnt" "$cache"
+NODE_OPTIONS=$perf_opts mount_at "$mnt" "$cache" ${MOUNT_ARGS:-}
 profile warm 0
 profile steady 0
 unmount_at "$mnt"

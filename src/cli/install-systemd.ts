@@ -1,11 +1,10 @@
 // `scorefs install-systemd [--user]`: writes the systemd unit (user: mount at login; system: the
 // templated scorefs@.service plus the fstab helpers /sbin/[u]mount.fuse.scorefs), an example config
 // if there is none, and prints what to run next. Idempotent; --dry-run shows the files instead.
-import { existsSync } from 'node:fs';
 import os from 'node:os';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { InvalidInput } from '../errors.js';
-import { MAX_PAGES_LIBRARY } from '../fuse/max-pages.js';
+import { mountEnvironment } from '../fuse/mount-environment.js';
 import { applyPlan, planSystemInstall, planUserInstall, type InstallPlan } from '../service/install.js';
 import { installation } from '../service/paths.js';
 import type { Executables } from '../service/units.js';
@@ -67,7 +66,7 @@ function makePlan(args: InstallArgs): InstallPlan {
   const exe: Executables = {
     node: process.execPath,
     scorefs: installation.scorefsBin,
-    ...(existsSync(MAX_PAGES_LIBRARY) ? { preload: MAX_PAGES_LIBRARY } : {}),
+    environment: mountEnvironment(),
     docs: installation.docs,
   };
   if (args.user) {

@@ -7,7 +7,7 @@ import { close, write } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { withMaxPagesLibrary } from '../fuse/max-pages.js';
+import { withMountEnvironment } from '../fuse/mount-environment.js';
 import { LOG_FILE_MODE } from '../util/log.js';
 
 /** Set in the child's environment: read the secret from stdin, report readiness on fd 3. */
@@ -42,7 +42,7 @@ export async function startDaemon(opts: {
   await mkdir(path.dirname(opts.logFile), { recursive: true, mode: 0o700 });
   const log = await open(opts.logFile, 'a', LOG_FILE_MODE);
   await log.chmod(LOG_FILE_MODE).catch(() => undefined); // one made by an older scorefs, or under a lax umask
-  const env = withMaxPagesLibrary({ ...process.env, [CHILD_ENV]: '1' }); // FUSE requests of 1 MiB
+  const env = withMountEnvironment({ ...process.env, [CHILD_ENV]: '1' });
   delete env.ACCESSTOKEN;
   delete env.SCOREFS_CONFIG; // read once, by the parent, which hands on every option it set
   const child = spawn(process.execPath, [process.argv[1]!, ...opts.args], {

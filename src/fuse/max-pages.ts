@@ -3,7 +3,7 @@
 // A sequential read then costs an eighth of the requests, each with its trip through libfuse, a thread
 // switch and a JS callback. The kernel's readahead still decides how much it asks at once: requests
 // grow past 128 KiB only with `--read-ahead` of 1M or more.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,16 +14,6 @@ export const MAX_PAGES_LIBRARY = fileURLToPath(new URL('./fuse-max-pages.so', im
 export const DEFAULT_MAX_READ = 128 * 1024;
 /** With the library loaded: 256 pages. */
 export const LARGE_MAX_READ = 1024 * 1024;
-
-/**
- * `env` with the library added to LD_PRELOAD, for a process that will mount (the daemon); unchanged
- * when the library was not built.
- */
-export function withMaxPagesLibrary(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  if (!existsSync(MAX_PAGES_LIBRARY)) return env;
-  const others = (env.LD_PRELOAD ?? '').split(/[:\s]+/).filter((p) => p && p !== MAX_PAGES_LIBRARY);
-  return { ...env, LD_PRELOAD: [MAX_PAGES_LIBRARY, ...others].join(':') };
-}
 
 /** Whether this process has the library loaded (so that its mounts may ask for 1 MiB requests). */
 export function maxPagesLibraryLoaded(): boolean {

@@ -22,8 +22,8 @@ export type UnitPath = { literal: string } | { template: string };
 export interface Executables {
   node: string;
   scorefs: string;
-  /** A library the mount runs preloaded (LD_PRELOAD): fuse-max-pages.so, for FUSE requests of 1 MiB. */
-  preload?: string;
+  /** Variables the mount runs with (Environment=): src/fuse/mount-environment.ts's. */
+  environment?: Record<string, string>;
   /** Shown by `systemctl status` (Documentation=). */
   docs?: string;
 }
@@ -108,7 +108,7 @@ function serviceLines(o: Executables, mountpoint: UnitPath, config: UnitPath, ex
     'NotifyAccess=all', // READY=1 comes from a systemd-notify child
     ...extra,
     environment(MOUNTPOINT_VAR, mountpoint),
-    ...(o.preload ? [environment('LD_PRELOAD', { literal: o.preload })] : []),
+    ...Object.entries(o.environment ?? {}).map(([name, value]) => environment(name, { literal: value })),
     `ExecStartPre=-/bin/mkdir -p ${mnt}`,
     `ExecStart=${scorefs} mount ${mnt} --foreground --config ${execWord(config)}`,
     `ExecStop=${scorefs} unmount ${mnt}`,

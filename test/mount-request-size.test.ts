@@ -1,16 +1,19 @@
 // FUSE requests of 1 MiB: a mount started by `scorefs mount` runs with fuse-max-pages.so preloaded, so
 // that with a readahead of 1 MiB the kernel hands a sequential read to the daemon in requests of up to
 // 1 MiB rather than libfuse 2.9's 128 KiB. The mount's own histogram of request sizes shows it, and the
-// bytes read, cold and from the disk cache, are the object's (requests then span blocks).
+// bytes read, cold and from the disk cache, are the object's (requests then span blocks). A user's own
+// LD_PRELOAD and MALLOC_ARENA_MAX reach the daemon beside it.
 import test from 'ava';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { exec } from './helpers/exec.js';
 import { md5sum } from './helpers/md5.js';
 import { mountScorefs, mountWorkDir } from './helpers/mount.js';
 import { freePort } from './helpers/ports.js';
 import { randomObject } from './helpers/random-object.js';
+import { sampleData } from './helpers/sample-data.js';
 import { startServer } from './helpers/server.js';
+import { tempDir } from './helpers/tmp.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -52,4 +55,19 @@ test('with --read-ahead 1M a sequential read reaches the daemon in requests of u
   await exec('sh', ['-c', 'sync && echo 3 > /proc/sys/vm/drop_caches']);
   const warm = await mountAndRead();
   t.true(warm.over128k > 0, `after a remount, ${warm.over128k} of ${warm.count} requests asked for more than 128 KiB`);
+});
+
+test("the daemon keeps the user's own LD_PRELOAD and MALLOC_ARENA_MAX beside the library", async (t) => {
+  const dir = await tempDir(t);
+  const own = path.join(dir, 'libmine.so');
+  await writeFile(path.join(dir, 'mine.c'), 'int scorefs_test_mine(void) { return 1; }\n');
+  const built = await exec('cc', ['-shared', '-fPIC', '-o', own, path.join(dir, 'mine.c')]);
+  t.is(built.code, 0, built.stderr);
+  const server = await startServer(t, { data: sampleData() });
+  const mount = await mountScorefs(t, { serverUrl: server.url, env: { LD_PRELOAD: own, MALLOC_ARENA_MAX: '4' } });
+  const maps = await readFile(`/proc/${mount.pid}/maps`, 'utf8');
+  t.regex(maps, /\/fuse-max-pages\.so$/m);
+  t.true(maps.includes(own), 'the user\'s library is loaded too');
+  const environ = (await readFile(`/proc/${mount.pid}/environ`, 'utf8')).split('\0');
+  t.true(environ.includes('MALLOC_ARENA_MAX=4'), 'the user\'s arena count is kept');
 });

@@ -145,11 +145,12 @@ seq_read() {
   echo "run $run: $subject $(calc "round($size / ($t1 - $t0) / 1e6)") MB/s, origin $((b1 - b0)) B" >&2
 }
 
-# null_fuse LAYER MNT SIZE FILES [OPTION...]: starts scripts/null-fuse.mjs; sets $nf_pid. It runs with
-# fuse-max-pages.so preloaded, as scorefs's daemon does (FUSE requests of up to 1 MiB).
+# null_fuse LAYER MNT SIZE FILES [OPTION...]: starts scripts/null-fuse.mjs; sets $nf_pid. It runs in
+# the environment scorefs's daemon mounts in (FUSE requests of up to 1 MiB, two malloc arenas).
 null_fuse() {
   mkdir -p "$2"
-  LD_PRELOAD=$(preload_library) node "$repo/scripts/null-fuse.mjs" "$2" --layer "$1" --size "$3" --files "$4" --read-ahead-kb "$read_ahead_kb" "${@:5}" > "$2.out" 2> "$2.err" &
+  # shellcheck disable=SC2046 # NAME=VALUE words
+  env $(mount_environment) node "$repo/scripts/null-fuse.mjs" "$2" --layer "$1" --size "$3" --files "$4" --read-ahead-kb "$read_ahead_kb" "${@:5}" > "$2.out" 2> "$2.err" &
   nf_pid=$!
   pids+=("$nf_pid") fuse_mounts+=("$2")
   waits_for 30 grep -qs 'mounted' "$2.out" || { echo "null-fuse did not mount: $(cat "$2.err")" >&2; exit 1; }

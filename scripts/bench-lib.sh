@@ -215,9 +215,12 @@ mount_fresh() {
   mount_at "$mnt" "$cache" "${@:2}"
 }
 
-# preload_library: the library scorefs's daemon runs preloaded (src/fuse/max-pages.ts), or nothing
-# when it was not built; for other programs on scorefs's binding (null-fuse).
-preload_library() { local f="$repo/build/src/fuse/fuse-max-pages.so"; [ ! -f "$f" ] || echo "$f"; }
+# mount_environment: the variables scorefs's daemon mounts with (src/fuse/mount-environment.ts: the
+# preload library, malloc's arenas) as NAME=VALUE words, for other programs on its binding (null-fuse).
+mount_environment() {
+  node --input-type=module -e "const { mountEnvironment } = await import('$repo/build/src/fuse/mount-environment.js');
+    console.log(Object.entries(mountEnvironment(process.env)).map(([k, v]) => k + '=' + v).join(' '));"
+}
 
 drop_caches() { sync; echo 3 > /proc/sys/vm/drop_caches; }
 

@@ -9,8 +9,9 @@
 # loopback; its own CPU is not counted. Under perf, V8 often runs major GCs back to back during the cold
 # read (1 s/GiB and more of "garbage collection"), which it does not without perf: docs/benchmarks.md.
 # Usage: scripts/profile-read.sh [DATA_DIR]   (default bench-data/1G; built if absent)
-#   MOUNT_ARGS: more mount options (e.g. "--read-ahead 1M"). PERF_HZ (default 999): samples per second per thread. RESULTS=DIR (default bench-results/profile-<UTC
-#   time>): the tables (profile.md) and each phase's `perf script` output.
+#   MOUNT_ARGS: more mount options (e.g. "--read-ahead 1M"). PERF_HZ (default 999): samples per
+#   second per thread. RESULTS=DIR (default bench-results/profile-<UTC time>): the tables (profile.md)
+#   and each phase's `perf script` output.
 # Needs root, perf (scripts/setup.sh --bench) and a built tree (`npm run build`).
 set -euo pipefail
 command -v perf > /dev/null || { echo "profile-read.sh needs perf: bash scripts/setup.sh --bench" >&2; exit 1; }

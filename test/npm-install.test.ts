@@ -2,10 +2,9 @@
 // `npm install -g` of the tarball) runs: its own `serve` and `mount` give samtools and cmp the same
 // answers on the mount as on the source files. The tarball holds the build but not the tests.
 import test from 'ava';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { exec, output } from './helpers/exec.js';
-import { isMounted, mountScorefs, runScorefs } from './helpers/mount.js';
+import { isMounted, mapsMaxPagesLibrary, mountScorefs, runScorefs } from './helpers/mount.js';
 import { packAndInstall } from './helpers/npm-package.js';
 import { SAMPLE, sampleData } from './helpers/sample-data.js';
 import { startServer } from './helpers/server.js';
@@ -29,7 +28,7 @@ test('scorefs installed from the npm tarball serves and mounts the sample data',
   const data = sampleData();
   const server = await startServer(t, { data, scorefs: installed });
   const mount = await mountScorefs(t, { serverUrl: server.url, scorefs: installed });
-  t.regex(await readFile(`/proc/${mount.pid}/maps`, 'utf8'), /\/fuse-max-pages\.so$/m, 'its daemon runs with that library preloaded');
+  t.true(await mapsMaxPagesLibrary(mount.pid), 'its daemon runs with that library preloaded');
 
   const local = (analysis: string, file: string): string => path.join(data, SAMPLE.study, analysis, file);
   const mounted = (analysis: string, file: string): string => path.join(mount.mnt, analysis, file);

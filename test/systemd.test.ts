@@ -11,7 +11,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { exec, output } from './helpers/exec.js';
 import { md5sum } from './helpers/md5.js';
-import { isMounted, mountWorkDir, runScorefs } from './helpers/mount.js';
+import { isMounted, mapsMaxPagesLibrary, mountWorkDir, runScorefs } from './helpers/mount.js';
 import { repoRoot } from './helpers/paths.js';
 import { SAMPLE, sampleData } from './helpers/sample-data.js';
 import { startServer } from './helpers/server.js';
@@ -232,7 +232,7 @@ async function startStopUnit(t: ExecutionContext, u: UnitRun): Promise<void> {
   t.true(ready.mounted, 'READY=1 arrives only once the mount answers');
   t.is(ready.pid, main.pid!, 'the sender is the main process (SCM_CREDENTIALS)');
   t.is(ready.fields.MAINPID, String(main.pid));
-  t.regex(await readFile(`/proc/${main.pid}/maps`, 'utf8'), /\/fuse-max-pages\.so$/m, "the unit preloads the library for FUSE requests of 1 MiB");
+  t.true(await mapsMaxPagesLibrary(main.pid!), 'the unit preloads the library for FUSE requests of 1 MiB');
   const file = path.join(SAMPLE.bamAnalysis, 'ex1.bam');
   t.is(await md5sum(path.join(u.mountpoint, file)), await md5sum(path.join(u.data, SAMPLE.study, file)));
 

@@ -42,6 +42,9 @@ const MAX_PINNED_SHARE = 0.5;
 /** How a log names unit n: a block by its number, a small range by its offset. */
 const unitOf = (n: number): { block: number } | { rangeAt: number } => (isRangeUnit(n) ? { rangeAt: rangeStart(n) } : { block: n });
 
+/** A block file as writingFiles knows it: its object's key and its name. */
+const keyOfFile = (okey: string, name: string): string => `${okey}/${name}`;
+
 interface PendingCommit {
   obj: ObjectIdentity;
   okey: string;
@@ -236,11 +239,12 @@ export class DiskTier {
 
   /** Whether a file in an object's directory has writes under way (the orphan sweep leaves it). */
   writingTo(okey: string, name: string): boolean {
-    return this.writingFiles.has(`${okey}/${name}`);
+    return this.writingFiles.has(keyOfFile(okey, name));
   }
 
+  /** The writingFiles key of unit n's file. */
   private fileKey(okey: string, n: number): string {
-    return `${okey}/${this.files.nameOf(n)}`;
+    return keyOfFile(okey, this.files.nameOf(n));
   }
 
   /** The indexed blocks whose bytes share n's file (n's segment), with their records. */

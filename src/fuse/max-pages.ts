@@ -11,12 +11,12 @@ import { fileURLToPath } from 'node:url';
 export const MAX_PAGES_LIBRARY = fileURLToPath(new URL('./fuse-max-pages.so', import.meta.url));
 
 /** The request size libfuse 2.9 leaves the kernel at: 32 pages. */
-export const DEFAULT_MAX_READ = 128 * 1024;
+const DEFAULT_MAX_READ = 128 * 1024;
 /** With the library loaded: 256 pages. */
-export const LARGE_MAX_READ = 1024 * 1024;
+const LARGE_MAX_READ = 1024 * 1024;
 
 /** Whether this process has the library loaded (so that its mounts may ask for 1 MiB requests). */
-export function maxPagesLibraryLoaded(): boolean {
+function maxPagesLibraryLoaded(): boolean {
   try {
     return readFileSync('/proc/self/maps', 'utf8').includes(`/${path.basename(MAX_PAGES_LIBRARY)}\n`); // by name: maps has the real path
   } catch {

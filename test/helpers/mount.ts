@@ -140,3 +140,8 @@ async function forceUnmount(mnt: string): Promise<void> {
     await new Promise<void>((resolve) => execFile(cmd, [...args], { timeout: 10_000 }, () => resolve()));
   }
 }
+
+/** Whether process `pid` has fuse-max-pages.so mapped (a mount made in the mount environment). */
+export async function mapsMaxPagesLibrary(pid: number): Promise<boolean> {
+  return /\/fuse-max-pages\.so$/m.test(await readFile(`/proc/${pid}/maps`, 'utf8'));
+}

@@ -149,6 +149,7 @@ seq_read() {
 # the environment scorefs's daemon mounts in (FUSE requests of up to 1 MiB, two malloc arenas).
 null_fuse() {
   mkdir -p "$2"
+  rm -f "$2.out" "$2.err" # a mount at the same path earlier in the run left its "mounted"
   # shellcheck disable=SC2046 # NAME=VALUE words
   env $(mount_environment) node "$repo/scripts/null-fuse.mjs" "$2" --layer "$1" --size "$3" --files "$4" --read-ahead-kb "$read_ahead_kb" "${@:5}" > "$2.out" 2> "$2.err" &
   nf_pid=$!

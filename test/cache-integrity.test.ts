@@ -2,7 +2,7 @@
 // is a miss fetched again; complete parts and objects are MD5-checked and dropped on a mismatch; a
 // changed object gets new blocks; and a re-read after restart sends no object byte over the network.
 import test from 'ava';
-import { mkdir, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { BlockCache, type BlockCacheOptions } from '../src/cache/block-cache.js';
 import { CacheIndex } from '../src/cache/cache-index.js';
@@ -247,4 +247,14 @@ test('a cache in the older layout (a file per block) is removed when the cache o
   t.is(await stat(old).catch(() => undefined), undefined, 'removed once no scorefs has it');
   const { obj, bytes } = backend.objects[0]!;
   t.true((await second.read(obj, 0, SIZE)).equals(bytes));
+  await second.close();
+
+  // An old index that cannot be opened (damaged) is no one's: it goes too, rather than stay "in use" for good.
+  await (await makeOld()).close();
+  const current = (await readdir(path.join(old, 'index'))).find((name) => name.startsWith('CURRENT'))!;
+  await writeFile(path.join(old, 'index', current), 'MANIFEST-999999\n'); // names a manifest that is not there
+  await t.throwsAsync(CacheIndex.open(path.join(old, 'index')), { message: /cannot open cache index/ }, 'the old index is damaged');
+  const third = await BlockCache.open(options);
+  t.teardown(() => third.close());
+  t.is(await stat(old).catch(() => undefined), undefined, 'a damaged older layout is removed');
 });

@@ -97,3 +97,22 @@ test('a range that fails its checksum is fetched again; verify checks ranges and
   t.deepEqual(await blockFiles(), []);
   t.is(third.stats().diskBytes, 0);
 });
+
+test('reads that come together for a damaged range share its disk read: one failure counted, one range fetched again', async (t) => {
+  const { obj, open, expect, blockFiles } = await setup(t);
+  const first = await open();
+  await first.read(obj, AT, 4096);
+  const size = await rangeArrived(first);
+  await first.close();
+  const [file] = await blockFiles();
+  const damaged = await readFile(file!);
+  damaged[20_000] ^= 0xff;
+  await writeFile(file!, damaged);
+
+  const second = await open();
+  // A read and the kernel's readahead after it, as they reach the daemon: together.
+  const [a, b] = await Promise.all([second.read(obj, AT, 4096), second.read(obj, AT + 4096, 64 * 1024)]);
+  t.true(a.equals(expect(AT, 4096)) && b.equals(expect(AT + 4096, 64 * 1024)), 'the right bytes, not the damaged ones');
+  t.is(second.stats().checksumFailures, 1, 'the range was read from disk once');
+  t.is(await rangeArrived(second), size, 'and fetched again once, as a range');
+});

@@ -4,8 +4,10 @@
 // bytes read, cold and from the disk cache, are the object's (requests then span blocks). A user's own
 // LD_PRELOAD and MALLOC_ARENA_MAX reach the daemon beside it.
 import test from 'ava';
-import { readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { MAX_PAGES_LIBRARY } from '../src/fuse/max-pages.js';
+import { mountEnvironment } from '../src/fuse/mount-environment.js';
 import { exec } from './helpers/exec.js';
 import { md5sum } from './helpers/md5.js';
 import { mapsMaxPagesLibrary, mountScorefs, mountWorkDir } from './helpers/mount.js';
@@ -74,4 +76,20 @@ test("the daemon keeps the user's own LD_PRELOAD and MALLOC_ARENA_MAX beside the
   t.true((await readFile(`/proc/${mount.pid}/maps`, 'utf8')).includes(own), 'the user\'s library is loaded too');
   const environ = (await readFile(`/proc/${mount.pid}/environ`, 'utf8')).split('\0');
   t.true(environ.includes('MALLOC_ARENA_MAX=4'), 'the user\'s arena count is kept');
+});
+
+test('an installation under a path with a space or a colon leaves the library out of the mount environment (LD_PRELOAD would split its path)', async (t) => {
+  const root = await tempDir(t);
+  for (const dir of ['my tools', 'tools:v2']) {
+    const library = path.join(root, dir, 'fuse-max-pages.so');
+    await mkdir(path.dirname(library), { recursive: true });
+    await copyFile(MAX_PAGES_LIBRARY, library);
+    const env = mountEnvironment({ LD_PRELOAD: '/usr/lib/own.so' }, library);
+    t.false('LD_PRELOAD' in env, `${dir}: the user's LD_PRELOAD is left as it is`);
+    t.is(env.MALLOC_ARENA_MAX, '2', `${dir}: the arenas are still set`);
+  }
+  const plain = path.join(root, 'tools', 'fuse-max-pages.so');
+  await mkdir(path.dirname(plain), { recursive: true });
+  await copyFile(MAX_PAGES_LIBRARY, plain);
+  t.is(mountEnvironment({ LD_PRELOAD: '/usr/lib/own.so' }, plain).LD_PRELOAD, `${plain}:/usr/lib/own.so`, 'a plain path is preloaded first');
 });

@@ -11,7 +11,7 @@ import { BlockFiles, segmentBytesFor } from './block-files.js';
 import { assertCacheExists, dropOldLayouts, layoutRoot, makeCacheDirPrivate } from './cache-dir.js';
 import { BlockBufferPool } from './buffer-pool.js';
 import { BlockLoader, type LoadedBlock } from './block-loader.js';
-import { CacheIndex } from './cache-index.js';
+import { CacheIndex, CacheIndexInUse } from './cache-index.js';
 import { sleep, withDeadline } from './deadline.js';
 import { DiskTier } from './disk-tier.js';
 import { FetchScheduler } from './fetch-scheduler.js';
@@ -168,10 +168,11 @@ export class BlockCache implements ByteReader {
       await index.close();
       throw err;
     });
+    // In use: another scorefs holds its index. One that cannot be opened for another reason (damaged) goes.
     await dropOldLayouts(opts.dir, (indexDir) =>
       CacheIndex.open(indexDir).then(
         (old) => old.close().then(() => false),
-        () => true,
+        (err: unknown) => err instanceof CacheIndexInUse,
       ),
     );
     const cache = new BlockCache(opts, index, key, root, minFree, segmentBytes);
@@ -445,17 +446,15 @@ export class BlockCache implements ByteReader {
    * the read is random and its blocks are nowhere in the cache. False: take the blocks (also when the
    * range's fetch failed: the block path retries until the deadline). `header`: see ReadOptions.
    */
-  private async readSmall(obj: ObjectIdentity, okey: string, offset: number, end: number, target: Buffer, deadline: number, header: boolean): Promise<boolean> {
+  private async readSmall(obj: ObjectIdentity, okey: string, offset: number, end: number, target: Buffer, deadline: number, header: boolean, disk = true): Promise<boolean> {
     let parts = this.ranges.covering(okey, offset, end);
-    let fromDisk: Set<SmallRange> | undefined;
     if (!parts) {
       if (!this.ranges.plan(okey, obj.size, offset, end, header)) {
         this.completeRun(obj, okey, offset, end);
         return false;
       }
       // Kept on disk by an earlier mount (or left memory since): no fetch.
-      fromDisk = await this.adoptStoredRanges(okey, offset, end);
-      parts = fromDisk && this.ranges.covering(okey, offset, end);
+      if (disk && (await this.adoptStoredRanges(okey, offset, end))) parts = this.ranges.covering(okey, offset, end);
     }
     if (!parts) {
       if (!(await this.blocksAbsent(okey, offset, end))) return false;
@@ -477,12 +476,13 @@ export class BlockCache implements ByteReader {
       try {
         bytes = SmallRanges.arrived(range, upTo) ?? (await withDeadline(SmallRanges.until(range, upTo), deadline, `reading object ${obj.id}`));
       } catch {
-        return false;
+        // A range the disk lost (missing, or failed its check, and dropped) is fetched again as a range.
+        return range.fromDisk && disk && this.readSmall(obj, okey, offset, end, target, deadline, header, false);
       }
       // Up to upTo only: of a range still arriving, that much is in.
       const copied = copyOverlap(bytes, range.start, target, offset, upTo);
-      if (fromDisk?.has(range)) this.counters.bytesFromDisk += copied;
-      else if (fetched) this.counters.bytesFromMemory += copied;
+      if (fetched) this.counters.bytesFromMemory += copied;
+      else if (range.fromDisk) this.counters.bytesFromDisk += copied;
       else this.counters.bytesFromNetwork += copied;
     }
     return true;
@@ -490,23 +490,22 @@ export class BlockCache implements ByteReader {
 
   /**
    * Brings back from disk the small ranges that hold [offset, end) (kept by an earlier mount, or
-   * evicted from memory since), checked as blocks are; the ranges adopted, or undefined when the disk
+   * evicted from memory since), checked as blocks are, their bytes on the way; false when the disk
    * does not hold all of the read.
    */
-  private async adoptStoredRanges(okey: string, offset: number, end: number): Promise<Set<SmallRange> | undefined> {
-    if (!this.ranges.enabled || !this.disk.enabled) return undefined;
+  private async adoptStoredRanges(okey: string, offset: number, end: number): Promise<boolean> {
+    if (!this.ranges.enabled || !this.disk.enabled) return false;
     const stored = await this.storedRanges.covering(okey, offset, end);
-    if (!stored) return undefined;
-    const adopted = new Set<SmallRange>();
-    for (const { start } of stored) {
-      const bytes = await this.disk.read(okey, rangeUnit(start)!);
-      if (!bytes) {
-        this.storedRanges.dropped(okey, start);
-        return undefined;
-      }
-      adopted.add(this.ranges.adopt(okey, start, bytes));
+    if (!stored) return false;
+    for (const r of stored) {
+      this.ranges.adopt(okey, r.start, r.end, async () => {
+        const bytes = await this.disk.read(okey, rangeUnit(r.start)!);
+        if (bytes) return bytes;
+        this.storedRanges.dropped(okey, r.start);
+        throw new Error(`the range at ${r.start} of ${okey} is no longer on disk`); // seen only by readSmall
+      });
     }
-    return adopted;
+    return true;
   }
 
   /** Keeps a small range on disk once its bytes are in and reads pause, so that it outlives the mount. */

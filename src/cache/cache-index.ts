@@ -9,6 +9,9 @@ import { Unavailable } from '../errors.js';
 import type { Catalog, CatalogFile, ObjectIdentity } from '../model.js';
 import { isRangeUnit, RANGE_UNIT_BASE, rangeStart } from './range-units.js';
 
+/** Another process holds the index open (LevelDB's lock). */
+export class CacheIndexInUse extends Unavailable {}
+
 export interface BlockRecord {
   /** size in bytes */ s: number;
   /** crc32 of the bytes */ c: number;
@@ -123,10 +126,8 @@ export class CacheIndex {
       await db.open();
     } catch (err) {
       const why = String((err as { cause?: unknown }).cause ?? err);
-      throw new Unavailable(
-        /lock/i.test(why) ? `cache index ${location} is in use by another scorefs process` : `cannot open cache index ${location}: ${why}`,
-        { cause: err },
-      );
+      if (/lock/i.test(why)) throw new CacheIndexInUse(`cache index ${location} is in use by another scorefs process`, { cause: err });
+      throw new Unavailable(`cannot open cache index ${location}: ${why}`, { cause: err });
     }
     return new CacheIndex(db, (await db.get(USAGE)) as Usage | undefined);
   }

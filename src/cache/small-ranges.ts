@@ -41,6 +41,8 @@ export interface SmallRange {
   value: Buffer | undefined;
   /** Set once the fetch succeeded or failed. */
   settled: boolean;
+  /** Its bytes come (or came) from the disk tier, not the network. */
+  fromDisk: boolean;
   /** While the fetch runs: the buffer the range arrives in and how many of its leading bytes are in. */
   partial: { into: Buffer; received: number } | undefined;
   /** Reads waiting for bytes up to an offset of the object. */
@@ -154,9 +156,10 @@ export class SmallRanges {
   }
 
   /** Keeps the range whose bytes `fetch` brings; a failed fetch drops it again. */
-  add(okey: string, plan: RangePlan, fetch: RangeFetch): SmallRange {
+  add(okey: string, plan: RangePlan, fetch: RangeFetch, fromDisk = false): SmallRange {
     const range: SmallRange = {
       ...plan,
+      fromDisk,
       // progress comes only once the GET is under way, after the range is made
       bytes: fetch((into, received) => {
         range.partial = { into, received };
@@ -188,24 +191,11 @@ export class SmallRanges {
   }
 
   /**
-   * Keeps bytes that are here already (a range read back from disk) as the range from `start`; a range
-   * kept from there already stays.
+   * The range [start, end) read back from disk by `read`; a range kept from there already stays, so
+   * reads that come together (the kernel's readahead) share one disk read.
    */
-  adopt(okey: string, start: number, bytes: Buffer): SmallRange {
-    const kept = this.find(okey, (r) => r.start === start);
-    if (kept) return kept;
-    const range: SmallRange = {
-      start,
-      end: start + bytes.length,
-      runStart: start,
-      bytes: Promise.resolve(bytes),
-      value: bytes,
-      settled: true,
-      partial: undefined,
-      waiting: [],
-    };
-    this.keep(okey, range);
-    return range;
+  adopt(okey: string, start: number, end: number, read: () => Promise<Buffer>): SmallRange {
+    return this.find(okey, (r) => r.start === start) ?? this.add(okey, { start, end, runStart: start }, read, true);
   }
 
   /** The buffer that holds the range's bytes up to object offset `upTo` now, if one does (its start is the range's). */

@@ -10,12 +10,19 @@ import { MAX_PAGES_LIBRARY } from './max-pages.js';
 
 const ARENAS = '2';
 
-/** The variables to set, given the environment as it is (for LD_PRELOAD's other entries). */
-export function mountEnvironment(env: NodeJS.ProcessEnv = {}): Record<string, string> {
+/** LD_PRELOAD splits its list on these: a library whose path holds one cannot be named in it. */
+const PRELOAD_SEPARATORS = /[:\s]+/;
+
+/**
+ * The variables to set, given the environment as it is (for LD_PRELOAD's other entries). An
+ * installation under a path with a space or a colon mounts without the library (128 KiB requests; the
+ * `mounted` log line says which): named, it would be split, and ld.so would refuse the pieces.
+ */
+export function mountEnvironment(env: NodeJS.ProcessEnv = {}, library = MAX_PAGES_LIBRARY): Record<string, string> {
   const vars: Record<string, string> = {};
-  if (existsSync(MAX_PAGES_LIBRARY)) {
-    const others = (env.LD_PRELOAD ?? '').split(/[:\s]+/).filter((p) => p && p !== MAX_PAGES_LIBRARY);
-    vars.LD_PRELOAD = [MAX_PAGES_LIBRARY, ...others].join(':');
+  if (existsSync(library) && !PRELOAD_SEPARATORS.test(library)) {
+    const others = (env.LD_PRELOAD ?? '').split(PRELOAD_SEPARATORS).filter((p) => p && p !== library);
+    vars.LD_PRELOAD = [library, ...others].join(':');
   }
   if (!env.MALLOC_ARENA_MAX) vars.MALLOC_ARENA_MAX = ARENAS;
   return vars;

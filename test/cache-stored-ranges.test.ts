@@ -39,7 +39,19 @@ async function setup(t: Parameters<typeof httpBackend>[0]) {
     for (const okey of await readdir(blocks).catch(() => [])) for (const name of await readdir(path.join(blocks, okey))) out.push(path.join(blocks, okey, name));
     return out;
   };
-  return { backend, obj, open, expect, blockFiles };
+  /** Stores the range of a random read at AT and damages a byte of its file; the range's size. */
+  const storeDamagedRange = async (): Promise<number> => {
+    const first = await open();
+    await first.read(obj, AT, 4096);
+    const size = await rangeArrived(first);
+    await first.close();
+    const [file] = await blockFiles();
+    const damaged = await readFile(file!);
+    damaged[20_000] ^= 0xff;
+    await writeFile(file!, damaged);
+    return size;
+  };
+  return { backend, obj, open, expect, blockFiles, storeDamagedRange };
 }
 
 test('reopened, the cache serves a random read from the small range kept on disk and sends nothing', async (t) => {
@@ -74,15 +86,8 @@ test('a range goes to disk once reads pause, without waiting for the cache to cl
 });
 
 test('a range that fails its checksum is fetched again; verify checks ranges and clear removes them', async (t) => {
-  const { obj, open, expect, blockFiles } = await setup(t);
-  const first = await open();
-  await first.read(obj, AT, 4096);
-  await rangeArrived(first);
-  await first.close();
-  const [file] = await blockFiles();
-  const damaged = await readFile(file!);
-  damaged[20_000] ^= 0xff;
-  await writeFile(file!, damaged);
+  const { obj, open, expect, blockFiles, storeDamagedRange } = await setup(t);
+  await storeDamagedRange();
 
   const second = await open();
   t.true((await second.read(obj, AT, 4096)).equals(expect(AT, 4096)), 'the right bytes, not the damaged ones');
@@ -99,15 +104,8 @@ test('a range that fails its checksum is fetched again; verify checks ranges and
 });
 
 test('reads that come together for a damaged range share its disk read: one failure counted, one range fetched again', async (t) => {
-  const { obj, open, expect, blockFiles } = await setup(t);
-  const first = await open();
-  await first.read(obj, AT, 4096);
-  const size = await rangeArrived(first);
-  await first.close();
-  const [file] = await blockFiles();
-  const damaged = await readFile(file!);
-  damaged[20_000] ^= 0xff;
-  await writeFile(file!, damaged);
+  const { obj, open, expect, storeDamagedRange } = await setup(t);
+  const size = await storeDamagedRange();
 
   const second = await open();
   // A read and the kernel's readahead after it, as they reach the daemon: together.

@@ -502,7 +502,7 @@ export class BlockCache implements ByteReader {
         const bytes = await this.disk.read(okey, rangeUnit(r.start)!);
         if (bytes) return bytes;
         this.storedRanges.dropped(okey, r.start);
-        throw new Error(`the range at ${r.start} of ${okey} is no longer on disk`); // seen only by readSmall
+        throw new Unavailable(`the range at ${r.start} of ${okey} is no longer on disk`); // seen only by readSmall
       });
     }
     return true;

@@ -5,10 +5,11 @@
 # PER_CONNECTION_MBPS: see bench-lib.sh's set_link). Prints seconds, range GETs and MB fetched
 # (the daemon's stats.json) per revision. bench-ceiling.sh puts one revision's figures beside httpfs2's.
 # Usage: scripts/bench-ab-regions.sh REV_A REV_B   (a revision may be WORKTREE: the current files)
-# Env: ROUNDS (default 6), REGIONS (default 50), BAM_SET (default 1G: bench-data/<set>, built if absent).
+# Env: ROUNDS (default 6), REGIONS (default 50), REGION_BASES (default 1000: each region's length), BAM_SET
+# (default 1G: bench-data/<set>, built if absent).
 # Needs root (FUSE, drop_caches), samtools, and this checkout built (`npm run build`): it runs the server.
 set -euo pipefail
-[ $# -eq 2 ] || { sed -n '2,9p' "$0" >&2; exit 2; }
+[ $# -eq 2 ] || { sed -n '2,10p' "$0" >&2; exit 2; }
 source "$(dirname "$0")/bench-lib.sh"
 [ -d "$repo/build/src" ] || { echo "bench-ab-regions.sh serves with this checkout's build: run npm run build first" >&2; exit 1; }
 bench_init "$repo/bench-data/${BAM_SET:-1G}" "${BAM_SET:-1G}"

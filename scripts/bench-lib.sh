@@ -249,17 +249,18 @@ summary() { python3 "$repo/scripts/stats.py" spread "${FMT:-%.0f}" "$@"; }
 # calc EXPR: float arithmetic for the few ratios the tables need.
 calc() { python3 -c "print($1)"; }
 
-# random_regions [N] [SEED]: N (default 50) deterministic 1 kb regions of the bench BAM, one a line
+# random_regions [N] [SEED]: N (default 50) deterministic regions of REGION_BASES (default 1000) of the bench BAM, one a line
 # (chr:start-end), contigs weighted by length, each inside its contig (from $bench/AN-BENCH-REF/ref.fa.fai;
 # seed default 20261126).
 random_regions() {
-  python3 - "$bench/AN-BENCH-REF/ref.fa.fai" "${1:-50}" "${2:-20261126}" <<'PY'
+  python3 - "$bench/AN-BENCH-REF/ref.fa.fai" "${1:-50}" "${2:-20261126}" "${REGION_BASES:-1000}" <<'PY'
 import random, sys
 contigs = [(l.split("\t")[0], int(l.split("\t")[1])) for l in open(sys.argv[1])]
 rng = random.Random(int(sys.argv[3]))
+bases = int(sys.argv[4])
 for _ in range(int(sys.argv[2])):
     name, length = rng.choices(contigs, weights=[c[1] for c in contigs])[0]
-    start = rng.randint(1, length - 999)
-    print(f"{name}:{start}-{start + 999}")
+    start = rng.randint(1, length - bases + 1)
+    print(f"{name}:{start}-{start + bases - 1}")
 PY
 }

@@ -185,4 +185,3 @@ function killGroup(pgid: number): void {
 async function unmountUnder(dir: string): Promise<void> {
   for (const m of (await mountpointsUnder(dir)).reverse()) await runScorefs(['unmount', m]).catch(() => undefined);
 }
-

@@ -116,8 +116,7 @@ test('a metrics port in use is a clear error', async (t) => {
   await t.throwsAsync(startMetricsServer(first.port, metrics), { message: new RegExp(`cannot serve metrics on 127\\.0\\.0\\.1:${first.port}: the port is in use by another program \\(EADDRINUSE\\): pick another --metrics-port`) });
 });
 
-
-/** FUSE hands a read to the daemon in requests of at most this many bytes. */
+/** At the default readahead (128 KiB) FUSE hands a read to the daemon in requests of at most this many bytes. */
 const FUSE_MAX_READ = 128 * 1024;
 
 test('a mount with --metrics-port counts every FUSE read in its latency histogram, and reports its own CPU and memory', async (t) => {

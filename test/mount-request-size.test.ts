@@ -80,16 +80,18 @@ test("the daemon keeps the user's own LD_PRELOAD and MALLOC_ARENA_MAX beside the
 
 test('an installation under a path with a space or a colon leaves the library out of the mount environment (LD_PRELOAD would split its path)', async (t) => {
   const root = await tempDir(t);
-  for (const dir of ['my tools', 'tools:v2']) {
+  /** The library as an installation under `dir` has it. */
+  const installedIn = async (dir: string): Promise<string> => {
     const library = path.join(root, dir, 'fuse-max-pages.so');
     await mkdir(path.dirname(library), { recursive: true });
     await copyFile(MAX_PAGES_LIBRARY, library);
-    const env = mountEnvironment({ LD_PRELOAD: '/usr/lib/own.so' }, library);
+    return library;
+  };
+  for (const dir of ['my tools', 'tools:v2']) {
+    const env = mountEnvironment({ LD_PRELOAD: '/usr/lib/own.so' }, await installedIn(dir));
     t.false('LD_PRELOAD' in env, `${dir}: the user's LD_PRELOAD is left as it is`);
     t.is(env.MALLOC_ARENA_MAX, '2', `${dir}: the arenas are still set`);
   }
-  const plain = path.join(root, 'tools', 'fuse-max-pages.so');
-  await mkdir(path.dirname(plain), { recursive: true });
-  await copyFile(MAX_PAGES_LIBRARY, plain);
+  const plain = await installedIn('tools');
   t.is(mountEnvironment({ LD_PRELOAD: '/usr/lib/own.so' }, plain).LD_PRELOAD, `${plain}:/usr/lib/own.so`, 'a plain path is preloaded first');
 });

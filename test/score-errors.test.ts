@@ -199,4 +199,3 @@ test('the token never appears in the log, even at debug level', async (t) => {
   for (const secret of [STUDY_TOKEN, UNKNOWN_TOKEN]) t.false(text.includes(secret));
   t.false(/X-Amz-Signature=[0-9a-f]/i.test(text));
 });
-

@@ -15,7 +15,8 @@
 # hands out S3 URLs. Every sequential read is `dd bs=1M` to /dev/null; "cold" means the page cache was
 # dropped (echo 3 > /proc/sys/vm/drop_caches) just before. Groups, each run:
 #   1. one reader of the BAM: null-fuse (its raw binding, and scorefs's own FUSE layer over null files),
-#      first and second read in one mount; the local file cold and page-cached; curl from nginx; scorefs
+#      first and second read in one mount; the local file cold and page-cached; MD5's CPU cost on this
+#      CPU (one stream, and 16 Score parts side by side as the cache's checks hash them); curl from nginx; scorefs
 #      with an empty cache, again in the same mount, after a remount (origin bytes must be 0), again, and
 #      again with the page cache dropped (the daemon's code compiled by then: steady state);
 #      rclone mount --vfs-cache-mode full cold, again, after a remount; httpfs2 first and again. With
@@ -188,6 +189,21 @@ httpfs2_mount() {
 }
 fuse_unmount() { fusermount -u "$1"; }
 
+# md5_limits RUN: CPU s/GiB of MD5 on this CPU, the floor of the daemon's MD5 checks: one stream (Node's
+# MD5, OpenSSL), and 16 streams side by side in the lanes of md5-lanes.node (Score parts, as the checks
+# hash them). 1 GiB of random bytes, in 1 MiB pieces.
+md5_limits() {
+  local lanes
+  lanes=$(node --input-type=module -e "
+    import { randomBytes } from 'node:crypto';
+    const { md5Lanes, NodeMd5Lanes } = await import('$repo/build/src/cache/md5-lanes.js');
+    const pieces = Array.from({ length: 16 }, () => randomBytes(1 << 20));
+    const cost = (lanes) => { const c0 = process.cpuUsage(); for (let i = 0; i < 64; i++) lanes.update(pieces); const c = process.cpuUsage(c0); return (c.user + c.system) / 1e6; };
+    console.log(cost(new NodeMd5Lanes(16)), cost(md5Lanes(16)));")
+  record "$1" seq md5-one-stream cpu_s_per_gib "${lanes% *}"
+  record "$1" seq md5-16-lanes cpu_s_per_gib "${lanes#* }"
+}
+
 # --- group 1: one sequential reader ----------------------------------------------------------------
 seq_run() {
   local r=$1 layer m
@@ -203,6 +219,7 @@ seq_run() {
   drop_caches
   seq_read "$r" local "$bam_local"
   seq_read "$r" local-cached "$bam_local"
+  md5_limits "$r"
 
   local b0 b1
   b0=$(origin_bytes)

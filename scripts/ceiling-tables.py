@@ -87,6 +87,11 @@ table(
     lambda s: [cell(get("seq", s, "cpu_s_per_gib"), "{:.2f}"), cell(get("seq", s, "cpu_idle_s_per_gib"), "{:.2f}"), cell(get("seq", s, "hwm_mib"))],
 )
 
+md5_one, md5_lanes = get("seq", "md5-one-stream", "cpu_s_per_gib"), get("seq", "md5-16-lanes", "cpu_s_per_gib")
+if md5_one:
+    print(f"\nMD5 on this CPU, CPU s/GiB: one stream {cell(md5_one, '{:.2f}')}; 16 Score parts side by side "
+          f"(md5-lanes.node, as the cache's checks hash them) {cell(md5_lanes, '{:.2f}')}.")
+
 PAR = [
     ("null-raw", "null-fuse, fuse-native alone (**the ceiling**)"),
     ("local", "local files (ext4), page cache dropped"),

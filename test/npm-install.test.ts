@@ -14,6 +14,7 @@ test('scorefs installed from the npm tarball serves and mounts the sample data',
   const files = (await output('tar', ['-tzf', pkg.tarball])).split('\n');
   t.true(files.includes('package/build/src/cli/main.js'), 'the tarball holds the compiled CLI');
   t.true(files.includes('package/build/src/fuse/fuse-max-pages.so'), 'and the library for FUSE requests of 1 MiB');
+  t.true(files.includes('package/build/src/cache/md5-lanes.node'), 'and the addon that hashes parts side by side');
   t.deepEqual(
     files.filter((f) => /^package\/(test|build\/test|src)\//.test(f)),
     [],

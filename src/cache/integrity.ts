@@ -1,15 +1,19 @@
 // Background MD5 checks: once every block of a Score part (or of the whole object) is on disk, hash
 // those bytes (in the MD5 worker, off the event loop) against Score's MD5. A mismatch drops the
-// blocks, so the next read fetches them again. Parts complete in order from the start feed a running
-// MD5 of the object instead of being hashed on their own: the object's MD5 stands for its parts too,
-// so a sequentially read object is hashed once, not twice (its parts are hashed again only to find the
-// bad one when the object's MD5 does not match).
+// blocks, so the next read fetches them again.
+// - An object whose parts all have Score's MD5 (as score-client checks them) is checked by its parts
+//   alone, up to 16 of them side by side in the lanes of one SIMD MD5 (md5-lanes.ts): each byte is
+//   hashed once, and once every part has passed, so has the object. Its object MD5 would take a second,
+//   serial pass over every byte.
+// - Otherwise the parts that have an MD5 are checked on their own, and the object whole once complete;
+//   a mismatch of the object then checks its parts again, to drop only the bad one.
 import type { ObjectIdentity } from '../model.js';
 import { logger } from '../util/log.js';
 import type { CacheIndex, ObjectRecord } from './cache-index.js';
 import type { BlockFiles } from './block-files.js';
 import type { DiskTier } from './disk-tier.js';
-import { Md5Hasher, type HashBlock, type RunningHash } from './md5-hasher.js';
+import { Md5Hasher, type HashBlock, type RangeOutcome } from './md5-hasher.js';
+import { MAX_LANES } from './md5-lanes.js';
 import type { MemoryTier } from './memory-tier.js';
 import { blockSpan, partsOverlapping } from './parts.js';
 import { ReadPause } from './read-pause.js';
@@ -23,25 +27,11 @@ const log = logger('cache');
 const QUIET_MS = 1000;
 /** ... but under reads that never pause, no check waits longer than this. */
 const MAX_DEFER_MS = 60_000;
-/**
- * A running MD5 still waiting for the same part this long later is given up (its reader stopped or went
- * elsewhere): the parts it was fed are then checked on their own, rather than never.
- */
-const RUN_STALL_MS = 30_000;
-
 interface Wanted {
   obj: ObjectIdentity;
   parts: Set<number>;
   /** When it was first asked for (bounds how long reads may defer it). */
   since: number;
-}
-
-/** Parts fed so far into an object's running MD5: which part comes next, and what each fed part covered. */
-interface ObjectRun {
-  nextPart: number;
-  fed: Array<{ part: number; stamp: number; first: number; last: number }>;
-  /** Since when it has waited for nextPart (set when a check found that part incomplete). */
-  stall?: { part: number; since: number };
 }
 
 /** One cached object after `verifyNow`: what was checked, and what failed (and was dropped). */
@@ -55,18 +45,11 @@ export interface ObjectVerdict {
   md5Failed: Array<number | 'object'>;
 }
 
-interface RangeMd5 {
-  /** The range's own MD5 (when it fed no running hash). */
-  md5?: string;
-  /** The object's MD5, when this range finished a running hash. */
-  objectMd5?: string;
-}
 
 export class IntegrityChecker {
   /** Block numbers on disk per object, loaded by one index scan when first needed. */
   private readonly present = new Map<string, Promise<Set<number>>>();
   private readonly queued = new Map<string, Wanted>();
-  private readonly runs = new Map<string, ObjectRun>();
   private readonly hasher = new Md5Hasher();
   private running: Promise<void> | undefined;
   private closed = false;
@@ -112,19 +95,28 @@ export class IntegrityChecker {
     }
     const failed: Array<number | 'object'> = [];
     const parts = partsToCheck(obj);
-    if (obj.md5 && obj.size > 0 && allPresent(present, 0, obj.size, this.blockSize)) {
+    const whole = obj.size > 0 && allPresent(present, 0, obj.size, this.blockSize);
+    if (obj.md5 && whole && !partsCoverObject(obj)) {
       const hashed = await this.hashRange(okey, 0, obj.size);
-      if (hashed) failed.push(...(await this.objectVerdict(obj, okey, hashed.md5 === obj.md5.toLowerCase(), parts)));
+      if (hashed) failed.push(...(await this.objectVerdict(obj, okey, hashed === obj.md5.toLowerCase(), parts)));
     } else {
-      for (const i of parts) {
-        const p = obj.parts![i]!;
-        if (allPresent(present, p.offset, p.size, this.blockSize) && (await this.verifyRange(obj, okey, i, p.offset, p.size, p.md5)) === false) failed.push(i);
-      }
+      failed.push(...(await this.verifyParts(obj, okey, parts.filter((i) => allPresent(present, obj.parts![i]!.offset, obj.parts![i]!.size, this.blockSize)))));
+      if (whole && failed.length === 0) await this.verifiedByParts(obj, okey);
     }
     return { id: obj.id, blocks: blocks.length, badBlocks, md5Failed: failed.map((w) => (w === 'object' ? w : w + 1)) };
   }
 
-  private async hashRange(okey: string, offset: number, length: number, run?: RunningHash): Promise<RangeMd5 | undefined> {
+  /** The MD5 of [offset, offset+length), or undefined when a block of it was gone or failed its check. */
+  private async hashRange(okey: string, offset: number, length: number): Promise<string | undefined> {
+    const blocks = await this.blocksOf(okey, offset, length);
+    if (!blocks || this.closed) return undefined;
+    this.counters.bytesHashed += length;
+    const [outcome] = await this.hasher.hash([blocks]);
+    return outcome!.kind === 'md5' ? outcome!.md5 : this.blockFailed(okey, outcome!);
+  }
+
+  /** The blocks holding [offset, offset+length), as the worker reads them; undefined when one is gone from the index. */
+  private async blocksOf(okey: string, offset: number, length: number): Promise<HashBlock[] | undefined> {
     const [first, last] = blockSpan(offset, length, this.blockSize);
     const blocks: HashBlock[] = [];
     for (let n = first; n <= last; n++) {
@@ -133,21 +125,13 @@ export class IntegrityChecker {
       const start = n * this.blockSize;
       blocks.push({ n, path: this.files.pathOf(okey, n), at: this.files.offsetOf(n), size: rec.s, crc: rec.c, from: Math.max(0, offset - start), to: Math.min(rec.s, offset + length - start) });
     }
-    if (this.closed) return undefined;
-    this.counters.bytesHashed += length;
-    const r = await this.hasher.hash(blocks, run);
-    switch (r.kind) {
-      case 'md5':
-        return { md5: r.md5, ...(r.objectMd5 ? { objectMd5: r.objectMd5 } : {}) };
-      case 'missing':
-        return this.lost(okey, r.block);
-      case 'corrupt':
-        await this.disk.read(okey, r.block, { touch: false }); // the checked read drops and counts it
-        return this.lost(okey, r.block);
-      case 'run-lost':
-        this.runs.delete(okey);
-        return undefined;
-    }
+    return blocks;
+  }
+
+  /** A block the worker found missing, or failing its check (then dropped, as a read drops it); undefined, for returns. */
+  private async blockFailed(okey: string, outcome: Exclude<RangeOutcome, { kind: 'md5' }>): Promise<undefined> {
+    if (outcome.kind === 'corrupt') await this.disk.read(okey, outcome.block, { touch: false }); // the checked read drops and counts it
+    return this.lost(okey, outcome.block);
   }
 
   /** Block n of okey is no longer on disk (for the completeness checks); undefined, for returns. */
@@ -171,7 +155,6 @@ export class IntegrityChecker {
   forget(okey: string): void {
     this.present.delete(okey);
     this.queued.delete(okey);
-    this.dropRun(okey);
   }
 
   async close(): Promise<void> {
@@ -205,99 +188,69 @@ export class IntegrityChecker {
   }
 
   private async check(okey: string, { obj, parts }: Wanted): Promise<void> {
-    if (!(await this.disk.objectRecord(okey))) return;
+    const before = await this.disk.objectRecord(okey);
+    if (!before) return;
     const present = await this.presentSet(okey);
     const complete = (offset: number, length: number) => allPresent(present, offset, length, this.blockSize);
-    const checkPart = async (i: number): Promise<void> => {
+    const due = [...parts].filter((i) => {
       const part = obj.parts?.[i];
-      const rec = await this.disk.objectRecord(okey);
-      if (!rec || !part || part.size === 0 || rec.verifiedParts.includes(i) || !complete(part.offset, part.size)) return;
-      if (this.runs.get(okey)?.fed.some((f) => f.part === i)) return; // its verdict comes with the object's
-      const run = this.runFor(obj, okey, rec, i, part.offset, part.size);
-      if (run) await this.feedRun(obj, okey, i, run);
-      else await this.verifyRange(obj, okey, i, part.offset, part.size, part.md5);
-    };
-    for (const i of [...parts].sort((a, b) => a - b)) {
-      await checkPart(i);
-      if (this.closed) return;
-    }
-    // Carry the object's running hash on through parts that completed without being asked about.
-    for (let run = this.runs.get(okey); run && !this.closed; run = this.runs.get(okey)) {
-      const before = run.nextPart;
-      await checkPart(before);
-      if (this.runs.get(okey)?.nextPart === before) break; // stalled: that part is not complete yet
-    }
-    const stalled = this.runs.get(okey);
-    if (stalled && !this.closed && !complete(0, obj.size)) await this.onStall(obj, okey, stalled);
+      return part && part.size > 0 && !before.verifiedParts.includes(i) && complete(part.offset, part.size);
+    });
+    await this.verifyParts(obj, okey, due.sort((x, y) => x - y));
     const rec = await this.disk.objectRecord(okey);
-    if (!obj.md5 || !rec || rec.verified || this.closed || !complete(0, obj.size)) return;
-    this.dropRun(okey); // complete, yet no running hash finished it: hash the object whole
+    if (!rec || rec.verified || this.closed || !complete(0, obj.size)) return;
+    if (partsCoverObject(obj)) return this.verifiedByParts(obj, okey);
+    if (!obj.md5) return;
     const stamp = this.disk.storeCount;
     const hashed = await this.hashRange(okey, 0, obj.size);
     if (!hashed) return;
     if (this.disk.storedSince(stamp, okey, ...blockSpan(0, obj.size, this.blockSize))) return this.enqueue(obj, okey, []);
-    await this.objectVerdict(obj, okey, hashed.md5 === obj.md5.toLowerCase(), partsToCheck(obj));
+    await this.objectVerdict(obj, okey, hashed === obj.md5.toLowerCase(), partsToCheck(obj));
   }
 
   /**
-   * Hashes one range on its own and judges it: whether it passed, or undefined without a verdict (a
-   * block went missing, or was stored again meanwhile: then the check is queued again).
+   * Hashes parts on their own, up to MAX_LANES side by side, and judges each against its MD5; returns
+   * those that failed. A part gets no verdict when a block of it went missing (its next store brings
+   * the check back) or was stored again meanwhile (then its check is queued again).
    */
-  private async verifyRange(obj: ObjectIdentity, okey: string, which: number | 'object', offset: number, length: number, expected: string): Promise<boolean | undefined> {
-    const stamp = this.disk.storeCount;
-    const hashed = await this.hashRange(okey, offset, length);
-    if (!hashed) return undefined; // a block went missing: its next store brings the check back
-    if (this.disk.storedSince(stamp, okey, ...blockSpan(offset, length, this.blockSize))) {
-      this.enqueue(obj, okey, which === 'object' ? [] : [which]); // judge again on stable bytes
-      return undefined;
+  private async verifyParts(obj: ObjectIdentity, okey: string, parts: readonly number[]): Promise<number[]> {
+    const failed: number[] = [];
+    for (let at = 0; at < parts.length && !this.closed; at += MAX_LANES) {
+      const stamp = this.disk.storeCount;
+      const batch: Array<{ i: number; blocks: HashBlock[] }> = [];
+      for (const i of parts.slice(at, at + MAX_LANES)) {
+        const p = obj.parts![i]!;
+        const blocks = await this.blocksOf(okey, p.offset, p.size);
+        if (blocks) batch.push({ i, blocks });
+      }
+      if (batch.length === 0 || this.closed) continue;
+      for (const { i } of batch) this.counters.bytesHashed += obj.parts![i]!.size;
+      const outcomes = await this.hasher.hash(batch.map((b) => b.blocks));
+      for (const [k, { i }] of batch.entries()) {
+        const p = obj.parts![i]!;
+        const outcome = outcomes[k]!;
+        if (outcome.kind !== 'md5') await this.blockFailed(okey, outcome);
+        else if (this.disk.storedSince(stamp, okey, ...blockSpan(p.offset, p.size, this.blockSize))) this.enqueue(obj, okey, [i]); // judge again on stable bytes
+        else if (!(await this.judge(obj, okey, i, p.offset, p.size, outcome.md5 === p.md5.toLowerCase()))) failed.push(i);
+      }
     }
-    return this.judge(obj, okey, which, offset, length, hashed.md5 === expected.toLowerCase());
+    return failed;
   }
 
-  /** Feeds part i into the object's running MD5; the part that finishes it brings the object's verdict. */
-  private async feedRun(obj: ObjectIdentity, okey: string, i: number, run: RunningHash): Promise<void> {
-    const part = obj.parts![i]!;
-    const stamp = this.disk.storeCount;
-    const [first, last] = blockSpan(part.offset, part.size, this.blockSize);
-    const hashed = await this.hashRange(okey, part.offset, part.size, run);
-    const objectRun = this.runs.get(okey);
-    if (!hashed || !objectRun) return this.dropRun(okey);
-    if (this.disk.storedSince(stamp, okey, first, last)) {
-      this.dropRun(okey);
-      this.enqueue(obj, okey, [i]);
-      return;
-    }
-    objectRun.nextPart = i + 1;
-    objectRun.fed.push({ part: i, stamp, first, last });
-    if (!hashed.objectMd5) return;
-    this.runs.delete(okey);
-    const fed = objectRun.fed.map((f) => f.part);
-    // The running hash stands for the object only if no part's bytes were stored again since fed.
-    if (objectRun.fed.some((f) => this.disk.storedSince(f.stamp, okey, f.first, f.last))) return this.enqueue(obj, okey, fed);
-    if ((await this.disk.objectRecord(okey))?.verified) return;
-    await this.objectVerdict(obj, okey, hashed.objectMd5 === obj.md5!.toLowerCase(), fed);
-  }
-
-  /** A run waits for a part: checked again RUN_STALL_MS later, when, still waiting, it is given up. */
-  private async onStall(obj: ObjectIdentity, okey: string, run: ObjectRun): Promise<void> {
-    const now = Date.now();
-    if (run.stall?.part !== run.nextPart) {
-      run.stall = { part: run.nextPart, since: now };
-      setTimeout(() => this.enqueue(obj, okey, []), RUN_STALL_MS).unref();
-      return;
-    }
-    if (now - run.stall.since < RUN_STALL_MS) return;
-    this.dropRun(okey);
-    for (const { part: i } of run.fed) {
-      const p = obj.parts![i]!;
-      if (this.closed) return;
-      await this.verifyRange(obj, okey, i, p.offset, p.size, p.md5);
-    }
+  /** If the object's parts cover it and every one has passed, so has the object. */
+  private async verifiedByParts(obj: ObjectIdentity, okey: string): Promise<void> {
+    if (!partsCoverObject(obj)) return;
+    const parts = partsToCheck(obj);
+    await this.disk.updateObjectRecord(okey, (r) => {
+      if (r.verified || !parts.every((i) => r.verifiedParts.includes(i))) return r;
+      this.counters.objectsVerified++;
+      return { ...r, verified: true };
+    });
   }
 
   /**
    * The verdict on an object hashed whole: a match stands for `parts` too (their bytes are the
-   * object's); a mismatch checks those parts one by one, so that only a bad part's blocks go, and
+   * object's); a mismatch checks those parts on their own, so that only a bad part's blocks go, and
    * drops the whole object only when none of them is bad. Returns what failed.
    */
   private async objectVerdict(obj: ObjectIdentity, okey: string, matched: boolean, parts: number[]): Promise<Array<number | 'object'>> {
@@ -310,34 +263,10 @@ export class IntegrityChecker {
       });
       return [];
     }
-    const failed: Array<number | 'object'> = [];
-    for (const i of parts) {
-      const p = obj.parts![i]!;
-      if (this.closed) return failed;
-      if ((await this.verifyRange(obj, okey, i, p.offset, p.size, p.md5)) === false) failed.push(i);
-    }
+    const failed = await this.verifyParts(obj, okey, parts);
     if (failed.length > 0 || this.closed) return failed; // the bad parts' next stores bring the object check back
     await this.judge(obj, okey, 'object', 0, obj.size, false);
     return ['object'];
-  }
-
-  /**
-   * Whether part i can feed the object's running MD5: it starts the object (and no part was checked on
-   * its own, where a run would stall), or follows the last part fed.
-   */
-  private runFor(obj: ObjectIdentity, okey: string, rec: ObjectRecord, i: number, offset: number, length: number): RunningHash | undefined {
-    if (!obj.md5) return undefined;
-    const finish = offset + length === obj.size;
-    if (offset === 0) {
-      if (rec.verifiedParts.length > 0) return undefined;
-      this.runs.set(okey, { nextPart: 0, fed: [] });
-      return { key: okey, mode: 'start', finish };
-    }
-    return this.runs.get(okey)?.nextPart === i ? { key: okey, mode: 'continue', finish } : undefined;
-  }
-
-  private dropRun(okey: string): void {
-    if (this.runs.delete(okey)) this.hasher.forget(okey);
   }
 
   /** Records a verdict: verified, or counted, logged and evicted. Returns whether it passed. */
@@ -373,6 +302,16 @@ export class IntegrityChecker {
     }
     return set;
   }
+}
+
+/** Whether the parts with Score's MD5 hold every byte of the object: it is then checked by its parts alone. */
+function partsCoverObject(obj: ObjectIdentity): boolean {
+  let end = 0;
+  for (const p of obj.parts ?? []) {
+    if (p.offset !== end) return false;
+    end += p.size;
+  }
+  return obj.parts !== undefined && end === obj.size;
 }
 
 /** The parts (by index) worth a check of their own: those with bytes. */

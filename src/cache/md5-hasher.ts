@@ -15,52 +15,34 @@ export interface HashBlock {
   to: number;
 }
 
-/**
- * A running MD5 of a whole object, fed by consecutive jobs: 'start' begins it with this job's bytes,
- * 'continue' adds them; `finish` returns its digest. A job with a run hashes only into the run.
- */
-export interface RunningHash {
-  key: string;
-  mode: 'start' | 'continue';
-  finish: boolean;
-}
-
+/** Ranges of an object to hash, each as its blocks in order: several are hashed side by side (Score parts). */
 export interface HashJob {
   id: number;
-  blocks: HashBlock[];
-  run?: RunningHash;
+  ranges: HashBlock[][];
 }
 
-export type HashResult =
-  /** md5: the job's range (jobs without a run); objectMd5: the run's digest (when it finished). */
-  | { id: number; kind: 'md5'; md5?: string; objectMd5?: string }
-  | { id: number; kind: 'missing' | 'corrupt'; block: number }
-  | { id: number; kind: 'run-lost' }
-  | { id: number; kind: 'error'; message: string };
+/** What one range of a job came to: its MD5, or the block that failed it. */
+export type RangeOutcome = { kind: 'md5'; md5: string } | { kind: 'missing' | 'corrupt'; block: number };
 
-type Outcome = Exclude<HashResult, { kind: 'error' }>;
+export type HashResult = { id: number; kind: 'done'; ranges: RangeOutcome[] } | { id: number; kind: 'error'; message: string };
 
 export class Md5Hasher {
   private worker: Worker | undefined;
   private nextId = 1;
-  private readonly waiting = new Map<number, { resolve(r: Outcome): void; reject(e: Error): void }>();
+  private readonly waiting = new Map<number, { resolve(r: RangeOutcome[]): void; reject(e: Error): void }>();
   private closed = false;
 
-  hash(blocks: HashBlock[], run?: RunningHash): Promise<Outcome> {
+  /** What each range came to, in order. */
+  hash(ranges: HashBlock[][]): Promise<RangeOutcome[]> {
     if (this.closed) return Promise.reject(new Error('MD5 hasher closed'));
     const worker = this.start();
     const id = this.nextId++;
-    const job: HashJob = { id, blocks, ...(run ? { run } : {}) };
-    return new Promise<Outcome>((resolve, reject) => {
+    const job: HashJob = { id, ranges };
+    return new Promise<RangeOutcome[]>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
       if (this.waiting.size === 1) worker.ref();
       worker.postMessage(job);
     });
-  }
-
-  /** Drops a running hash (its bytes are no longer trusted). */
-  forget(key: string): void {
-    this.worker?.postMessage({ forget: key });
   }
 
   async close(): Promise<void> {
@@ -81,7 +63,7 @@ export class Md5Hasher {
       this.waiting.delete(r.id);
       if (this.waiting.size === 0) worker.unref();
       if (r.kind === 'error') w.reject(new Error(r.message));
-      else w.resolve(r);
+      else w.resolve(r.ranges);
     });
     const lost = (err: Error): void => {
       if (this.worker !== worker) return;

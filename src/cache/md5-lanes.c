@@ -198,70 +198,69 @@ static napi_value fail(napi_env env, const char *message) {
   return NULL;
 }
 
-/** The lane contexts in a Buffer argument, and how many lanes it holds. */
-static napi_status contexts_of(napi_env env, napi_value value, lane_ctx **ctx, int *lanes) {
+/** A call's arguments (the first: the lane contexts, a Buffer), and the contexts' lanes. */
+typedef struct {
+  napi_value argv[2];
+  lane_ctx *ctx;
+  int lanes;
+} lanes_call;
+
+/** Unpacks a call of `argc` arguments (at most 2). */
+static napi_status lanes_call_of(napi_env env, napi_callback_info info, size_t argc, lanes_call *call) {
+  size_t given = argc;
   void *data;
   size_t bytes;
-  napi_status s = napi_get_buffer_info(env, value, &data, &bytes);
+  napi_status s = napi_get_cb_info(env, info, &given, call->argv, NULL, NULL);
+  if (s == napi_ok && given < argc) s = napi_invalid_arg;
+  if (s == napi_ok) s = napi_get_buffer_info(env, call->argv[0], &data, &bytes);
   if (s != napi_ok) return s;
   if ((uintptr_t)data % _Alignof(lane_ctx) != 0) return napi_invalid_arg;
-  *ctx = data;
-  *lanes = (int)(bytes / sizeof(lane_ctx));
+  call->ctx = data;
+  call->lanes = (int)(bytes / sizeof(lane_ctx));
   return napi_ok;
 }
 
 /** init(ctx): every lane of ctx starts an empty MD5. */
 static napi_value js_init(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  lane_ctx *ctx;
-  int lanes;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  CHECK(contexts_of(env, argv[0], &ctx, &lanes));
-  for (int l = 0; l < lanes; l++) init_lane(&ctx[l]);
+  lanes_call call;
+  CHECK(lanes_call_of(env, info, 1, &call));
+  for (int l = 0; l < call.lanes; l++) init_lane(&call.ctx[l]);
   return NULL;
 }
 
 /** update(ctx, inputs): inputs[l] (a Buffer, or null for none) is added to lane l. */
 static napi_value js_update(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  lane_ctx *ctx;
-  int lanes;
+  lanes_call call;
   uint32_t n;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  CHECK(contexts_of(env, argv[0], &ctx, &lanes));
-  CHECK(napi_get_array_length(env, argv[1], &n));
-  if (n > (uint32_t)lanes || n > LANES) return fail(env, "md5-lanes: more inputs than lanes");
+  CHECK(lanes_call_of(env, info, 2, &call));
+  CHECK(napi_get_array_length(env, call.argv[1], &n));
+  if (n > (uint32_t)call.lanes || n > LANES) return fail(env, "md5-lanes: more inputs than lanes");
   const uint8_t *data[LANES] = {0};
   size_t len[LANES] = {0};
   for (uint32_t l = 0; l < n; l++) {
     napi_value item;
     napi_valuetype type;
-    CHECK(napi_get_element(env, argv[1], l, &item));
+    CHECK(napi_get_element(env, call.argv[1], l, &item));
     CHECK(napi_typeof(env, item, &type));
     if (type == napi_null || type == napi_undefined) continue;
     void *bytes;
     CHECK(napi_get_buffer_info(env, item, &bytes, &len[l]));
     data[l] = bytes;
   }
-  update_lanes(ctx, (int)n, data, len);
+  update_lanes(call.ctx, (int)n, data, len);
   return NULL;
 }
 
 /** digest(ctx, lane): lane's MD5 in hex; the lane must be started again (init) before further use. */
 static napi_value js_digest(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2], out;
-  lane_ctx *ctx;
-  int lanes;
+  lanes_call call;
+  napi_value out;
   int32_t lane;
   char hex[33];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  CHECK(contexts_of(env, argv[0], &ctx, &lanes));
-  CHECK(napi_get_value_int32(env, argv[1], &lane));
-  if (lane < 0 || lane >= lanes || lane >= LANES) return fail(env, "md5-lanes: no such lane");
-  digest_lane(ctx, lane, hex);
+  CHECK(lanes_call_of(env, info, 2, &call));
+  CHECK(napi_get_value_int32(env, call.argv[1], &lane));
+  if (lane < 0 || lane >= call.lanes || lane >= LANES) return fail(env, "md5-lanes: no such lane");
+  digest_lane(call.ctx, lane, hex);
   CHECK(napi_create_string_latin1(env, hex, 32, &out));
   return out;
 }

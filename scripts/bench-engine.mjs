@@ -202,7 +202,7 @@ function last(xs) {
   return xs[xs.length - 1];
 }
 
-// MB/s of fn, and this process's CPU seconds per GiB for it (all threads: the MD5 worker too).
+// MB/s of fn, and this process's CPU seconds per GiB for it (all threads).
 async function measure(bytes, fn) {
   const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();

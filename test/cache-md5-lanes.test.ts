@@ -1,12 +1,12 @@
-// MD5 of Score parts side by side: the SIMD lanes of md5-lanes.node and the MD5 worker that reads
-// parts from block files into them, each judged against Node's own MD5 (OpenSSL) of the same bytes.
+// MD5 of Score parts side by side: the SIMD lanes of md5-lanes.node and the hasher that reads parts
+// from block files into them, each judged against Node's own MD5 (OpenSSL) of the same bytes.
 import test, { type ExecutionContext } from 'ava';
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { blockChecksum } from '../src/cache/checksum.js';
-import { Md5Hasher, type HashBlock } from '../src/cache/md5-hasher.js';
 import { MAX_LANES, NodeMd5Lanes, md5Lanes, simdLanesAvailable, type Md5Lanes } from '../src/cache/md5-lanes.js';
+import { HasherClosed, PartHasher, type HashBlock } from '../src/cache/part-hasher.js';
 import { md5 } from './helpers/md5.js';
 import { tempDir } from './helpers/tmp.js';
 
@@ -44,9 +44,9 @@ test('no more streams than lanes', (t) => {
   t.throws(() => md5Lanes(MAX_LANES + 1), { instanceOf: RangeError });
 });
 
-test('the MD5 worker hashes ranges of block files side by side, and names a block that fails its check', async (t) => {
+test('the hasher hashes ranges of block files side by side, and names a block that fails its check', async (t) => {
   const dir = await tempDir(t);
-  // Blocks larger than a lane's share of the worker's scratch (4 MiB over 16 ranges): read in pieces.
+  // Blocks larger than a range's share of the hasher's scratch (4 MiB over 16 ranges): read in pieces.
   const blockSize = 600 * 1024 + 5;
   const expected: string[] = [];
   const ranges: HashBlock[][] = [];
@@ -63,12 +63,15 @@ test('the MD5 worker hashes ranges of block files side by side, and names a bloc
   }
   ranges[5]![1]!.crc ^= 1; // what the index holds no longer matches the block's bytes
   ranges[9]![0]!.path = path.join(dir, 'gone');
-  const hasher = new Md5Hasher();
-  t.teardown(() => hasher.close());
+  let yields = 0;
+  const hasher = new PartHasher(async () => void yields++);
   const outcomes = await hasher.hash(ranges);
   outcomes.forEach((o, r) => {
     if (r === 5) t.deepEqual(o, { kind: 'corrupt', block: 11 });
     else if (r === 9) t.deepEqual(o, { kind: 'missing', block: 18 });
     else t.deepEqual(o, { kind: 'md5', md5: expected[r]! }, `range ${r}`);
   });
+  t.true(yields >= 6, 'it yielded to reads between rounds (2 blocks of 3 pieces each)');
+  hasher.close();
+  await t.throwsAsync(hasher.hash(ranges), { instanceOf: HasherClosed });
 });

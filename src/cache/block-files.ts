@@ -71,7 +71,7 @@ async function readAt(fd: number, buf: Buffer, size: number, at: number): Promis
 
 /**
  * `size` bytes at `at` of a block file, read into `buf`, or undefined when the file is missing. For
- * one-off reads (the MD5 worker); the caller checks them with blockIntact.
+ * reads outside the files kept open (the part hasher's, a piece at a time); the caller checks them.
  */
 export async function readBlockFile(file: string, at: number, size: number, buf: Buffer): Promise<Buffer | undefined> {
   return withDirectFallback(mayGoDirect(buf, size, at), async (direct) => {

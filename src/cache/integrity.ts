@@ -1,5 +1,5 @@
 // Background MD5 checks: once every block of a Score part (or of the whole object) is on disk, hash
-// those bytes (in the MD5 worker, off the event loop) against Score's MD5. A mismatch drops the
+// those bytes (part-hasher.ts, in slices that yield to reads) against Score's MD5. A mismatch drops the
 // blocks, so the next read fetches them again.
 // - An object whose parts all have Score's MD5 (as score-client checks them) is checked by its parts
 //   alone, up to 16 of them side by side in the lanes of one SIMD MD5 (md5-lanes.ts): each byte is
@@ -12,8 +12,8 @@ import { logger } from '../util/log.js';
 import type { CacheIndex, ObjectRecord } from './cache-index.js';
 import type { BlockFiles } from './block-files.js';
 import type { DiskTier } from './disk-tier.js';
-import { Md5Hasher, type HashBlock, type RangeOutcome } from './md5-hasher.js';
 import { MAX_LANES } from './md5-lanes.js';
+import { PartHasher, type HashBlock, type RangeOutcome } from './part-hasher.js';
 import type { MemoryTier } from './memory-tier.js';
 import { blockSpan, partsOverlapping } from './parts.js';
 import { ReadPause } from './read-pause.js';
@@ -50,7 +50,7 @@ export class IntegrityChecker {
   /** Block numbers on disk per object, loaded by one index scan when first needed. */
   private readonly present = new Map<string, Promise<Set<number>>>();
   private readonly queued = new Map<string, Wanted>();
-  private readonly hasher = new Md5Hasher();
+  private readonly hasher: PartHasher;
   private running: Promise<void> | undefined;
   private closed = false;
   private readonly pause: ReadPause;
@@ -66,6 +66,7 @@ export class IntegrityChecker {
     lastReadAt: () => number,
   ) {
     this.pause = new ReadPause(lastReadAt, { quietMs: QUIET_MS, maxDeferMs: MAX_DEFER_MS });
+    this.hasher = new PartHasher((since) => this.pause.wait(since));
   }
 
   /** Block n of obj was indexed: check the parts it may complete, and the whole object. */
@@ -115,7 +116,7 @@ export class IntegrityChecker {
     return outcome!.kind === 'md5' ? outcome!.md5 : this.blockFailed(okey, outcome!);
   }
 
-  /** The blocks holding [offset, offset+length), as the worker reads them; undefined when one is gone from the index. */
+  /** The blocks holding [offset, offset+length), as the hasher reads them; undefined when one is gone from the index. */
   private async blocksOf(okey: string, offset: number, length: number): Promise<HashBlock[] | undefined> {
     const [first, last] = blockSpan(offset, length, this.blockSize);
     const blocks: HashBlock[] = [];
@@ -128,7 +129,7 @@ export class IntegrityChecker {
     return blocks;
   }
 
-  /** A block the worker found missing, or failing its check (then dropped, as a read drops it); undefined, for returns. */
+  /** A block the hasher found missing, or failing its check (then dropped, as a read drops it); undefined, for returns. */
   private async blockFailed(okey: string, outcome: Exclude<RangeOutcome, { kind: 'md5' }>): Promise<undefined> {
     if (outcome.kind === 'corrupt') await this.disk.read(okey, outcome.block, { touch: false }); // the checked read drops and counts it
     return this.lost(okey, outcome.block);
@@ -161,7 +162,7 @@ export class IntegrityChecker {
     this.closed = true;
     this.queued.clear();
     this.pause.close();
-    await this.hasher.close(); // fails a job under way, so the drain ends at once
+    this.hasher.close(); // ends a hash under way, so the drain ends at once
     await this.running;
   }
 

@@ -14,6 +14,8 @@ interface LanesAddon {
 
 /** Running MD5s of n streams. */
 export interface Md5Lanes {
+  /** Bytes (all streams together) one update hashes in about a millisecond here. */
+  readonly bytesPerUpdate: number;
   /** Adds pieces[l] to stream l (null: nothing for it this time). */
   update(pieces: ReadonlyArray<Buffer | null>): void;
   /** Stream l's MD5, in hex. */
@@ -49,6 +51,7 @@ export function md5Lanes(n: number): Md5Lanes {
 }
 
 class SimdLanes implements Md5Lanes {
+  readonly bytesPerUpdate = 4 * 1024 * 1024; // 0.23 CPU s per GiB
   private readonly ctx: Buffer;
 
   constructor(
@@ -70,6 +73,7 @@ class SimdLanes implements Md5Lanes {
 
 /** One Node MD5 per stream. */
 export class NodeMd5Lanes implements Md5Lanes {
+  readonly bytesPerUpdate = 1024 * 1024; // 1.4 CPU s per GiB
   private readonly hashes: Hash[];
 
   constructor(n: number) {

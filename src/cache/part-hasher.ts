@@ -34,7 +34,7 @@ export class HasherClosed extends Error {
   }
 }
 
-/** Bytes read per round, shared by the ranges (16 × 256 KiB): the hasher's memory whatever the ranges. */
+/** Bytes read per round at most, shared by the ranges (16 × 256 KiB): the hasher's memory whatever the ranges. */
 const ROUND_BYTES = 4 * 1024 * 1024;
 
 export class PartHasher {
@@ -62,9 +62,10 @@ export class PartHasher {
     const since = Date.now();
     if (this.closed) throw new HasherClosed();
     const scratch = (this.scratch ??= alignedBuffer(ROUND_BYTES) ?? Buffer.allocUnsafe(ROUND_BYTES));
-    const share = Math.floor(ROUND_BYTES / ranges.length / DIRECT_IO_ALIGN) * DIRECT_IO_ALIGN;
-    const readers = ranges.map((blocks, l) => new RangeReader(blocks, scratch.subarray(l * share, (l + 1) * share)));
     const lanes = md5Lanes(ranges.length);
+    // A round hashes what its lanes take in about a millisecond: a read waits no longer behind it.
+    const share = Math.floor(Math.min(ROUND_BYTES, lanes.bytesPerUpdate) / ranges.length / DIRECT_IO_ALIGN) * DIRECT_IO_ALIGN;
+    const readers = ranges.map((blocks, l) => new RangeReader(blocks, scratch.subarray(l * share, (l + 1) * share)));
     while (readers.some((r) => !r.done)) {
       await this.yieldToReads(since);
       if (this.closed) throw new HasherClosed();

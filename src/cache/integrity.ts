@@ -1,5 +1,5 @@
 // Background MD5 checks: once every block of a Score part (or of the whole object) is on disk, hash
-// those bytes (part-hasher.ts, in slices that yield to reads) against Score's MD5. A mismatch drops the
+// those bytes (part-hasher.ts, in rounds that wait while reads go on) against Score's MD5. A mismatch drops the
 // blocks, so the next read fetches them again.
 // - An object whose parts all have Score's MD5 (as score-client checks them) is checked by its parts
 //   alone, up to 16 of them side by side in the lanes of one SIMD MD5 (md5-lanes.ts): each byte is
@@ -9,7 +9,7 @@
 //   a mismatch of the object then checks its parts again, to drop only the bad one.
 import type { ObjectIdentity } from '../model.js';
 import { logger } from '../util/log.js';
-import type { CacheIndex, ObjectRecord } from './cache-index.js';
+import type { CacheIndex } from './cache-index.js';
 import type { BlockFiles } from './block-files.js';
 import type { DiskTier } from './disk-tier.js';
 import { MAX_LANES } from './md5-lanes.js';
@@ -44,7 +44,6 @@ export interface ObjectVerdict {
   /** Score parts (numbered from 1) and 'object' whose cached bytes did not match Score's MD5. */
   md5Failed: Array<number | 'object'>;
 }
-
 
 export class IntegrityChecker {
   /** Block numbers on disk per object, loaded by one index scan when first needed. */
@@ -112,8 +111,8 @@ export class IntegrityChecker {
     const blocks = await this.blocksOf(okey, offset, length);
     if (!blocks || this.closed) return undefined;
     this.counters.bytesHashed += length;
-    const [outcome] = await this.hasher.hash([blocks]);
-    return outcome!.kind === 'md5' ? outcome!.md5 : this.blockFailed(okey, outcome!);
+    const outcome = (await this.hasher.hash([blocks]))[0]!;
+    return outcome.kind === 'md5' ? outcome.md5 : this.blockFailed(okey, outcome);
   }
 
   /** The blocks holding [offset, offset+length), as the hasher reads them; undefined when one is gone from the index. */

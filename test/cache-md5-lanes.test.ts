@@ -2,8 +2,7 @@
 // from block files into them, each judged against Node's own MD5 (OpenSSL) of the same bytes.
 import test, { type ExecutionContext } from 'ava';
 import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
-import path from 'node:path';
+import { BlockFiles } from '../src/cache/block-files.js';
 import { blockChecksum } from '../src/cache/checksum.js';
 import { MAX_LANES, NodeMd5Lanes, md5Lanes, simdLanesAvailable, type Md5Lanes } from '../src/cache/md5-lanes.js';
 import { HasherClosed, PartHasher, type HashBlock } from '../src/cache/part-hasher.js';
@@ -45,27 +44,26 @@ test('no more streams than lanes', (t) => {
 });
 
 test('the hasher hashes ranges of block files side by side, and names a block that fails its check', async (t) => {
-  const dir = await tempDir(t);
   // Blocks larger than a range's share of the hasher's scratch (4 MiB over 16 ranges): read in pieces.
   const blockSize = 600 * 1024 + 5;
+  const files = new BlockFiles(await tempDir(t), blockSize, 2 * blockSize); // range r's two blocks: segment file r
+  t.teardown(() => files.close());
+  const okey = 'object';
   const expected: string[] = [];
   const ranges: HashBlock[][] = [];
   for (let r = 0; r < MAX_LANES; r++) {
-    const file = path.join(dir, `s${r}`);
     const blocks = [randomBytes(blockSize), randomBytes(blockSize - 1000 * r)];
-    await writeFile(file, Buffer.concat(blocks));
+    for (const [i, b] of blocks.entries()) await files.write(okey, 2 * r + i, b);
     const from = 17 * r; // ranges that start and end inside their blocks
     const to = blocks[1]!.length - 3 * r;
     expected.push(md5(Buffer.concat([blocks[0]!.subarray(from), blocks[1]!.subarray(0, to)])));
-    ranges.push(
-      blocks.map((b, i) => ({ n: 2 * r + i, path: file, at: i * blockSize, size: b.length, crc: blockChecksum(b), from: i === 0 ? from : 0, to: i === 0 ? b.length : to })),
-    );
+    ranges.push(blocks.map((b, i) => ({ n: 2 * r + i, size: b.length, crc: blockChecksum(b), from: i === 0 ? from : 0, to: i === 0 ? b.length : to })));
   }
   ranges[5]![1]!.crc ^= 1; // what the index holds no longer matches the block's bytes
-  ranges[9]![0]!.path = path.join(dir, 'gone');
+  await files.removeFileOf(okey, 18); // range 9's file is gone
   let yields = 0;
-  const hasher = new PartHasher(async () => void yields++);
-  const outcomes = await hasher.hash(ranges);
+  const hasher = new PartHasher(files, async () => void yields++);
+  const outcomes = await hasher.hash(okey, ranges);
   outcomes.forEach((o, r) => {
     if (r === 5) t.deepEqual(o, { kind: 'corrupt', block: 11 });
     else if (r === 9) t.deepEqual(o, { kind: 'missing', block: 18 });
@@ -73,5 +71,5 @@ test('the hasher hashes ranges of block files side by side, and names a block th
   });
   t.true(yields >= 6, 'it yielded to reads between rounds (2 blocks of 3 pieces each)');
   hasher.close();
-  await t.throwsAsync(hasher.hash(ranges), { instanceOf: HasherClosed });
+  await t.throwsAsync(hasher.hash(okey, ranges), { instanceOf: HasherClosed });
 });

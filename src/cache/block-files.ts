@@ -15,7 +15,7 @@ import { mkdir, readdir, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { DIRECT_IO_ALIGN, isAligned } from './aligned-slabs.js';
 import { PRIVATE_DIR_MODE } from './cache-dir.js';
-import { OpenFiles, fdClose, fdOpen, fdRead, fdWrite } from './open-files.js';
+import { OpenFiles, fdRead, fdWrite } from './open-files.js';
 import { isRangeUnit } from './range-units.js';
 
 /**
@@ -67,27 +67,6 @@ async function readAt(fd: number, buf: Buffer, size: number, at: number): Promis
     if (r === 0 || got % DIRECT_IO_ALIGN !== 0) break;
   }
   return got === buf.length ? buf : buf.subarray(0, got);
-}
-
-/**
- * `size` bytes at `at` of a block file, read into `buf`, or undefined when the file is missing. For
- * reads outside the files kept open (the part hasher's, a piece at a time); the caller checks them.
- */
-export async function readBlockFile(file: string, at: number, size: number, buf: Buffer): Promise<Buffer | undefined> {
-  return withDirectFallback(mayGoDirect(buf, size, at), async (direct) => {
-    let fd: number;
-    try {
-      fd = await fdOpen(file, fs.constants.O_RDONLY | (direct ? fs.constants.O_DIRECT : 0));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
-    }
-    try {
-      return await readAt(fd, buf, size, at);
-    } finally {
-      await fdClose(fd);
-    }
-  });
 }
 
 export class BlockFiles {
@@ -153,9 +132,16 @@ export class BlockFiles {
   }
 
   /** Unit n's first `size` bytes (fewer if its file ends early), in a buffer from `allocate`; undefined when its file is missing. */
-  async read(okey: string, n: number, size: number, allocate: (size: number) => Buffer): Promise<Buffer | undefined> {
-    const buf = allocate(size);
-    const at = this.offsetOf(n);
+  read(okey: string, n: number, size: number, allocate: (size: number) => Buffer): Promise<Buffer | undefined> {
+    return this.readInto(okey, n, 0, size, allocate(size));
+  }
+
+  /**
+   * `size` bytes from `from` on in unit n (fewer if its file ends early), read into `buf` (at least
+   * `size` long: a full one comes back as itself); undefined when its file is missing.
+   */
+  async readInto(okey: string, n: number, from: number, size: number, buf: Buffer): Promise<Buffer | undefined> {
+    const at = this.offsetOf(n) + from;
     try {
       return await withDirectFallback(mayGoDirect(buf, size, at), (direct) =>
         this.open.use(this.pathOf(okey, n), { direct, create: false }, (fd) => readAt(fd, buf, size, at)),

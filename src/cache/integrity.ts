@@ -57,7 +57,7 @@ export class IntegrityChecker {
   constructor(
     private readonly index: CacheIndex,
     private readonly disk: DiskTier,
-    private readonly files: BlockFiles,
+    files: BlockFiles,
     private readonly memory: MemoryTier,
     private readonly blockSize: number,
     private readonly counters: Counters,
@@ -65,7 +65,7 @@ export class IntegrityChecker {
     lastReadAt: () => number,
   ) {
     this.pause = new ReadPause(lastReadAt, { quietMs: QUIET_MS, maxDeferMs: MAX_DEFER_MS });
-    this.hasher = new PartHasher((since) => this.pause.wait(since));
+    this.hasher = new PartHasher(files, (since) => this.pause.wait(since));
   }
 
   /** Block n of obj was indexed: check the parts it may complete, and the whole object. */
@@ -111,7 +111,7 @@ export class IntegrityChecker {
     const blocks = await this.blocksOf(okey, offset, length);
     if (!blocks || this.closed) return undefined;
     this.counters.bytesHashed += length;
-    const outcome = (await this.hasher.hash([blocks]))[0]!;
+    const outcome = (await this.hasher.hash(okey, [blocks]))[0]!;
     return outcome.kind === 'md5' ? outcome.md5 : this.blockFailed(okey, outcome);
   }
 
@@ -123,7 +123,7 @@ export class IntegrityChecker {
       const rec = await this.index.getBlock(okey, n);
       if (!rec) return this.lost(okey, n);
       const start = n * this.blockSize;
-      blocks.push({ n, path: this.files.pathOf(okey, n), at: this.files.offsetOf(n), size: rec.s, crc: rec.c, from: Math.max(0, offset - start), to: Math.min(rec.s, offset + length - start) });
+      blocks.push({ n, size: rec.s, crc: rec.c, from: Math.max(0, offset - start), to: Math.min(rec.s, offset + length - start) });
     }
     return blocks;
   }
@@ -225,7 +225,7 @@ export class IntegrityChecker {
       }
       if (batch.length === 0 || this.closed) continue;
       for (const { i } of batch) this.counters.bytesHashed += obj.parts![i]!.size;
-      const outcomes = await this.hasher.hash(batch.map((b) => b.blocks));
+      const outcomes = await this.hasher.hash(okey, batch.map((b) => b.blocks));
       for (const [k, { i }] of batch.entries()) {
         const p = obj.parts![i]!;
         const outcome = outcomes[k]!;

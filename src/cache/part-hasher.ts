@@ -1,20 +1,18 @@
-// Hashes ranges of block files (Score parts, for the MD5 checks) side by side in MD5 lanes
-// (md5-lanes.ts), on the event loop. A round reads a piece of every range (through libuv's pool) and
+// Hashes ranges of an object's blocks (Score parts, for the MD5 checks) side by side in MD5 lanes
+// (md5-lanes.ts), on the event loop. A round reads a piece of every range (from the block files kept
+// open, through libuv's pool) and
 // hashes the pieces in one call: 16 pieces of 256 KiB take about a millisecond (0.23 CPU s per GiB),
 // so a FUSE read that comes meanwhile waits no longer than that, and between rounds the hashing waits
 // while reads go on. Each block is checked against the size and CRC the index holds as it is read.
 // (At one stream at a time, 1.4 s per GiB, MD5 ran in a worker thread; lanes make it cheap enough for
 // the event loop, and save the worker's ~30 MiB.)
 import { DIRECT_IO_ALIGN, alignedBuffer } from './aligned-slabs.js';
-import { readBlockFile } from './block-files.js';
+import type { BlockFiles } from './block-files.js';
 import { blockChecksum } from './checksum.js';
 import { md5Lanes } from './md5-lanes.js';
 
 export interface HashBlock {
   n: number;
-  /** The block's file, and where in it the block starts. */
-  path: string;
-  at: number;
   /** Size and CRC-32 the index records for the block. */
   size: number;
   crc: number;
@@ -43,11 +41,14 @@ export class PartHasher {
   private closed = false;
 
   /** `yieldToReads(since)`: resolves once reads have paused (or have deferred the work since `since` long enough). */
-  constructor(private readonly yieldToReads: (since: number) => Promise<void>) {}
+  constructor(
+    private readonly files: BlockFiles,
+    private readonly yieldToReads: (since: number) => Promise<void>,
+  ) {}
 
-  /** What each range came to, in order. Calls run one after another (they share the scratch). */
-  hash(ranges: HashBlock[][]): Promise<RangeOutcome[]> {
-    const done = this.queue.then(() => this.run(ranges));
+  /** What each range of object okey came to, in order. Calls run one after another (they share the scratch). */
+  hash(okey: string, ranges: HashBlock[][]): Promise<RangeOutcome[]> {
+    const done = this.queue.then(() => this.run(okey, ranges));
     this.queue = done.catch(() => undefined);
     return done;
   }
@@ -58,14 +59,14 @@ export class PartHasher {
     this.scratch = undefined;
   }
 
-  private async run(ranges: HashBlock[][]): Promise<RangeOutcome[]> {
+  private async run(okey: string, ranges: HashBlock[][]): Promise<RangeOutcome[]> {
     const since = Date.now();
     if (this.closed) throw new HasherClosed();
     const scratch = (this.scratch ??= alignedBuffer(ROUND_BYTES) ?? Buffer.allocUnsafe(ROUND_BYTES));
     const lanes = md5Lanes(ranges.length);
     // A round hashes what its lanes take in about a millisecond: a read waits no longer behind it.
     const share = Math.floor(Math.min(ROUND_BYTES, lanes.bytesPerUpdate) / ranges.length / DIRECT_IO_ALIGN) * DIRECT_IO_ALIGN;
-    const readers = ranges.map((blocks, l) => new RangeReader(blocks, scratch.subarray(l * share, (l + 1) * share)));
+    const readers = ranges.map((blocks, l) => new RangeReader(this.files, okey, blocks, scratch.subarray(l * share, (l + 1) * share)));
     while (readers.some((r) => !r.done)) {
       await this.yieldToReads(since);
       if (this.closed) throw new HasherClosed();
@@ -83,6 +84,8 @@ class RangeReader {
   failed: Exclude<RangeOutcome, { kind: 'md5' }> | undefined;
 
   constructor(
+    private readonly files: BlockFiles,
+    private readonly okey: string,
     private readonly blocks: HashBlock[],
     private readonly buf: Buffer,
   ) {}
@@ -97,7 +100,7 @@ class RangeReader {
     const b = this.blocks[this.block]!;
     const start = this.pos;
     const len = Math.min(this.buf.length, b.size - start);
-    const bytes = len > 0 ? await readBlockFile(b.path, b.at + start, len, this.buf.subarray(0, len)) : this.buf.subarray(0, 0);
+    const bytes = len > 0 ? await this.files.readInto(this.okey, b.n, start, len, this.buf.subarray(0, len)) : this.buf.subarray(0, 0);
     if (!bytes || bytes.length < len) {
       this.failed = { kind: bytes ? 'corrupt' : 'missing', block: b.n };
       return null;
